@@ -1,0 +1,41 @@
+//! The contract between the ctibridge daemon and the adapters that speak to switches.
+//!
+//! An adapter owns one link to one switch (a CSTA TCP session, a serial SMDR port, a
+//! SIP user agent, a simulator). It turns what the switch says into normalised
+//! [`SwitchEvent`]s and carries out [`Command`]s. It never touches the database or the
+//! WebSocket clients: the daemon's engine does that.
+//!
+//! Map of the crate:
+//! - [`event`]: the normalised, CSTA-shaped event model ([`SwitchEvent`], [`CallRecord`],
+//!   the [`Snapshot`] an adapter sends after (re)connecting).
+//! - [`command`]: what the daemon asks of a switch ([`Command`]), the request with its
+//!   reply channel ([`CommandRequest`]) and the stable error kinds ([`CommandError`]).
+//! - [`capabilities`]: which commands an adapter carries out ([`Capabilities`]).
+//! - [`link`]: the channels between an adapter task and the engine ([`AdapterLink`]).
+//! - [`adapter`]: the [`Adapter`] trait and the [`Registry`] that builds an adapter
+//!   from its `[[switch]]` table.
+//! - [`settings`]: the `[[switch]]` keys every adapter shares, and strict parsing of
+//!   the adapter's own keys.
+//! - `testkit` (feature `testkit`): the conformance kit every adapter must pass.
+
+pub mod adapter;
+pub mod capabilities;
+pub mod command;
+pub mod event;
+pub mod link;
+pub mod settings;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use adapter::{Adapter, AdapterError, AdapterFactory, AdapterFuture, Registry};
+pub use capabilities::Capabilities;
+pub use command::{
+    AgentStateRequest, Command, CommandError, CommandKind, CommandOk, CommandRequest, MonitorMode,
+    TransferMode,
+};
+pub use event::{
+    AdapterEvent, AgentSnapshot, AgentState, CallRecord, Direction, PartySnapshot, PartyState,
+    Snapshot, SnapshotCall, SwitchEvent,
+};
+pub use link::{AdapterLink, EngineSide};
+pub use settings::{SettingsError, SwitchSettings};

@@ -1,0 +1,9 @@
+//! The adapters built into this binary, by `adapter = "…"` name.
+
+use ctibridge_adapter::Registry;
+
+pub fn registry() -> Registry {
+    let mut registry = Registry::new();
+    registry.register(ctibridge_sim::factory());
+    registry
+}

@@ -1,0 +1,48 @@
+//! The API clients use: HTTP routes and the WebSocket protocol.
+//!
+//! - [`http`]: routes, the Origin check, health, metrics, the built-in pages.
+//! - [`ws`]: one WebSocket connection's life.
+//! - [`protocol`]: client frames in, server frames out.
+
+pub mod http;
+pub mod protocol;
+pub mod ws;
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::Router;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::TokenStore;
+use crate::config::ServerConfig;
+use crate::crm::db::Pool;
+use crate::engine::request::EngineRequest;
+use crate::hub::HubInput;
+use crate::metrics::Metrics;
+
+/// What every connection shares.
+pub struct AppState {
+    pub tokens: TokenStore,
+    pub engine: mpsc::Sender<EngineRequest>,
+    pub hub: mpsc::UnboundedSender<HubInput>,
+    pub server: ServerConfig,
+    pub metrics: Arc<Metrics>,
+    pub pool: Pool,
+    pub country: String,
+    pub next_client: AtomicU64,
+    pub serve_pages: bool,
+    pub shutdown: CancellationToken,
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/v1/ws", get(http::websocket))
+        .route("/healthz", get(http::healthz))
+        .route("/metrics", get(http::metrics))
+        .route("/", get(http::agent_page))
+        .route("/wallboard", get(http::wallboard_page))
+        .with_state(state)
+}

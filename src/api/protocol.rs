@@ -1,0 +1,288 @@
+//! The WebSocket protocol's frames (docs/protocol.md): parsing client frames into
+//! typed requests with specific errors, and building server frames.
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::engine::request::{ApiError, MethodCall};
+use crate::hub::Resume;
+
+/// A client frame, parsed.
+#[derive(Debug, PartialEq)]
+pub enum ClientFrame {
+    Hello {
+        token: String,
+        resume: Option<Resume>,
+    },
+    Req {
+        id: Value,
+        method: Method,
+    },
+    /// A request whose method or params were wrong: answered with this error.
+    BadReq {
+        id: Value,
+        error: ApiError,
+    },
+}
+
+/// A method, parsed: most go to the engine; a few the connection answers itself.
+#[derive(Debug, PartialEq)]
+pub enum Method {
+    Engine(MethodCall),
+    Subscribe { topics: Vec<String> },
+    CrmLookup { number: String },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HelloFrame {
+    #[allow(dead_code)]
+    r#type: String,
+    token: String,
+    #[serde(default)]
+    resume: Option<ResumeFrame>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResumeFrame {
+    session: String,
+    seq: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubscribeParams {
+    #[serde(default)]
+    topics: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LookupParams {
+    number: String,
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new("invalid_message", message)
+}
+
+/// Parse one text frame.
+pub fn parse(text: &str) -> Result<ClientFrame, ApiError> {
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| invalid(format!("not valid JSON: {e}")))?;
+    let Some(object) = value.as_object() else {
+        return Err(invalid("a frame must be a JSON object"));
+    };
+    match object.get("type").and_then(Value::as_str) {
+        Some("hello") => {
+            let hello: HelloFrame = serde_json::from_value(value)
+                .map_err(|e| invalid(format!("bad hello frame: {e}")))?;
+            Ok(ClientFrame::Hello {
+                token: hello.token,
+                resume: hello.resume.map(|r| Resume {
+                    session: r.session,
+                    seq: r.seq,
+                }),
+            })
+        }
+        Some("req") => {
+            let id = match object.get("id") {
+                Some(id @ (Value::String(_) | Value::Number(_))) => id.clone(),
+                Some(_) => return Err(invalid("`id` must be a string or a number")),
+                None => return Err(invalid("a req frame needs an `id`")),
+            };
+            for key in object.keys() {
+                if !matches!(key.as_str(), "type" | "id" | "method" | "params") {
+                    return Ok(ClientFrame::BadReq {
+                        id,
+                        error: invalid(format!("unknown field `{key}` in req frame")),
+                    });
+                }
+            }
+            let Some(method) = object.get("method").and_then(Value::as_str) else {
+                return Ok(ClientFrame::BadReq {
+                    id,
+                    error: invalid("a req frame needs a string `method`"),
+                });
+            };
+            let params = object.get("params").cloned().unwrap_or_else(|| json!({}));
+            if !params.is_object() {
+                return Ok(ClientFrame::BadReq {
+                    id,
+                    error: ApiError::invalid_params("`params` must be an object"),
+                });
+            }
+            Ok(match parse_method(method, params) {
+                Ok(method) => ClientFrame::Req { id, method },
+                Err(error) => ClientFrame::BadReq { id, error },
+            })
+        }
+        Some(other) => Err(invalid(format!(
+            "unknown frame type `{other}` (expected hello or req)"
+        ))),
+        None => Err(invalid("a frame needs a string `type`")),
+    }
+}
+
+fn params<T: DeserializeOwned>(method: &str, params: Value) -> Result<T, ApiError> {
+    serde_json::from_value(params).map_err(|e| ApiError::invalid_params(format!("{method}: {e}")))
+}
+
+/// The methods (docs/protocol.md "Methods").
+pub const METHODS: [&str; 19] = [
+    "subscribe",
+    "call.dial",
+    "call.answer",
+    "call.hangup",
+    "call.hold",
+    "call.retrieve",
+    "call.transfer",
+    "call.conference",
+    "call.dtmf",
+    "agent.login",
+    "agent.logout",
+    "agent.set_state",
+    "supervisor.monitor",
+    "supervisor.barge",
+    "supervisor.force_release",
+    "crm.lookup",
+    "sim.call",
+    "report.agents",
+    "report.queues",
+];
+
+fn parse_method(method: &str, p: Value) -> Result<Method, ApiError> {
+    use MethodCall as M;
+    let engine = |call: MethodCall| Ok(Method::Engine(call));
+    match method {
+        "subscribe" => Ok(Method::Subscribe {
+            topics: params::<SubscribeParams>(method, p)?.topics,
+        }),
+        "crm.lookup" => Ok(Method::CrmLookup {
+            number: params::<LookupParams>(method, p)?.number,
+        }),
+        "call.dial" => engine(M::Dial(params(method, p)?)),
+        "call.answer" => engine(M::Answer(params(method, p)?)),
+        "call.hangup" => engine(M::Hangup(params(method, p)?)),
+        "call.hold" => engine(M::Hold(params(method, p)?)),
+        "call.retrieve" => engine(M::Retrieve(params(method, p)?)),
+        "call.transfer" => engine(M::Transfer(params(method, p)?)),
+        "call.conference" => engine(M::Conference(params(method, p)?)),
+        "call.dtmf" => engine(M::Dtmf(params(method, p)?)),
+        "agent.login" => engine(M::AgentLogin(params(method, p)?)),
+        "agent.logout" => engine(M::AgentLogout(params(method, p)?)),
+        "agent.set_state" => engine(M::AgentSetState(params(method, p)?)),
+        "supervisor.monitor" => engine(M::Monitor(params(method, p)?)),
+        "supervisor.barge" => engine(M::Barge(params(method, p)?)),
+        "supervisor.force_release" => engine(M::ForceRelease(params(method, p)?)),
+        "sim.call" => engine(M::SimCall(params(method, p)?)),
+        "report.agents" | "report.queues" => Err(ApiError::not_supported(format!(
+            "{method} is not available over WebSocket in this version"
+        ))),
+        other => Err(ApiError::new(
+            "unknown_method",
+            format!("unknown method `{other}`"),
+        )),
+    }
+}
+
+pub fn res_ok(id: &Value, result: Value) -> String {
+    json!({"type": "res", "id": id, "result": result}).to_string()
+}
+
+pub fn res_err(id: &Value, error: &ApiError) -> String {
+    json!({"type": "res", "id": id, "error": {"code": error.code, "message": error.message}})
+        .to_string()
+}
+
+pub fn error_frame(error: &ApiError) -> String {
+    json!({"type": "error", "error": {"code": error.code, "message": error.message}}).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::request::CallParams;
+
+    #[test]
+    fn hello_with_resume() {
+        let f = parse(r#"{"type":"hello","token":"t","resume":{"session":"s","seq":4}}"#).unwrap();
+        assert_eq!(
+            f,
+            ClientFrame::Hello {
+                token: "t".into(),
+                resume: Some(Resume {
+                    session: "s".into(),
+                    seq: 4
+                })
+            }
+        );
+    }
+
+    #[test]
+    fn requests_parse_to_typed_methods() {
+        let f = parse(r#"{"type":"req","id":"7","method":"call.answer","params":{"call":"c1"}}"#)
+            .unwrap();
+        assert_eq!(
+            f,
+            ClientFrame::Req {
+                id: json!("7"),
+                method: Method::Engine(MethodCall::Answer(CallParams {
+                    call: "c1".into(),
+                    device: None
+                }))
+            }
+        );
+    }
+
+    #[test]
+    fn specific_errors() {
+        let code = |text: &str| match parse(text) {
+            Err(e) => e.code.to_string(),
+            Ok(ClientFrame::BadReq { error, .. }) => error.code.to_string(),
+            Ok(other) => panic!("{other:?}"),
+        };
+        assert_eq!(code("{not json"), "invalid_message");
+        assert_eq!(code("[1,2]"), "invalid_message");
+        assert_eq!(code(r#"{"type":"nope"}"#), "invalid_message");
+        assert_eq!(
+            code(r#"{"type":"req","method":"call.dial"}"#),
+            "invalid_message"
+        );
+        assert_eq!(
+            code(r#"{"type":"req","id":1,"method":"call.fly"}"#),
+            "unknown_method"
+        );
+        assert_eq!(
+            code(r#"{"type":"req","id":1,"method":"call.dial","params":{}}"#),
+            "invalid_params"
+        );
+        assert_eq!(
+            code(r#"{"type":"req","id":1,"method":"call.dial","params":{"to":"1","bogus":1}}"#),
+            "invalid_params"
+        );
+        assert_eq!(
+            code(
+                r#"{"type":"req","id":1,"method":"call.transfer","params":{"call":"c","mode":"sideways"}}"#
+            ),
+            "invalid_params"
+        );
+        assert_eq!(
+            code(r#"{"type":"req","id":1,"method":"call.dial","params":[]}"#),
+            "invalid_params"
+        );
+        assert_eq!(code(r#"{"type":"hello"}"#), "invalid_message");
+    }
+
+    #[test]
+    fn every_listed_method_is_known() {
+        for method in METHODS {
+            let text = format!(r#"{{"type":"req","id":1,"method":"{method}","params":{{}}}}"#);
+            if let Ok(ClientFrame::BadReq { error, .. }) = parse(&text) {
+                assert_ne!(error.code, "unknown_method", "{method}");
+            }
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! One WebSocket connection: authenticate, subscribe, then serve requests and events.
+//!
+//! The connection is a thin task (as in rumqttd): it owns its socket and its queue,
+//! asks the engine for everything stateful, and never holds state another client
+//! depends on. A frame it cannot read gets an error and changes nothing.
+
+use std::num::NonZeroU32;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::stream::FuturesUnordered;
+use futures_util::{Future, StreamExt};
+use governor::{Quota, RateLimiter};
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+use super::protocol::{self, ClientFrame, Method};
+use super::AppState;
+use crate::auth::Principal;
+use crate::crm::{db, lookup, phone};
+use crate::engine::request::{ApiError, ClientQueueSender, EngineRequest};
+use crate::hub::{HubInput, Resume};
+
+/// Close codes (docs/protocol.md).
+pub const CLOSE_UNAUTHENTICATED: u16 = 4001;
+pub const CLOSE_TOO_SLOW: u16 = 4009;
+pub const CLOSE_TOO_BIG: u16 = 1009;
+pub const CLOSE_GOING_AWAY: u16 = 1001;
+pub const CLOSE_POLICY: u16 = 1008;
+
+/// Requests one connection may have waiting for an answer.
+const MAX_IN_FLIGHT: usize = 64;
+
+type Pending = Pin<Box<dyn Future<Output = (Value, Result<Value, ApiError>)> + Send>>;
+
+async fn send_text(socket: &mut WebSocket, text: String) -> bool {
+    socket.send(Message::Text(text.into())).await.is_ok()
+}
+
+async fn close(mut socket: WebSocket, code: u16, reason: &str) {
+    let frame = CloseFrame {
+        code,
+        reason: Utf8Bytes::from(reason.to_string()),
+    };
+    let _ = socket.send(Message::Close(Some(frame))).await;
+}
+
+/// Is this receive error a message over the size limit?
+fn too_big(error: axum::Error) -> bool {
+    let inner = error.into_inner();
+    matches!(
+        inner.downcast_ref::<tokio_tungstenite::tungstenite::Error>(),
+        Some(tokio_tungstenite::tungstenite::Error::Capacity(_))
+    )
+}
+
+pub async fn serve(mut socket: WebSocket, state: Arc<AppState>) {
+    state
+        .metrics
+        .connections_total
+        .fetch_add(1, Ordering::Relaxed);
+    let Some((principal, resume)) = authenticate(&mut socket, &state).await.ok().flatten() else {
+        return;
+    };
+    let client = state.next_client.fetch_add(1, Ordering::Relaxed);
+    let (queue_sender, mut queue) = ClientQueueSender::pair(state.server.client_queue);
+    let (reply, welcome) = oneshot::channel();
+    let subscribe = EngineRequest::Subscribe {
+        client,
+        principal: principal.clone(),
+        resume,
+        queue: queue_sender,
+        reply,
+    };
+    if state.engine.send(subscribe).await.is_err() {
+        return close(socket, CLOSE_GOING_AWAY, "shutting down").await;
+    }
+    let Ok(welcome) = welcome.await else {
+        return close(socket, CLOSE_GOING_AWAY, "shutting down").await;
+    };
+    let frame = json!({
+        "type": "welcome",
+        "session": welcome.session,
+        "seq": welcome.seq,
+        "resumed": welcome.resumed,
+        "role": principal.role.as_str(),
+        "agent": principal.agent,
+        "devices": principal.extensions,
+        "server": concat!("ctibridge/", env!("CARGO_PKG_VERSION")),
+    });
+    tracing::debug!(client, token = %principal.token, resumed = welcome.resumed, "client subscribed");
+    if send_text(&mut socket, frame.to_string()).await {
+        let outcome = session(&mut socket, &state, &principal, &mut queue).await;
+        if let Some((code, reason)) = outcome {
+            let _ = socket
+                .send(Message::Close(Some(CloseFrame {
+                    code,
+                    reason: Utf8Bytes::from(reason),
+                })))
+                .await;
+        }
+    }
+    let _ = state.hub.send(HubInput::Unregister(client));
+}
+
+/// Wait for a good `hello`. `Ok(None)` when the connection was closed.
+async fn authenticate(
+    socket: &mut WebSocket,
+    state: &AppState,
+) -> Result<Option<(Principal, Option<Resume>)>, ()> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(state.server.auth_timeout_s);
+    loop {
+        let message = tokio::select! {
+            message = socket.recv() => message,
+            _ = tokio::time::sleep_until(deadline) => {
+                state.metrics.auth_failures.fetch_add(1, Ordering::Relaxed);
+                let error = ApiError::new("unauthenticated", format!("no hello within {} s", state.server.auth_timeout_s));
+                let _ = send_text(socket, protocol::error_frame(&error)).await;
+                let _ = socket.send(Message::Close(Some(CloseFrame { code: CLOSE_UNAUTHENTICATED, reason: "authentication timeout".into() }))).await;
+                return Ok(None);
+            }
+        };
+        let text = match message {
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(Message::Binary(_))) => {
+                let error = ApiError::new(
+                    "invalid_message",
+                    "binary frames are not supported; send JSON text",
+                );
+                let _ = send_text(socket, protocol::error_frame(&error)).await;
+                continue;
+            }
+            Some(Ok(Message::Close(_))) | None => return Ok(None),
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => {
+                if too_big(e) {
+                    let _ = socket
+                        .send(Message::Close(Some(CloseFrame {
+                            code: CLOSE_TOO_BIG,
+                            reason: "message too big".into(),
+                        })))
+                        .await;
+                }
+                return Ok(None);
+            }
+        };
+        match protocol::parse(&text) {
+            Ok(ClientFrame::Hello { token, resume }) => match state.tokens.authenticate(&token) {
+                Some(principal) => return Ok(Some((principal, resume))),
+                None => {
+                    state.metrics.auth_failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!("connection closed: token rejected");
+                    let error = ApiError::new("unauthenticated", "token rejected");
+                    let _ = send_text(socket, protocol::error_frame(&error)).await;
+                    let _ = socket
+                        .send(Message::Close(Some(CloseFrame {
+                            code: CLOSE_UNAUTHENTICATED,
+                            reason: "token rejected".into(),
+                        })))
+                        .await;
+                    return Ok(None);
+                }
+            },
+            Ok(ClientFrame::Req { id, .. }) | Ok(ClientFrame::BadReq { id, .. }) => {
+                let error = ApiError::new("unauthenticated", "send hello with a token first");
+                let _ = send_text(socket, protocol::res_err(&id, &error)).await;
+            }
+            Err(error) => {
+                let _ = send_text(socket, protocol::error_frame(&error)).await;
+            }
+        }
+    }
+}
+
+/// Serve an authenticated client until it leaves; returns the close to send, if any.
+async fn session(
+    socket: &mut WebSocket,
+    state: &Arc<AppState>,
+    principal: &Principal,
+    queue: &mut crate::hub::ClientQueue,
+) -> Option<(u16, String)> {
+    let quota = Quota::per_second(
+        NonZeroU32::new(state.server.rate_limit_per_s).unwrap_or(NonZeroU32::MIN),
+    )
+    .allow_burst(NonZeroU32::new(state.server.rate_limit_burst).unwrap_or(NonZeroU32::MIN));
+    let limiter = RateLimiter::direct(quota);
+    let mut pending: FuturesUnordered<Pending> = FuturesUnordered::new();
+    let mut topics: Vec<String> = Vec::new();
+    let ping_every = Duration::from_secs(state.server.ping_s.max(1));
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+    let mut last_heard = Instant::now();
+    let max_lag = Duration::from_secs(state.server.max_lag_s);
+    loop {
+        tokio::select! {
+            message = socket.recv() => {
+                last_heard = Instant::now();
+                let text = match message {
+                    Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(Message::Binary(_))) => {
+                        let error = ApiError::new("invalid_message", "binary frames are not supported; send JSON text");
+                        if !send_text(socket, protocol::error_frame(&error)).await { return None; }
+                        continue;
+                    }
+                    Some(Ok(Message::Close(_))) | None => return None,
+                    Some(Ok(_)) => continue,
+                    Some(Err(e)) => {
+                        return too_big(e).then(|| (CLOSE_TOO_BIG, format!("message over {} bytes", state.server.max_message_bytes)));
+                    }
+                };
+                let reply = match protocol::parse(&text) {
+                    Err(error) => protocol::error_frame(&error),
+                    Ok(ClientFrame::Hello { .. }) => {
+                        protocol::error_frame(&ApiError::new("invalid_message", "already authenticated"))
+                    }
+                    Ok(ClientFrame::BadReq { id, error }) => {
+                        state.metrics.request_errors.fetch_add(1, Ordering::Relaxed);
+                        protocol::res_err(&id, &error)
+                    }
+                    Ok(ClientFrame::Req { id, method }) => {
+                        if limiter.check().is_err() || pending.len() >= MAX_IN_FLIGHT {
+                            state.metrics.rate_limited.fetch_add(1, Ordering::Relaxed);
+                            let error = ApiError::new("rate_limited", format!(
+                                "more than {} requests per second (burst {}); slow down",
+                                state.server.rate_limit_per_s, state.server.rate_limit_burst));
+                            protocol::res_err(&id, &error)
+                        } else {
+                            match method {
+                                Method::Subscribe { topics: wanted } => {
+                                    topics = wanted;
+                                    protocol::res_ok(&id, json!({ "topics": topics }))
+                                }
+                                Method::CrmLookup { number } => {
+                                    pending.push(Box::pin(crm_lookup(state.clone(), id, number)));
+                                    continue;
+                                }
+                                Method::Engine(call) => {
+                                    let (reply, answer) = oneshot::channel();
+                                    let request = EngineRequest::Method { principal: principal.clone(), call, reply };
+                                    if state.engine.send(request).await.is_err() {
+                                        return Some((CLOSE_GOING_AWAY, "shutting down".into()));
+                                    }
+                                    pending.push(Box::pin(async move {
+                                        let result = answer.await.unwrap_or_else(|_| Err(ApiError::new("switch_unavailable", "the daemon is shutting down")));
+                                        (id, result)
+                                    }));
+                                    continue;
+                                }
+                            }
+                        }
+                    }
+                };
+                if !send_text(socket, reply).await { return None; }
+            }
+            Some((id, result)) = pending.next(), if !pending.is_empty() => {
+                let frame = match result {
+                    Ok(result) => protocol::res_ok(&id, result),
+                    Err(error) => protocol::res_err(&id, &error),
+                };
+                if !send_text(socket, frame).await { return None; }
+            }
+            event = queue.events.recv() => {
+                if queue.overflowed.load(Ordering::Relaxed) {
+                    return Some((CLOSE_TOO_SLOW, format!("more than {} events queued: reconnect and resume", state.server.client_queue)));
+                }
+                let Some(event) = event else {
+                    return Some((CLOSE_GOING_AWAY, "shutting down".into()));
+                };
+                if event.at.elapsed() > max_lag {
+                    state.metrics.slow_clients_closed.fetch_add(1, Ordering::Relaxed);
+                    return Some((CLOSE_TOO_SLOW, format!("more than {} s behind: reconnect and resume", state.server.max_lag_s)));
+                }
+                let wanted = topics.is_empty()
+                    || event.topic == "snapshot"
+                    || topics.iter().any(|t| event.topic.starts_with(t.as_str()));
+                if wanted && !send_text(socket, event.frame.clone()).await { return None; }
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() > ping_every * 3 {
+                    return Some((CLOSE_POLICY, "no answer to pings".into()));
+                }
+                if socket.send(Message::Ping(Default::default())).await.is_err() { return None; }
+            }
+            _ = state.shutdown.cancelled() => {
+                return Some((CLOSE_GOING_AWAY, "shutting down".into()));
+            }
+        }
+    }
+}
+
+async fn crm_lookup(
+    state: Arc<AppState>,
+    id: Value,
+    number: String,
+) -> (Value, Result<Value, ApiError>) {
+    if number.is_empty() || number.len() > 64 {
+        return (
+            id,
+            Err(ApiError::invalid_params(
+                "`number` must be 1 to 64 characters",
+            )),
+        );
+    }
+    let normalised = phone::normalise(&number, &state.country);
+    let Some(n) = normalised.clone() else {
+        return (
+            id,
+            Ok(json!({ "number": number, "e164": null, "matches": [] })),
+        );
+    };
+    let result = db::with_conn(&state.pool, move |conn| lookup::find_contacts(conn, &n)).await;
+    let answer = match result {
+        Ok(matches) => Ok(json!({
+            "number": number,
+            "e164": normalised.map(|n| n.e164),
+            "matches": matches,
+        })),
+        Err(e) => {
+            tracing::warn!(error = %e, "crm.lookup failed");
+            Err(ApiError::new(
+                "not_supported",
+                "the CRM database is unavailable",
+            ))
+        }
+    };
+    (id, answer)
+}

@@ -1,0 +1,94 @@
+//! The command line: one subcommand per job (docs/operations.md).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ctibridge",
+    version,
+    about = "CTI middleware: legacy PBX/ACD switches to CRM applications over WebSocket"
+)]
+pub struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a simulated call centre: simulator switch, SQLite with demo contacts, web pages.
+    Demo {
+        /// Address to listen on (loopback only).
+        #[arg(long, default_value = "127.0.0.1:8765")]
+        listen: SocketAddr,
+        /// Where the demo keeps its database.
+        #[arg(long, default_value = "ctibridge-demo")]
+        data_dir: PathBuf,
+        /// Print the demo's configuration (a starting point for your own) and exit.
+        #[arg(long)]
+        print_config: bool,
+    },
+    /// Run the daemon with a configuration file.
+    Run {
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Override [server] listen.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Check a configuration file without starting anything.
+    CheckConfig { file: PathBuf },
+    /// Create or upgrade the database schema.
+    Migrate {
+        #[arg(long)]
+        database: String,
+    },
+    /// Manage CRM contacts.
+    Contacts {
+        #[command(subcommand)]
+        command: ContactsCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContactsCommand {
+    /// Import contacts from CSV (columns: name, phone, company, external_id, url, label).
+    Import {
+        #[arg(long)]
+        database: String,
+        /// Country for numbers written without a country code.
+        #[arg(long, default_value = "US")]
+        country: String,
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a new random token and print it with its [[auth.tokens]] entry.
+    New {
+        #[arg(long, default_value = "crm")]
+        name: String,
+        #[arg(long, default_value = "agent")]
+        role: String,
+        /// The agent an agent token is bound to.
+        #[arg(long)]
+        agent: Option<String>,
+    },
+}

@@ -1,0 +1,505 @@
+//! The TOML configuration: its documented structs, strict parsing, and errors that
+//! name the file, line and key.
+//!
+//! Unknown keys are errors everywhere (`deny_unknown_fields`), so a misspelt key never
+//! silently falls back to a default. Each `[[switch]]` table is parsed twice: the daemon
+//! reads the shared keys here, and the adapter named by `adapter = "…"` parses its own
+//! keys through the [`Registry`]; either error is reported with the line of the key.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use ctibridge_adapter::{Registry, SettingsError, SwitchSettings};
+use serde::Deserialize;
+
+use crate::auth::{Role, TokenEntry};
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub database: DatabaseConfig,
+    #[serde(default)]
+    pub crm: CrmConfig,
+    #[serde(default)]
+    pub reports: ReportsConfig,
+    /// One table per switch link. Parsed for the shared keys here; the adapter parses
+    /// the rest.
+    #[serde(default, rename = "switch")]
+    pub switches: Vec<toml::Table>,
+    #[serde(default)]
+    pub auth: AuthConfig,
+}
+
+/// `[server]`: the HTTP and WebSocket listener and the limits per client.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address for HTTP, WebSocket, `/healthz` and `/metrics`.
+    pub listen: SocketAddr,
+    /// Origins a browser may connect from (besides the daemon's own pages). Clients that
+    /// send no Origin header (CRM back ends) are not affected.
+    pub allowed_origins: Vec<String>,
+    /// Events that may wait for one client before it is disconnected (close 4009).
+    pub client_queue: usize,
+    /// A client this far behind (oldest undelivered event) is disconnected (close 4009).
+    pub max_lag_s: u64,
+    /// Events kept for resume.
+    pub replay_events: usize,
+    /// Age after which an event is no longer replayed.
+    pub replay_s: u64,
+    /// Largest WebSocket message accepted; larger ones close the connection with 1009.
+    pub max_message_bytes: usize,
+    /// Requests per second per connection (sustained), and the burst allowed.
+    pub rate_limit_per_s: u32,
+    pub rate_limit_burst: u32,
+    /// Seconds a new connection has to send its `hello`.
+    pub auth_timeout_s: u64,
+    /// Seconds between pings.
+    pub ping_s: u64,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8765".parse().expect("valid default address"),
+            allowed_origins: Vec::new(),
+            client_queue: 10_000,
+            max_lag_s: 10,
+            replay_events: 10_000,
+            replay_s: 600,
+            max_message_bytes: 64 * 1024,
+            rate_limit_per_s: 20,
+            rate_limit_burst: 40,
+            auth_timeout_s: 5,
+            ping_s: 25,
+            tls_cert: None,
+            tls_key: None,
+        }
+    }
+}
+
+/// `[database]`: where contacts, the call log and the agent-state journal live.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` (`sqlite://:memory:` for a throw-away database).
+    pub url: String,
+    /// The on-disk journal that holds writes while the database is unreachable.
+    /// Default: the database file's path with `.journal` appended, or
+    /// `ctibridge.journal` in the working directory.
+    pub journal: Option<PathBuf>,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: "sqlite://ctibridge.db".into(),
+            journal: None,
+        }
+    }
+}
+
+impl DatabaseConfig {
+    pub fn journal_path(&self) -> PathBuf {
+        if let Some(path) = &self.journal {
+            return path.clone();
+        }
+        match crate::crm::db::sqlite_path(&self.url) {
+            Some(path) if path != ":memory:" => PathBuf::from(format!("{path}.journal")),
+            _ => PathBuf::from("ctibridge.journal"),
+        }
+    }
+}
+
+/// `[crm]`: caller look-up.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CrmConfig {
+    /// ISO 3166 country used to read national numbers (ANI without `+`).
+    pub default_country: String,
+    /// Look-up results kept in memory.
+    pub cache_size: usize,
+    pub cache_ttl_s: u64,
+    /// How long a screen pop waits for the look-up before it goes out without the match
+    /// (a `call.updated` with the match follows).
+    pub pop_deadline_ms: u64,
+}
+
+impl Default for CrmConfig {
+    fn default() -> Self {
+        CrmConfig {
+            default_country: "US".into(),
+            cache_size: 10_000,
+            cache_ttl_s: 300,
+            pop_deadline_ms: 300,
+        }
+    }
+}
+
+/// `[reports]`: report thresholds (DESIGN.md "Report figures").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportsConfig {
+    pub service_level_s: f64,
+    pub short_abandon_s: f64,
+}
+
+impl Default for ReportsConfig {
+    fn default() -> Self {
+        ReportsConfig {
+            service_level_s: 20.0,
+            short_abandon_s: 5.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    #[serde(default)]
+    pub tokens: Vec<TokenEntry>,
+}
+
+/// The keys of a `[[switch]]` table the daemon itself reads.
+#[derive(Debug, Clone, Deserialize)]
+struct SharedSwitchKeys {
+    name: String,
+    adapter: String,
+    #[serde(default)]
+    devices: Vec<String>,
+    #[serde(default)]
+    request_timeout_s: Option<f64>,
+}
+
+/// A switch ready to start: its settings, checked by its adapter.
+#[derive(Debug, Clone)]
+pub struct SwitchDef {
+    pub settings: SwitchSettings,
+    /// Seconds to wait for the switch to answer a request (default 10).
+    pub request_timeout_s: f64,
+}
+
+/// A configuration error, located in the file where possible.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub file: Option<PathBuf>,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => write!(f, "{}:{line}: {}", file.display(), self.message),
+            (Some(file), None) => write!(f, "{}: {}", file.display(), self.message),
+            (None, Some(line)) => write!(f, "line {line}: {}", self.message),
+            (None, None) => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl ConfigError {
+    fn plain(message: impl Into<String>) -> Self {
+        ConfigError {
+            file: None,
+            line: None,
+            message: message.into(),
+        }
+    }
+}
+
+/// A loaded, checked configuration.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    pub switches: Vec<SwitchDef>,
+}
+
+impl Loaded {
+    /// Tokens by role, for the start-up summary.
+    pub fn token_count(&self, role: Role) -> usize {
+        self.config
+            .auth
+            .tokens
+            .iter()
+            .filter(|t| t.role == role)
+            .count()
+    }
+}
+
+/// Read and check a config file.
+pub fn load_file(path: &Path, registry: &Registry) -> Result<Loaded, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: Some(path.to_path_buf()),
+        line: None,
+        message: format!("cannot read: {e}"),
+    })?;
+    load_str(&text, registry).map_err(|mut e| {
+        e.file = Some(path.to_path_buf());
+        e
+    })
+}
+
+/// Parse and check config text.
+pub fn load_str(text: &str, registry: &Registry) -> Result<Loaded, ConfigError> {
+    let config: Config = toml::from_str(text).map_err(|e| ConfigError {
+        file: None,
+        line: e.span().map(|span| line_of(text, span.start)),
+        message: e.message().trim().to_string(),
+    })?;
+    check(config, Some(text), registry)
+}
+
+/// Check a configuration built in code (the demo) or parsed from text.
+pub fn check(
+    config: Config,
+    text: Option<&str>,
+    registry: &Registry,
+) -> Result<Loaded, ConfigError> {
+    let mut switches = Vec::new();
+    let mut names = BTreeMap::new();
+    for (index, table) in config.switches.iter().enumerate() {
+        let locate = |key: Option<&str>| match (text, key) {
+            (Some(text), Some(key)) => switch_key_line(text, index, key),
+            (Some(text), None) => switch_key_line(text, index, "adapter"),
+            _ => None,
+        };
+        let shared =
+            SharedSwitchKeys::deserialize(toml::Value::Table(table.clone())).map_err(|e| {
+                let message = e.message().to_string();
+                let key = backticked(&message);
+                ConfigError {
+                    file: None,
+                    line: locate(key.as_deref()),
+                    message: format!("[[switch]] #{}: {message}", index + 1),
+                }
+            })?;
+        if shared.name.trim().is_empty() {
+            return Err(ConfigError {
+                file: None,
+                line: locate(Some("name")),
+                message: "[[switch]] name must not be empty".into(),
+            });
+        }
+        if let Some(first) = names.insert(shared.name.clone(), index) {
+            return Err(ConfigError {
+                file: None,
+                line: locate(Some("name")),
+                message: format!(
+                    "switch name `{}` is used twice (switch #{} and #{})",
+                    shared.name,
+                    first + 1,
+                    index + 1
+                ),
+            });
+        }
+        let timeout = shared.request_timeout_s.unwrap_or(10.0);
+        if !(timeout.is_finite() && timeout > 0.0 && timeout <= 600.0) {
+            return Err(ConfigError {
+                file: None,
+                line: locate(Some("request_timeout_s")),
+                message: "request_timeout_s must be between 0 and 600 seconds".into(),
+            });
+        }
+        // The adapter must not see the daemon-only key.
+        let mut adapter_table = table.clone();
+        adapter_table.remove("request_timeout_s");
+        let settings = SwitchSettings {
+            name: shared.name.clone(),
+            adapter: shared.adapter.clone(),
+            devices: shared.devices.clone(),
+            table: adapter_table,
+        };
+        registry
+            .build(&settings)
+            .map_err(|e: SettingsError| ConfigError {
+                file: None,
+                line: locate(e.key.as_deref()),
+                message: format!(
+                    "switch `{}` ({}): {}",
+                    shared.name, shared.adapter, e.message
+                ),
+            })?;
+        switches.push(SwitchDef {
+            settings,
+            request_timeout_s: timeout,
+        });
+    }
+    for (index, token) in config.auth.tokens.iter().enumerate() {
+        token.check().map_err(|message| ConfigError {
+            file: None,
+            line: text.and_then(|t| table_array_line(t, "auth.tokens", index)),
+            message: format!("[[auth.tokens]] `{}`: {message}", token.name),
+        })?;
+    }
+    crate::crm::db::check_url(&config.database.url).map_err(ConfigError::plain)?;
+    crate::crm::phone::check_country(&config.crm.default_country).map_err(|message| {
+        ConfigError {
+            file: None,
+            line: text.and_then(|t| key_line(t, "default_country")),
+            message,
+        }
+    })?;
+    if config.server.max_message_bytes < 1024 || config.server.client_queue == 0 {
+        return Err(ConfigError::plain(
+            "[server] max_message_bytes must be at least 1024 and client_queue at least 1",
+        ));
+    }
+    if config.server.rate_limit_per_s == 0 || config.server.rate_limit_burst == 0 {
+        return Err(ConfigError::plain(
+            "[server] rate_limit_per_s and rate_limit_burst must be at least 1",
+        ));
+    }
+    if config.server.tls_cert.is_some() || config.server.tls_key.is_some() {
+        return Err(ConfigError {
+            file: None,
+            line: text.and_then(|t| key_line(t, "tls_cert").or_else(|| key_line(t, "tls_key"))),
+            message: "TLS is not built into this version: terminate TLS in a reverse proxy \
+                      (nginx, haproxy) in front of the daemon and remove tls_cert/tls_key"
+                .into(),
+        });
+    }
+    Ok(Loaded { config, switches })
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+fn backticked(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let end = start + message[start..].find('`')?;
+    Some(message[start..end].to_string())
+}
+
+fn is_header(line: &str) -> bool {
+    line.trim_start().starts_with('[')
+}
+
+fn is_key(line: &str, key: &str) -> bool {
+    let line = line.trim_start();
+    line.strip_prefix(key)
+        .map(|rest| rest.trim_start().starts_with('='))
+        .unwrap_or(false)
+        || line
+            .strip_prefix(&format!("\"{key}\""))
+            .map(|rest| rest.trim_start().starts_with('='))
+            .unwrap_or(false)
+}
+
+/// Line of the `index`-th `[[NAME]]` header.
+fn table_array_line(text: &str, name: &str, index: usize) -> Option<usize> {
+    let header = format!("[[{name}]]");
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with(&header))
+        .nth(index)
+        .map(|(n, _)| n + 1)
+}
+
+/// Line of `key` inside the `index`-th `[[switch]]` table (or its sub-tables), falling
+/// back to the table's header line.
+fn switch_key_line(text: &str, index: usize, key: &str) -> Option<usize> {
+    let header = table_array_line(text, "switch", index)?;
+    for (n, line) in text.lines().enumerate().skip(header) {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("[[") && !trimmed.starts_with("[[switch.") {
+            break;
+        }
+        if is_header(line) && !trimmed.starts_with("[switch.") && !trimmed.starts_with("[[switch.")
+        {
+            break;
+        }
+        if is_key(line, key) {
+            return Some(n + 1);
+        }
+    }
+    Some(header)
+}
+
+/// Line of the first `key = …` anywhere.
+fn key_line(text: &str, key: &str) -> Option<usize> {
+    text.lines().position(|l| is_key(l, key)).map(|n| n + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry() -> Registry {
+        crate::adapters::registry()
+    }
+
+    #[test]
+    fn defaults_are_sane() {
+        let loaded = load_str("", &registry()).unwrap();
+        assert_eq!(loaded.config.server.listen.port(), 8765);
+        assert_eq!(loaded.config.server.max_message_bytes, 65536);
+        assert!(loaded.switches.is_empty());
+    }
+
+    #[test]
+    fn unknown_top_level_key_names_key_and_line() {
+        let err = load_str(
+            "[server]\nlisten = \"127.0.0.1:1\"\nlisen = 3\n",
+            &registry(),
+        )
+        .unwrap_err();
+        assert_eq!(err.line, Some(3), "{err}");
+        assert!(err.message.contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn unknown_switch_key_is_located_by_the_adapter() {
+        let text = "[server]\nlisten = \"127.0.0.1:1\"\n\n[[switch]]\nname = \"a\"\nadapter = \"sim\"\ndevices = [\"1001\"]\n\n[[switch]]\nname = \"b\"\nadapter = \"sim\"\ncalers = [\"1\"]\n";
+        let err = load_str(text, &registry()).unwrap_err();
+        assert_eq!(err.line, Some(12), "{err}");
+        assert!(err.message.contains("calers"), "{err}");
+        assert!(err.message.contains("switch `b`"), "{err}");
+    }
+
+    #[test]
+    fn unknown_adapter_is_named() {
+        let err = load_str(
+            "[[switch]]\nname = \"a\"\nadapter = \"nope\"\n",
+            &registry(),
+        )
+        .unwrap_err();
+        assert_eq!(err.line, Some(3));
+        assert!(err.message.contains("unknown adapter `nope`"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_switch_names_are_rejected() {
+        let text = "[[switch]]\nname = \"a\"\nadapter = \"sim\"\n[[switch]]\nname = \"a\"\nadapter = \"sim\"\n";
+        let err = load_str(text, &registry()).unwrap_err();
+        assert_eq!(err.line, Some(5));
+        assert!(err.message.contains("used twice"), "{err}");
+    }
+
+    #[test]
+    fn bad_token_hash_is_located() {
+        let text =
+            "[[auth.tokens]]\nname = \"x\"\nrole = \"agent\"\nagent = \"1001\"\nsha256 = \"abc\"\n";
+        let err = load_str(text, &registry()).unwrap_err();
+        assert_eq!(err.line, Some(1));
+        assert!(err.message.contains("sha256"), "{err}");
+    }
+
+    #[test]
+    fn bad_country_is_rejected() {
+        let err = load_str("[crm]\ndefault_country = \"XX\"\n", &registry()).unwrap_err();
+        assert_eq!(err.line, Some(2));
+    }
+}

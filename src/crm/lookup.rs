@@ -1,0 +1,179 @@
+//! Looking callers up: ANI → contacts, DNIS → service.
+//!
+//! Exact E.164 first (indexed); when that finds nothing, numbers that end in the
+//! caller's national significant number (contacts stored with a different country
+//! code or trunk prefix). The queries run on a blocking thread; the engine never waits
+//! for them (see `engine::pops`).
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::db::DbError;
+use super::models::ContactMatch;
+use super::phone::{self, Normalised};
+use super::schema::{contact_phones, contacts, dnis_services};
+
+/// At most this many contacts are returned for one number.
+pub const MAX_MATCHES: i64 = 10;
+/// Shorter national numbers are too ambiguous for a suffix match.
+const MIN_SUFFIX_DIGITS: usize = 7;
+
+/// What the CRM knows about a call's numbers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CallerInfo {
+    pub matches: Vec<ContactMatch>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<String>,
+}
+
+type ContactColumns = (
+    contacts::id,
+    contacts::name,
+    contacts::company,
+    contacts::url,
+    contacts::external_id,
+);
+const CONTACT_COLUMNS: ContactColumns = (
+    contacts::id,
+    contacts::name,
+    contacts::company,
+    contacts::url,
+    contacts::external_id,
+);
+
+type ContactTuple = (i32, String, Option<String>, Option<String>, Option<String>);
+
+fn to_match((id, name, company, url, external_id): ContactTuple) -> ContactMatch {
+    ContactMatch {
+        id,
+        name,
+        company,
+        url,
+        external_id,
+    }
+}
+
+/// Contacts whose numbers match `number`.
+pub fn find_contacts(
+    conn: &mut SqliteConnection,
+    number: &Normalised,
+) -> Result<Vec<ContactMatch>, DbError> {
+    let exact: Vec<ContactTuple> = contacts::table
+        .inner_join(contact_phones::table)
+        .filter(contact_phones::phone_e164.eq(&number.e164))
+        .select(CONTACT_COLUMNS)
+        .distinct()
+        .order(contacts::id)
+        .limit(MAX_MATCHES)
+        .load(conn)?;
+    if !exact.is_empty() || number.national.len() < MIN_SUFFIX_DIGITS {
+        return Ok(exact.into_iter().map(to_match).collect());
+    }
+    // The pattern is a bound parameter; `national` is digits only, so it holds no
+    // LIKE wildcards.
+    let suffix: Vec<ContactTuple> = contacts::table
+        .inner_join(contact_phones::table)
+        .filter(contact_phones::phone_e164.like(format!("%{}", number.national)))
+        .select(CONTACT_COLUMNS)
+        .distinct()
+        .order(contacts::id)
+        .limit(MAX_MATCHES)
+        .load(conn)?;
+    Ok(suffix.into_iter().map(to_match).collect())
+}
+
+/// Look up a call's caller (by `ani`) and service (by `dnis`).
+pub fn lookup_call(
+    conn: &mut SqliteConnection,
+    ani: Option<&str>,
+    dnis: Option<&str>,
+    country: &str,
+) -> Result<CallerInfo, DbError> {
+    let mut info = CallerInfo::default();
+    if let Some(number) = ani.and_then(|a| phone::normalise(a, country)) {
+        info.matches = find_contacts(conn, &number)?;
+    }
+    if let Some(dnis) = dnis {
+        let service: Option<(String, Option<String>)> = dnis_services::table
+            .find(dnis)
+            .select((dnis_services::service, dnis_services::campaign))
+            .first(conn)
+            .optional()?;
+        if let Some((service, campaign)) = service {
+            info.service = Some(service);
+            info.campaign = campaign;
+        }
+    }
+    Ok(info)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crm::db;
+    use crate::crm::import::{import_contacts, ImportRow};
+
+    fn seeded() -> db::Pool {
+        let pool = db::open("sqlite://:memory:").unwrap();
+        let mut conn = pool.get().unwrap();
+        let rows = vec![
+            ImportRow::new("Ada Lovelace", "+14155550123", Some("Analytical Engines")),
+            ImportRow::new("Grace Hopper", "+442079460000", None),
+        ];
+        import_contacts(&mut conn, &rows, "US").unwrap();
+        diesel::insert_into(dnis_services::table)
+            .values((
+                dnis_services::dnis.eq("8005550100"),
+                dnis_services::service.eq("Sales"),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+        pool
+    }
+
+    #[test]
+    fn exact_and_national_forms_match() {
+        let pool = seeded();
+        let mut conn = pool.get().unwrap();
+        for ani in ["+14155550123", "4155550123", "14155550123"] {
+            let info = lookup_call(&mut conn, Some(ani), Some("8005550100"), "US").unwrap();
+            assert_eq!(info.matches.len(), 1, "{ani}");
+            assert_eq!(info.matches[0].name, "Ada Lovelace");
+            assert_eq!(
+                info.matches[0].company.as_deref(),
+                Some("Analytical Engines")
+            );
+            assert_eq!(info.service.as_deref(), Some("Sales"));
+        }
+    }
+
+    #[test]
+    fn suffix_match_across_countries() {
+        let pool = seeded();
+        let mut conn = pool.get().unwrap();
+        // Stored as +44…; the switch reports the national number read as a US caller
+        // would not be valid, but read in GB it is.
+        let info = lookup_call(&mut conn, Some("02079460000"), None, "GB").unwrap();
+        assert_eq!(info.matches[0].name, "Grace Hopper");
+    }
+
+    #[test]
+    fn unknown_and_internal_callers_match_nothing() {
+        let pool = seeded();
+        let mut conn = pool.get().unwrap();
+        assert!(lookup_call(&mut conn, Some("+12125550000"), None, "US")
+            .unwrap()
+            .matches
+            .is_empty());
+        assert!(lookup_call(&mut conn, Some("1001"), None, "US")
+            .unwrap()
+            .matches
+            .is_empty());
+        assert!(lookup_call(&mut conn, None, Some("123"), "US")
+            .unwrap()
+            .service
+            .is_none());
+    }
+}

@@ -1,0 +1,21 @@
+//! The CRM store: contacts and their numbers, the DNIS → service map, the call log and
+//! the agent-state journal, through diesel.
+//!
+//! - [`db`]: opening, pooling and migrating the database.
+//! - [`schema`], [`models`]: tables and rows.
+//! - [`phone`]: E.164 normalisation of ANIs.
+//! - [`lookup`]: caller and service look-up; [`cache`]: the engine's look-up cache.
+//! - [`writes`]: the idempotent writes the bridge makes; [`journal`]: where they wait
+//!   on disk while the database is down.
+//! - [`import`]: contacts from CSV; [`seed`]: the demo's contacts.
+
+pub mod cache;
+pub mod db;
+pub mod import;
+pub mod journal;
+pub mod lookup;
+pub mod models;
+pub mod phone;
+pub mod schema;
+pub mod seed;
+pub mod writes;

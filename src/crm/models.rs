@@ -1,0 +1,64 @@
+//! Rows the bridge writes and reads, as Rust structs.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::schema::{agent_states, call_log};
+
+/// One call's log row (DESIGN.md "Stored data").
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, Insertable, Queryable, Selectable, AsChangeset,
+)]
+#[diesel(table_name = call_log)]
+#[diesel(treat_none_as_null = true)]
+pub struct CallLogRow {
+    pub call_id: String,
+    pub switch: String,
+    pub direction: String,
+    pub ani: Option<String>,
+    pub ani_e164: Option<String>,
+    pub dnis: Option<String>,
+    pub queue: Option<String>,
+    pub agent: Option<String>,
+    pub extension: Option<String>,
+    pub contact_id: Option<i32>,
+    pub offered_at: NaiveDateTime,
+    pub answered_at: Option<NaiveDateTime>,
+    pub ended_at: Option<NaiveDateTime>,
+    pub queue_s: Option<f64>,
+    pub ring_s: Option<f64>,
+    pub talk_s: Option<f64>,
+    pub hold_s: Option<f64>,
+    pub acw_s: Option<f64>,
+    pub outcome: String,
+    pub transferred_to: Option<String>,
+    pub source: String,
+    pub raw: Option<String>,
+}
+
+/// One stretch of an agent's time in one state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Insertable, Queryable, Selectable)]
+#[diesel(table_name = agent_states)]
+pub struct AgentStateRow {
+    pub id: String,
+    pub agent: String,
+    pub extension: Option<String>,
+    pub state: String,
+    pub reason: Option<String>,
+    pub started_at: NaiveDateTime,
+    pub ended_at: Option<NaiveDateTime>,
+}
+
+/// A contact found for a caller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactMatch {
+    pub id: i32,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+}

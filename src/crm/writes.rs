@@ -1,0 +1,60 @@
+//! The writes the bridge makes to its database, and applying a batch of them in one
+//! transaction. Every write is idempotent (upserts keyed by the row's own id), so a
+//! batch replayed from the journal after a crash may safely be applied twice.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::db::DbError;
+use super::models::{AgentStateRow, CallLogRow};
+use super::schema::{agent_states, call_log};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum DbWrite {
+    /// Insert or replace a call's row.
+    CallLog(CallLogRow),
+    /// The after-call work that followed a call, known only when the agent leaves ACW.
+    CallAcw { call_id: String, acw_s: f64 },
+    /// An agent entered a state.
+    AgentStateStart(AgentStateRow),
+    /// An agent left the state begun in row `id`.
+    AgentStateEnd { id: String, ended_at: NaiveDateTime },
+}
+
+/// Apply `writes` in order, in one transaction.
+pub fn apply(conn: &mut SqliteConnection, writes: &[DbWrite]) -> Result<(), DbError> {
+    conn.immediate_transaction(|conn| {
+        for write in writes {
+            match write {
+                DbWrite::CallLog(row) => {
+                    diesel::insert_into(call_log::table)
+                        .values(row)
+                        .on_conflict(call_log::call_id)
+                        .do_update()
+                        .set(row)
+                        .execute(conn)?;
+                }
+                DbWrite::CallAcw { call_id, acw_s } => {
+                    diesel::update(call_log::table.find(call_id))
+                        .set(call_log::acw_s.eq(acw_s))
+                        .execute(conn)?;
+                }
+                DbWrite::AgentStateStart(row) => {
+                    diesel::insert_into(agent_states::table)
+                        .values(row)
+                        .on_conflict_do_nothing()
+                        .execute(conn)?;
+                }
+                DbWrite::AgentStateEnd { id, ended_at } => {
+                    diesel::update(agent_states::table.find(id))
+                        .set(agent_states::ended_at.eq(ended_at))
+                        .execute(conn)?;
+                }
+            }
+        }
+        Ok::<_, diesel::result::Error>(())
+    })?;
+    Ok(())
+}

@@ -1,0 +1,200 @@
+//! Starting and stopping the daemon: open the database, start the adapters, the
+//! engine, the gate, the hub and the HTTP server, and on a signal stop them in the
+//! order that loses nothing (adapters first, the gate's last writes last).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ctibridge_adapter::{link::EVENT_QUEUE, AdapterLink, Registry};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{self, AppState};
+use crate::auth::TokenStore;
+use crate::config::Loaded;
+use crate::crm::{db, journal::Journal};
+use crate::engine::{Engine, EngineConfig, SwitchLink};
+use crate::gate::Gate;
+use crate::hub::{Hub, HubConfig};
+use crate::metrics::Metrics;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error("{0}")]
+    Database(#[from] db::DbError),
+    #[error("cannot open the journal {path}: {error}")]
+    Journal { path: String, error: std::io::Error },
+    #[error("cannot listen on {addr}: {error}")]
+    Listen {
+        addr: SocketAddr,
+        error: std::io::Error,
+    },
+    #[error("switch `{0}`: {1}")]
+    Adapter(String, String),
+    #[error("server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// How the daemon runs beyond its config.
+pub struct RunOptions {
+    pub serve_pages: bool,
+    /// Called with the bound address once the server listens.
+    pub on_listening: Box<dyn FnOnce(SocketAddr) + Send>,
+    /// Cancelled to stop the daemon (besides SIGINT/SIGTERM).
+    pub shutdown: CancellationToken,
+}
+
+pub async fn run(
+    loaded: Loaded,
+    registry: &Registry,
+    options: RunOptions,
+) -> Result<(), DaemonError> {
+    let config = loaded.config;
+    let url = config.database.url.clone();
+    let pool = tokio::task::spawn_blocking(move || db::open(&url))
+        .await
+        .map_err(|e| db::DbError::Connect(e.to_string()))??;
+    let journal_path = config.database.journal_path();
+    let journal = Journal::open(&journal_path).map_err(|error| DaemonError::Journal {
+        path: journal_path.display().to_string(),
+        error,
+    })?;
+    if journal.pending() > 0 {
+        tracing::info!(pending = journal.pending(), journal = %journal_path.display(), "replaying writes journaled by an earlier run");
+    }
+    let metrics = Arc::new(Metrics::default());
+    let shutdown = options.shutdown;
+
+    // Adapters.
+    let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
+    let mut links = Vec::new();
+    let mut adapter_tasks = Vec::new();
+    for def in &loaded.switches {
+        let settings = &def.settings;
+        let adapter = registry
+            .build(settings)
+            .map_err(|e| DaemonError::Adapter(settings.name.clone(), e.message))?;
+        let capabilities = adapter.capabilities();
+        let (link, side) =
+            AdapterLink::new(&settings.name, events_tx.clone(), shutdown.child_token());
+        let name = settings.name.clone();
+        adapter_tasks.push(tokio::spawn(async move {
+            if let Err(e) = adapter.run(link).await {
+                tracing::error!(switch = %name, error = %e, "adapter stopped");
+            }
+        }));
+        links.push(SwitchLink {
+            name: settings.name.clone(),
+            adapter: settings.adapter.clone(),
+            side,
+            capabilities,
+            up: false,
+            devices: settings.devices.iter().cloned().collect(),
+            request_timeout: Duration::from_secs_f64(def.request_timeout_s),
+        });
+        tracing::info!(switch = %settings.name, adapter = %settings.adapter, devices = settings.devices.len(), "switch configured");
+    }
+    drop(events_tx);
+
+    // Engine → gate → hub.
+    let (out_tx, out_rx) = mpsc::unbounded_channel();
+    let (hub_tx, hub_rx) = mpsc::unbounded_channel();
+    let (requests_tx, requests_rx) = mpsc::channel(1024);
+    let engine = Engine::new(
+        EngineConfig {
+            country: config.crm.default_country.clone(),
+            pop_deadline: Duration::from_millis(config.crm.pop_deadline_ms),
+            short_abandon_s: config.reports.short_abandon_s,
+            service_level_s: config.reports.service_level_s,
+            cache_size: config.crm.cache_size,
+            cache_ttl: Duration::from_secs(config.crm.cache_ttl_s),
+        },
+        links,
+        pool.clone(),
+        out_tx,
+        metrics.clone(),
+    );
+    let instance = uuid::Uuid::now_v7().simple().to_string();
+    let hub = Hub::new(
+        HubConfig {
+            replay_events: config.server.replay_events,
+            replay_age: Duration::from_secs(config.server.replay_s),
+            sessions: 100_000,
+            instance: instance[instance.len() - 12..].to_string(),
+        },
+        metrics.clone(),
+    );
+    let gate = Gate::new(pool.clone(), journal, hub_tx.clone(), metrics.clone());
+    let engine_task = tokio::spawn(engine.run(events_rx, requests_rx));
+    let gate_task = tokio::spawn(gate.run(out_rx));
+    let hub_task = tokio::spawn(hub.run(hub_rx));
+
+    // HTTP + WebSocket.
+    let state = Arc::new(AppState {
+        tokens: TokenStore::new(&config.auth.tokens),
+        engine: requests_tx,
+        hub: hub_tx,
+        server: config.server.clone(),
+        metrics: metrics.clone(),
+        pool,
+        country: config.crm.default_country.clone(),
+        next_client: Default::default(),
+        serve_pages: options.serve_pages,
+        shutdown: shutdown.clone(),
+    });
+    let addr = config.server.listen;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|error| DaemonError::Listen { addr, error })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|error| DaemonError::Listen { addr, error })?;
+    tracing::info!(listen = %bound, tokens = config.auth.tokens.len(), "ctibridge listening");
+    (options.on_listening)(bound);
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        stop.cancel();
+    });
+    let serve_stop = shutdown.clone();
+    let served = axum::serve(listener, api::router(state))
+        .with_graceful_shutdown(async move { serve_stop.cancelled().await })
+        .await;
+    shutdown.cancel();
+    tracing::info!(
+        "stopping: adapters first, then the engine; the last writes are committed before exit"
+    );
+    for task in adapter_tasks {
+        let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+    }
+    // The engine stops when its inputs close: the adapters are gone and the last
+    // connection has let go of the request channel.
+    let _ = tokio::time::timeout(Duration::from_secs(10), engine_task).await;
+    // The gate finishes what the engine sent; its writes are what must not be lost.
+    let _ = gate_task.await;
+    hub_task.abort();
+    served.map_err(DaemonError::Serve)
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

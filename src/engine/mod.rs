@@ -1,0 +1,426 @@
+//! The engine: the single owner of call and agent state.
+//!
+//! One task (no locks on the hot path) takes switch events from every adapter and
+//! requests from every connection, keeps the normalised picture of calls and agents,
+//! and publishes bridge events, each stamped with the daemon-wide `seq`, towards the
+//! hub through the durability gate. Work that waits (CRM look-ups, switch commands)
+//! runs in spawned tasks that report back through `internal`.
+//!
+//! - [`calls`], [`agents`]: the state.
+//! - [`switch_events`]: adapter events → state changes → bridge events.
+//! - [`methods`]: API methods → permission checks → switch commands.
+//! - [`pops`]: screen pops and the CRM look-ups behind them.
+//! - [`queues`]: live `queue.stats`.
+//! - [`request`]: the requests and errors shared with the API.
+
+pub mod agents;
+pub mod calls;
+pub mod methods;
+pub mod pops;
+pub mod queues;
+pub mod request;
+pub mod switch_events;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use ctibridge_adapter::{AdapterEvent, Capabilities, CommandRequest, EngineSide};
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+use crate::auth::Principal;
+use crate::crm::cache::Cache;
+use crate::crm::db::Pool;
+use crate::crm::lookup::CallerInfo;
+use crate::crm::writes::DbWrite;
+use crate::gate::Outbound;
+use crate::hub::{Audience, HubInput, Published, Registration, Scope};
+use crate::metrics::Metrics;
+use agents::AgentTable;
+use calls::CallTable;
+use request::{ApiError, EngineRequest, Reply};
+
+/// Engine settings, from `[crm]`, `[reports]` and the switches.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub country: String,
+    pub pop_deadline: Duration,
+    pub short_abandon_s: f64,
+    pub service_level_s: f64,
+    pub cache_size: usize,
+    pub cache_ttl: Duration,
+}
+
+/// One switch as the engine knows it.
+pub struct SwitchLink {
+    pub name: String,
+    pub adapter: String,
+    pub side: EngineSide,
+    pub capabilities: Capabilities,
+    pub up: bool,
+    /// Monitored devices (extensions and ACD groups).
+    pub devices: HashSet<String>,
+    pub request_timeout: Duration,
+}
+
+/// What spawned work reports back.
+pub enum Internal {
+    LookupDone {
+        call: String,
+        key: String,
+        result: Result<CallerInfo, String>,
+    },
+    PopDeadline {
+        call: String,
+    },
+    CommandDone {
+        switch: String,
+        result: Result<ctibridge_adapter::CommandOk, ApiError>,
+        client_ref: Option<String>,
+        /// Name of the result field for a call the command created.
+        created: Option<&'static str>,
+        reply: Reply,
+    },
+}
+
+pub struct Engine {
+    config: EngineConfig,
+    switches: BTreeMap<String, SwitchLink>,
+    /// device → switch name
+    device_switch: HashMap<String, String>,
+    calls: CallTable,
+    agents: AgentTable,
+    cache: Cache<String, CallerInfo>,
+    pool: Pool,
+    seq: u64,
+    out: mpsc::UnboundedSender<Outbound>,
+    internal_tx: mpsc::UnboundedSender<Internal>,
+    internal_rx: Option<mpsc::UnboundedReceiver<Internal>>,
+    metrics: Arc<Metrics>,
+    queue_stats: queues::QueueStats,
+}
+
+impl Engine {
+    pub fn new(
+        config: EngineConfig,
+        switches: Vec<SwitchLink>,
+        pool: Pool,
+        out: mpsc::UnboundedSender<Outbound>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let (internal_tx, internal_rx) = mpsc::unbounded_channel();
+        let mut device_switch = HashMap::new();
+        for link in &switches {
+            for device in &link.devices {
+                device_switch.insert(device.clone(), link.name.clone());
+            }
+            metrics.set_link(&link.name, &link.adapter, false);
+        }
+        Engine {
+            cache: Cache::new(config.cache_size, config.cache_ttl),
+            queue_stats: queues::QueueStats::new(config.service_level_s),
+            config,
+            switches: switches.into_iter().map(|s| (s.name.clone(), s)).collect(),
+            device_switch,
+            calls: CallTable::default(),
+            agents: AgentTable::default(),
+            pool,
+            seq: 0,
+            out,
+            internal_tx,
+            internal_rx: Some(internal_rx),
+            metrics,
+        }
+    }
+
+    /// Run until both input channels close.
+    pub async fn run(
+        mut self,
+        mut switch_events: mpsc::Receiver<(String, AdapterEvent)>,
+        mut requests: mpsc::Receiver<EngineRequest>,
+    ) {
+        let Some(mut internal) = self.internal_rx.take() else {
+            return;
+        };
+        let mut stats_tick = tokio::time::interval(Duration::from_secs(2));
+        stats_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let (mut switches_open, mut requests_open) = (true, true);
+        while switches_open || requests_open {
+            tokio::select! {
+                biased;
+                message = internal.recv() => {
+                    if let Some(message) = message { self.handle_internal(message) }
+                }
+                event = switch_events.recv(), if switches_open => match event {
+                    Some((switch, event)) => self.handle_switch_event(&switch, event),
+                    None => switches_open = false,
+                },
+                request = requests.recv(), if requests_open => match request {
+                    Some(request) => self.handle_request(request),
+                    None => requests_open = false,
+                },
+                _ = stats_tick.tick() => self.publish_queue_stats(),
+            }
+        }
+    }
+
+    fn handle_request(&mut self, request: EngineRequest) {
+        match request {
+            EngineRequest::Method {
+                principal,
+                call,
+                reply,
+            } => self.handle_method(&principal, call, reply),
+            EngineRequest::Subscribe {
+                client,
+                principal,
+                resume,
+                queue,
+                reply,
+            } => {
+                let snapshot = self.snapshot_data(&principal);
+                let seq = self.seq;
+                let scope = scope_of(&principal);
+                let registration = Registration {
+                    client,
+                    token: principal.token.clone(),
+                    scope,
+                    resume,
+                    at_seq: seq,
+                    snapshot: Box::new(move || {
+                        let mut data = snapshot;
+                        data["resumed"] = json!(false);
+                        Arc::new(Published {
+                            seq,
+                            topic: "snapshot".into(),
+                            audience: Audience::default(),
+                            frame: frame(seq, "snapshot", "snapshot", &data),
+                            at: Instant::now(),
+                        })
+                    }),
+                    sender: queue.sender,
+                    overflowed: queue.overflowed,
+                    reply,
+                };
+                self.send_out(Vec::new(), Some(HubInput::Register(registration)));
+            }
+        }
+    }
+
+    fn handle_internal(&mut self, message: Internal) {
+        match message {
+            Internal::LookupDone { call, key, result } => self.lookup_done(&call, key, result),
+            Internal::PopDeadline { call } => self.pop_deadline(&call),
+            Internal::CommandDone {
+                switch,
+                result,
+                client_ref,
+                created,
+                reply,
+            } => {
+                let answer = result.map(|ok| match (created, ok.call_id) {
+                    (Some(field), Some(switch_id)) => {
+                        let id = self.calls.reserve(&switch, &switch_id, client_ref.clone());
+                        let mut result = json!({ field: id });
+                        if let Some(client_ref) = client_ref {
+                            result["client_ref"] = json!(client_ref);
+                        }
+                        result
+                    }
+                    _ => json!({}),
+                });
+                if answer.is_err() {
+                    self.metrics.request_errors.fetch_add(1, Ordering::Relaxed);
+                }
+                let _ = reply.send(answer);
+            }
+        }
+    }
+
+    /// What `principal` may see right now.
+    fn snapshot_data(&self, principal: &Principal) -> Value {
+        let scope = scope_of(principal);
+        let calls: Vec<Value> = self
+            .calls
+            .iter()
+            .filter(|c| scope.sees(&self.call_audience(c)))
+            .map(|c| c.view())
+            .collect();
+        let agents: Vec<Value> = self
+            .agents
+            .iter()
+            .filter(|a| scope.sees(&self.agent_audience(&a.agent, &a.device)))
+            .map(|a| a.view())
+            .collect();
+        let links: Vec<Value> = self
+            .switches
+            .values()
+            .map(|s| json!({"switch": s.name, "adapter": s.adapter, "up": s.up}))
+            .collect();
+        json!({ "calls": calls, "agents": agents, "links": links })
+    }
+
+    /// Who hears about a call: its devices and the agents logged on at them.
+    fn call_audience(&self, call: &calls::Call) -> Audience {
+        let mut agents = Vec::new();
+        for device in &call.involved {
+            if let Some(agent) = self.agents.agent_id_at(device) {
+                agents.push(agent.to_string());
+            }
+        }
+        if let Some(agent) = &call.agent {
+            if !agents.contains(agent) {
+                agents.push(agent.clone());
+            }
+        }
+        Audience {
+            everyone: false,
+            agents,
+            devices: call.involved.clone(),
+        }
+    }
+
+    fn agent_audience(&self, agent: &str, device: &str) -> Audience {
+        Audience {
+            everyone: false,
+            agents: vec![agent.to_string()],
+            devices: vec![device.to_string()],
+        }
+    }
+
+    /// The topic for an event at `device`: the agent logged on there, else the device.
+    fn device_topic(&self, device: &str) -> String {
+        match self.agents.agent_id_at(device) {
+            Some(agent) => format!("agent:{agent}"),
+            None => format!("device:{device}"),
+        }
+    }
+
+    /// Publish an event with the writes that must be durable before it is seen.
+    fn emit(
+        &mut self,
+        name: &'static str,
+        topic: String,
+        audience: Audience,
+        data: Value,
+        writes: Vec<DbWrite>,
+    ) {
+        self.seq += 1;
+        self.metrics.seq.store(self.seq, Ordering::Relaxed);
+        let published = Arc::new(Published {
+            seq: self.seq,
+            frame: frame(self.seq, &topic, name, &data),
+            topic,
+            audience,
+            at: Instant::now(),
+        });
+        self.send_out(writes, Some(HubInput::Publish(published)));
+    }
+
+    fn send_out(&self, writes: Vec<DbWrite>, message: Option<HubInput>) {
+        // The gate lives as long as the engine; a failed send means shutdown.
+        let _ = self.out.send(Outbound { writes, message });
+    }
+
+    fn switch_for_device(&self, device: &str) -> Option<&SwitchLink> {
+        self.device_switch
+            .get(device)
+            .and_then(|s| self.switches.get(s))
+            .or_else(|| {
+                // A device no switch lists: the only switch, when there is one.
+                if self.switches.len() == 1 {
+                    self.switches.values().next()
+                } else {
+                    None
+                }
+            })
+    }
+
+    /// Hand a command to a switch's adapter; the answer comes back as
+    /// `Internal::CommandDone` so the engine never waits.
+    fn send_command(
+        &self,
+        switch: &str,
+        command: ctibridge_adapter::Command,
+        client_ref: Option<String>,
+        created: Option<&'static str>,
+        reply: Reply,
+    ) {
+        let Some(link) = self.switches.get(switch) else {
+            let _ = reply.send(Err(ApiError::new(
+                "switch_unavailable",
+                format!("no switch `{switch}`"),
+            )));
+            return;
+        };
+        if !link.up {
+            let _ = reply.send(Err(ApiError::switch_unavailable(switch)));
+            return;
+        }
+        let (request, answer) = CommandRequest::new(command);
+        let sender = link.side.commands.clone();
+        let timeout = link.request_timeout;
+        let internal = self.internal_tx.clone();
+        let switch = switch.to_string();
+        tokio::spawn(async move {
+            let result = match sender.try_send(request) {
+                Err(_) => Err(ApiError::new(
+                    "switch_unavailable",
+                    format!(
+                        "switch `{switch}` is not taking commands (queue full or link stopped)"
+                    ),
+                )),
+                Ok(()) => match tokio::time::timeout(timeout, answer).await {
+                    Ok(Ok(result)) => result.map_err(ApiError::from),
+                    Ok(Err(_)) => Err(ApiError::switch_unavailable(&switch)),
+                    Err(_) => Err(ApiError::new(
+                        "timeout",
+                        format!(
+                            "switch `{switch}` did not answer within {:.0} s",
+                            timeout.as_secs_f64()
+                        ),
+                    )),
+                },
+            };
+            let _ = internal.send(Internal::CommandDone {
+                switch,
+                result,
+                client_ref,
+                created,
+                reply,
+            });
+        });
+    }
+
+    fn now() -> chrono::DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A principal's scope in the hub.
+pub fn scope_of(principal: &Principal) -> Scope {
+    if principal.sees_all() {
+        Scope::All
+    } else {
+        Scope::Agent {
+            agent: principal.agent.clone(),
+            extensions: principal.extensions.clone(),
+        }
+    }
+}
+
+/// The `evt` frame, serialised once for every client.
+fn frame(seq: u64, topic: &str, name: &str, data: &Value) -> String {
+    json!({
+        "type": "evt",
+        "seq": seq,
+        "topic": topic,
+        "name": name,
+        "ts": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "data": data,
+    })
+    .to_string()
+}

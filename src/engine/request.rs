@@ -1,0 +1,229 @@
+//! What the API asks of the engine: a method call on behalf of a principal, or a new
+//! subscription; and the stable error the API answers with.
+
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+use crate::auth::Principal;
+use crate::hub::{ClientQueue, Resume, Welcome};
+use ctibridge_adapter::{CommandError, MonitorMode, TransferMode};
+
+/// An error answer: a stable snake_case code and a human message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ApiError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        ApiError::new("forbidden", message)
+    }
+    pub fn invalid_params(message: impl Into<String>) -> Self {
+        ApiError::new("invalid_params", message)
+    }
+    pub fn call_not_found(call: &str) -> Self {
+        ApiError::new("call_not_found", format!("no call `{call}`"))
+    }
+    pub fn not_supported(message: impl Into<String>) -> Self {
+        ApiError::new("not_supported", message)
+    }
+    pub fn switch_unavailable(switch: &str) -> Self {
+        ApiError::new(
+            "switch_unavailable",
+            format!("the link to switch `{switch}` is down"),
+        )
+    }
+}
+
+impl From<CommandError> for ApiError {
+    fn from(e: CommandError) -> Self {
+        ApiError::new(e.code(), e.to_string())
+    }
+}
+
+pub type Reply = oneshot::Sender<Result<Value, ApiError>>;
+
+/// A method's parameters, parsed. Call ids are the bridge's stable ids.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallParams {
+    pub call: String,
+    /// Which of the call's devices acts; default: the caller's own device in the call.
+    #[serde(default)]
+    pub device: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DialParams {
+    pub to: String,
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Echoed in the result and on the call's events, to tie them to the CRM's action.
+    #[serde(default)]
+    pub client_ref: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferParams {
+    pub call: String,
+    #[serde(default)]
+    pub to: Option<String>,
+    pub mode: TransferMode,
+    #[serde(default)]
+    pub consult_call: Option<String>,
+    #[serde(default)]
+    pub device: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConferenceParams {
+    pub call: String,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub consult_call: Option<String>,
+    #[serde(default)]
+    pub device: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DtmfParams {
+    pub call: String,
+    pub digits: String,
+    #[serde(default)]
+    pub device: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginParams {
+    #[serde(default)]
+    pub agent: Option<String>,
+    #[serde(default)]
+    pub extension: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentParams {
+    #[serde(default)]
+    pub agent: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StateName {
+    Ready,
+    NotReady,
+    Acw,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetStateParams {
+    pub state: StateName,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub agent: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitorParams {
+    pub call: String,
+    /// The supervisor's own phone; default: the token's first extension.
+    #[serde(default)]
+    pub device: Option<String>,
+    #[serde(default)]
+    pub mode: Option<MonitorMode>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForceReleaseParams {
+    pub call: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimCallParams {
+    pub from: String,
+    pub to: String,
+    #[serde(default)]
+    pub digits: Option<String>,
+    #[serde(default)]
+    pub switch: Option<String>,
+}
+
+/// A method the engine carries out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MethodCall {
+    Dial(DialParams),
+    Answer(CallParams),
+    Hangup(CallParams),
+    Hold(CallParams),
+    Retrieve(CallParams),
+    Transfer(TransferParams),
+    Conference(ConferenceParams),
+    Dtmf(DtmfParams),
+    AgentLogin(LoginParams),
+    AgentLogout(AgentParams),
+    AgentSetState(SetStateParams),
+    Monitor(MonitorParams),
+    Barge(MonitorParams),
+    ForceRelease(ForceReleaseParams),
+    SimCall(SimCallParams),
+}
+
+/// A connection's request to the engine.
+pub enum EngineRequest {
+    Method {
+        principal: Principal,
+        call: MethodCall,
+        reply: Reply,
+    },
+    /// Register a client with the hub, at the current sequence number, with a snapshot
+    /// of what it may see.
+    Subscribe {
+        client: u64,
+        principal: Principal,
+        resume: Option<Resume>,
+        queue: ClientQueueSender,
+        reply: oneshot::Sender<Welcome>,
+    },
+}
+
+/// The hub-side half of a client's queue.
+pub struct ClientQueueSender {
+    pub sender: tokio::sync::mpsc::Sender<std::sync::Arc<crate::hub::Published>>,
+    pub overflowed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl ClientQueueSender {
+    pub fn pair(capacity: usize) -> (ClientQueueSender, ClientQueue) {
+        let (sender, queue) = crate::hub::client_queue(capacity);
+        (
+            ClientQueueSender {
+                sender,
+                overflowed: queue.overflowed.clone(),
+            },
+            queue,
+        )
+    }
+}

@@ -1,0 +1,53 @@
+//! The `ctibridge` binary: parse the command line, set up logging, run the command.
+
+use clap::Parser;
+use ctibridge::cli::{Cli, Command, ContactsCommand, LogFormat, TokenCommand};
+use ctibridge::commands::{self, Failure};
+use tracing_subscriber::EnvFilter;
+
+fn main() {
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
+    let outcome = match cli.command {
+        Command::CheckConfig { file } => commands::check_config::check_config(&file),
+        Command::Migrate { database } => commands::migrate::migrate(&database),
+        Command::Contacts {
+            command:
+                ContactsCommand::Import {
+                    database,
+                    country,
+                    file,
+                },
+        } => commands::contacts::import(&database, &country, &file),
+        Command::Token {
+            command: TokenCommand::New { name, role, agent },
+        } => commands::token::new(&name, &role, agent.as_deref()),
+        Command::Demo {
+            listen,
+            data_dir,
+            print_config,
+        } => runtime()
+            .and_then(|rt| rt.block_on(commands::demo::demo(listen, &data_dir, print_config))),
+        Command::Run { config, listen } => {
+            runtime().and_then(|rt| rt.block_on(commands::run::run(&config, listen)))
+        }
+    };
+    if let Err(failure) = outcome {
+        eprintln!("error: {}", failure.message);
+        std::process::exit(failure.code);
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(format!("cannot start the runtime: {e}")))
+}
