@@ -83,9 +83,11 @@ impl CustomizeConnection<SqliteConnection, r2d2::Error> for Pragmas {
         // WAL lets look-ups read while the writer commits; synchronous=FULL makes a
         // commit durable before the daemon publishes `call.ended` (the durability
         // promise); busy_timeout rides out the writer's short transactions.
+        // busy_timeout first: switching a new file to WAL takes a write lock that
+        // other connections opening at the same moment must wait for, not fail on.
         conn.batch_execute(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+            "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+             PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
         )
         .map_err(r2d2::Error::QueryError)
     }
@@ -108,6 +110,7 @@ pub fn open(url: &str) -> Result<Pool, DbError> {
     }
     let pool = r2d2::Pool::builder()
         .max_size(size)
+        .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(5))
         .connection_customizer(Box::new(Pragmas))
         .build(ConnectionManager::<SqliteConnection>::new(path))

@@ -1,0 +1,491 @@
+//! End to end: the real daemon with the simulator switch, a real SQLite database and
+//! real WebSocket clients on loopback.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use diesel::prelude::*;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+const CONTACTS: &str = "name,phone,company,external_id,url\n\
+    Ada Lovelace,+14155550123,Analytical Engines,C-1,https://crm.example.com/c/1\n";
+
+async fn standard(name: &str) -> Daemon {
+    let dir = temp_dir(name);
+    let port = free_port();
+    let config = standard_config(port, &dir, "");
+    import_contacts(
+        &format!("sqlite://{}", dir.join("crm.db").display()),
+        &dir,
+        CONTACTS,
+    );
+    Daemon::start(&dir, port, &config).await
+}
+
+#[tokio::test]
+async fn screen_pop_with_crm_match_is_answered_and_logged() {
+    let daemon = standard("pop").await;
+    let (mut agent, welcome) = Client::login(&daemon.url(), AGENT_1001).await;
+    assert_eq!(welcome["role"], "agent");
+    assert_eq!(welcome["agent"], "1001");
+    assert_eq!(welcome["devices"], json!(["1001"]));
+    let snapshot = agent.event("snapshot", |_| true).await;
+    assert_eq!(snapshot["data"]["resumed"], false);
+    assert!(snapshot["data"]["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["agent"] == "1001" && a["state"] == "ready"));
+
+    // An outside caller rings agent 1001's extension (the US national form of Ada's number).
+    let (mut supervisor, _) = Client::login(&daemon.url(), SUPERVISOR).await;
+    supervisor
+        .ok(
+            "sim.call",
+            json!({"from": "4155550123", "to": "1001", "digits": "4711"}),
+        )
+        .await;
+
+    let pop = agent.event("call.offered", |_| true).await;
+    assert_eq!(pop["topic"], "agent:1001");
+    let data = &pop["data"];
+    assert_eq!(data["device"], "1001");
+    assert_eq!(data["ani"], "4155550123");
+    assert_eq!(data["ani_e164"], "+14155550123");
+    assert_eq!(data["digits"], "4711");
+    assert_eq!(data["crm"]["pending"], false);
+    assert_eq!(data["crm"]["matches"][0]["name"], "Ada Lovelace");
+    assert_eq!(data["crm"]["matches"][0]["company"], "Analytical Engines");
+    let call = data["call"].as_str().unwrap().to_string();
+
+    agent.ok("call.answer", json!({"call": call})).await;
+    let answered = agent
+        .event("call.answered", |d| d["call"] == call.as_str())
+        .await;
+    assert_eq!(answered["data"]["state"], "talking");
+    agent.ok("call.hold", json!({"call": call})).await;
+    agent
+        .event("call.held", |d| d["call"] == call.as_str())
+        .await;
+    agent.ok("call.retrieve", json!({"call": call})).await;
+    agent
+        .event("call.retrieved", |d| d["call"] == call.as_str())
+        .await;
+    agent.ok("call.hangup", json!({"call": call})).await;
+    let ended = agent
+        .event("call.ended", |d| d["call"] == call.as_str())
+        .await;
+    assert_eq!(ended["data"]["outcome"], "answered");
+    assert_eq!(ended["data"]["agent"], "1001");
+
+    // The row is durable before call.ended is published: read it straight away.
+    let pool = ctibridge::crm::db::open(&daemon.db_url()).unwrap();
+    let mut conn = pool.get().unwrap();
+    use ctibridge::crm::schema::call_log::dsl as log;
+    let (outcome, contact, agent_id, ani_e164): (
+        String,
+        Option<i32>,
+        Option<String>,
+        Option<String>,
+    ) = log::call_log
+        .filter(log::call_id.eq(&call))
+        .select((log::outcome, log::contact_id, log::agent, log::ani_e164))
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(outcome, "answered");
+    assert!(contact.is_some());
+    assert_eq!(agent_id.as_deref(), Some("1001"));
+    assert_eq!(ani_e164.as_deref(), Some("+14155550123"));
+
+    // One pop per call per agent: the whole exchange held exactly one call.offered.
+    let pops = agent
+        .seen
+        .iter()
+        .filter(|f| f["name"] == "call.offered")
+        .count();
+    assert_eq!(pops, 0, "a second call.offered arrived: {:?}", agent.seen);
+}
+
+#[tokio::test]
+async fn queue_calls_go_to_a_ready_agent_with_the_service() {
+    let daemon = standard("queue").await;
+    let (mut a1, _) = Client::login(&daemon.url(), AGENT_1001).await;
+    let (mut a2, _) = Client::login(&daemon.url(), AGENT_1002).await;
+    a2.ok(
+        "agent.set_state",
+        json!({"state": "not_ready", "reason": "lunch"}),
+    )
+    .await;
+    a2.event("agent.state", |d| d["state"] == "not_ready").await;
+    a1.ok(
+        "sim.call",
+        json!({"from": "+14155550123", "to": "8005550100"}),
+    )
+    .await;
+    let pop = a1.event("call.offered", |_| true).await;
+    assert_eq!(pop["data"]["queue"], "8000");
+    assert_eq!(pop["data"]["dnis"], "8005550100");
+    assert_eq!(pop["data"]["crm"]["matches"][0]["name"], "Ada Lovelace");
+    // Agent 1002 is not ready: it never sees the call.
+    while let Some(frame) = a2.frame_within(Duration::from_millis(300)).await {
+        assert_ne!(frame["name"], "call.offered", "{frame}");
+    }
+}
+
+#[tokio::test]
+async fn click_to_dial_creates_one_call_with_the_client_ref() {
+    let daemon = standard("dial").await;
+    let (mut agent, _) = Client::login(&daemon.url(), AGENT_1001).await;
+    let result = agent
+        .ok(
+            "call.dial",
+            json!({"to": "+14155550123", "client_ref": "crm-42"}),
+        )
+        .await;
+    let call = result["call"].as_str().unwrap().to_string();
+    assert_eq!(result["client_ref"], "crm-42");
+    let originated = agent
+        .event("call.originated", |d| d["call"] == call.as_str())
+        .await;
+    assert_eq!(originated["data"]["client_ref"], "crm-42");
+    assert_eq!(originated["data"]["direction"], "out");
+    assert_eq!(originated["data"]["device"], "1001");
+    // Outbound calls are looked up by the called number; the match follows.
+    agent
+        .event("call.updated", |d| {
+            d["call"] == call.as_str() && d["crm"]["matches"][0]["name"] == "Ada Lovelace"
+        })
+        .await;
+    agent
+        .event("call.answered", |d| d["call"] == call.as_str())
+        .await;
+    agent.ok("call.hangup", json!({"call": call})).await;
+    let ended = agent
+        .event("call.ended", |d| d["call"] == call.as_str())
+        .await;
+    assert_eq!(ended["data"]["direction"], "out");
+
+    let res = agent.req("call.dial", json!({"to": "call me maybe"})).await;
+    assert_eq!(res["error"]["code"], "invalid_destination", "{res}");
+    let res = agent
+        .req("call.hangup", json!({"call": "no-such-call"}))
+        .await;
+    assert_eq!(res["error"]["code"], "call_not_found", "{res}");
+}
+
+#[tokio::test]
+async fn agent_state_changes_reach_the_supervisor_and_not_other_agents() {
+    let daemon = standard("state").await;
+    let (mut supervisor, welcome) = Client::login(&daemon.url(), SUPERVISOR).await;
+    assert_eq!(welcome["role"], "supervisor");
+    let (mut a1, _) = Client::login(&daemon.url(), AGENT_1001).await;
+    let (mut a2, _) = Client::login(&daemon.url(), AGENT_1002).await;
+    a1.ok(
+        "agent.set_state",
+        json!({"state": "not_ready", "reason": "lunch"}),
+    )
+    .await;
+    let seen = supervisor
+        .event("agent.state", |d| {
+            d["agent"] == "1001" && d["state"] == "not_ready"
+        })
+        .await;
+    assert_eq!(seen["data"]["reason"], "lunch");
+    assert_eq!(seen["data"]["phone"], "idle");
+    a1.ok("agent.set_state", json!({"state": "acw"})).await;
+    supervisor
+        .event("agent.state", |d| {
+            d["agent"] == "1001" && d["state"] == "acw"
+        })
+        .await;
+    a1.ok("agent.logout", json!({})).await;
+    supervisor
+        .event("agent.state", |d| {
+            d["agent"] == "1001" && d["state"] == "logged_out"
+        })
+        .await;
+    a1.ok("agent.login", json!({})).await;
+    supervisor
+        .event("agent.state", |d| {
+            d["agent"] == "1001" && d["state"] == "not_ready"
+        })
+        .await;
+    a1.ok("agent.set_state", json!({"state": "ready"})).await;
+    supervisor
+        .event("agent.state", |d| {
+            d["agent"] == "1001" && d["state"] == "ready"
+        })
+        .await;
+    // Agent 1002 saw its snapshot and nothing of agent 1001.
+    let mut frames = Vec::new();
+    while let Some(frame) = a2.frame_within(Duration::from_millis(300)).await {
+        frames.push(frame);
+    }
+    assert!(
+        frames
+            .iter()
+            .all(|f| f["data"]["agent"] != "1001" || f["name"] == "snapshot"),
+        "{frames:?}"
+    );
+    let res = a1
+        .req("agent.set_state", json!({"state": "ready", "reason": "x"}))
+        .await;
+    assert_eq!(res["error"]["code"], "invalid_params");
+}
+
+#[tokio::test]
+async fn an_agent_may_not_act_on_another_extension() {
+    let daemon = standard("forbidden").await;
+    let (mut a1, _) = Client::login(&daemon.url(), AGENT_1001).await;
+    let (mut a2, _) = Client::login(&daemon.url(), AGENT_1002).await;
+    let res = a1
+        .req("call.dial", json!({"from": "1002", "to": "+14155550123"}))
+        .await;
+    assert_eq!(res["error"]["code"], "forbidden", "{res}");
+    let res = a1
+        .req(
+            "agent.set_state",
+            json!({"agent": "1002", "state": "ready"}),
+        )
+        .await;
+    assert_eq!(res["error"]["code"], "forbidden", "{res}");
+    let res = a1
+        .req("agent.login", json!({"agent": "1001", "extension": "1002"}))
+        .await;
+    assert_eq!(res["error"]["code"], "forbidden", "{res}");
+    let res = a1
+        .req("supervisor.force_release", json!({"call": "x"}))
+        .await;
+    assert_eq!(res["error"]["code"], "forbidden", "{res}");
+
+    a2.ok("sim.call", json!({"from": "+14155550123", "to": "1002"}))
+        .await;
+    let pop = a2.event("call.offered", |_| true).await;
+    let call = pop["data"]["call"].as_str().unwrap();
+    let res = a1.req("call.answer", json!({"call": call})).await;
+    assert_eq!(res["error"]["code"], "forbidden", "{res}");
+    let res = a1
+        .req("call.answer", json!({"call": call, "device": "1002"}))
+        .await;
+    assert_eq!(res["error"]["code"], "forbidden", "{res}");
+    // Agent 1001 never saw 1002's call.
+    while let Some(frame) = a1.frame_within(Duration::from_millis(300)).await {
+        assert!(frame["data"]["call"] != call, "{frame}");
+    }
+}
+
+#[tokio::test]
+async fn a_bad_token_is_closed_with_4001() {
+    let daemon = standard("badtoken").await;
+    let mut client = Client::connect(&daemon.url()).await;
+    client
+        .send(json!({"type": "req", "id": 1, "method": "call.dial", "params": {"to": "1"}}))
+        .await;
+    let res = client.frame().await;
+    assert_eq!(res["error"]["code"], "unauthenticated");
+    client
+        .send(json!({"type": "hello", "token": "not-a-token"}))
+        .await;
+    let error = client.frame().await;
+    assert_eq!(error["type"], "error");
+    assert_eq!(error["error"]["code"], "unauthenticated");
+    assert_eq!(client.closed().await, 4001);
+}
+
+#[tokio::test]
+async fn no_hello_before_the_deadline_is_closed_with_4001() {
+    let dir = temp_dir("deadline");
+    let port = free_port();
+    let daemon = Daemon::start(
+        &dir,
+        port,
+        &standard_config(port, &dir, "auth_timeout_s = 1"),
+    )
+    .await;
+    let mut client = Client::connect(&daemon.url()).await;
+    let error = client.frame().await;
+    assert_eq!(error["error"]["code"], "unauthenticated");
+    assert_eq!(client.closed().await, 4001);
+}
+
+#[tokio::test]
+async fn resume_returns_exactly_the_missed_events_in_scope() {
+    let daemon = standard("resume").await;
+    let (mut supervisor, _) = Client::login(&daemon.url(), SUPERVISOR).await;
+    let (mut agent, welcome) = Client::login(&daemon.url(), AGENT_1001).await;
+    let snapshot = agent.event("snapshot", |_| true).await;
+    let session = welcome["session"].as_str().unwrap().to_string();
+    let last_seq = snapshot["seq"].as_u64().unwrap();
+    agent.ws.close(None).await.unwrap();
+    drop(agent);
+
+    // While agent 1001 is away: a call for it and one for agent 1002.
+    supervisor
+        .ok("sim.call", json!({"from": "+14155550123", "to": "1001"}))
+        .await;
+    let mine = supervisor
+        .event("call.offered", |d| d["device"] == "1001")
+        .await;
+    supervisor
+        .ok("sim.call", json!({"from": "+14155550124", "to": "1002"}))
+        .await;
+    let other = supervisor
+        .event("call.offered", |d| d["device"] == "1002")
+        .await;
+    supervisor
+        .ok(
+            "agent.set_state",
+            json!({"agent": "1001", "state": "not_ready", "reason": "break"}),
+        )
+        .await;
+    let state = supervisor
+        .event("agent.state", |d| {
+            d["agent"] == "1001" && d["state"] == "not_ready"
+        })
+        .await;
+
+    let mut resumed = Client::connect(&daemon.url()).await;
+    resumed.send(json!({"type": "hello", "token": AGENT_1001, "resume": {"session": session, "seq": last_seq}})).await;
+    let welcome = resumed.frame().await;
+    assert_eq!(welcome["resumed"], true, "{welcome}");
+    assert_eq!(welcome["session"], session.as_str());
+    let mut missed = Vec::new();
+    while let Some(frame) = resumed.frame_within(Duration::from_millis(500)).await {
+        missed.push(frame);
+    }
+    let seqs: Vec<u64> = missed.iter().map(|f| f["seq"].as_u64().unwrap()).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "in order, no duplicates: {seqs:?}"
+    );
+    assert!(seqs.iter().all(|s| *s > last_seq));
+    assert!(
+        missed.iter().all(|f| f["name"] != "snapshot"),
+        "a good resume sends no snapshot"
+    );
+    assert!(
+        missed.iter().any(|f| f["seq"] == mine["seq"]),
+        "the missed pop is replayed: {missed:?}"
+    );
+    assert!(
+        missed.iter().any(|f| f["seq"] == state["seq"]),
+        "the missed state change is replayed"
+    );
+    let other_call = &other["data"]["call"];
+    assert!(
+        missed.iter().all(|f| &f["data"]["call"] != other_call),
+        "nothing of agent 1002's call: {missed:?}"
+    );
+
+    // A session the daemon does not know gets a fresh snapshot instead.
+    let mut stranger = Client::connect(&daemon.url()).await;
+    stranger.send(json!({"type": "hello", "token": AGENT_1001, "resume": {"session": "elsewhere-1", "seq": 3}})).await;
+    let welcome = stranger.frame().await;
+    assert_eq!(welcome["resumed"], false);
+    let snapshot = stranger.event("snapshot", |_| true).await;
+    assert_eq!(snapshot["data"]["resumed"], false);
+    assert!(snapshot["data"]["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["call"] == mine["data"]["call"]));
+}
+
+#[tokio::test]
+async fn malformed_frames_get_errors_and_the_connection_goes_on() {
+    let daemon = standard("malformed").await;
+    let (mut agent, _) = Client::login(&daemon.url(), AGENT_1001).await;
+    agent.event("snapshot", |_| true).await;
+    for (text, code) in [
+        ("{not json", "invalid_message"),
+        ("[]", "invalid_message"),
+        (r#"{"type":"subscribe"}"#, "invalid_message"),
+        (r#"{"type":"req","method":"call.dial"}"#, "invalid_message"),
+        (r#"{"type":"hello","token":"x"}"#, "invalid_message"),
+    ] {
+        agent.send_text(text).await;
+        let frame = agent.frame().await;
+        assert_eq!(frame["type"], "error", "{text} → {frame}");
+        assert_eq!(frame["error"]["code"], code, "{text} → {frame}");
+        assert!(!frame["error"]["message"].as_str().unwrap().is_empty());
+    }
+    let res = agent.req("call.teleport", json!({})).await;
+    assert_eq!(res["error"]["code"], "unknown_method");
+    let res = agent.req("call.dial", json!({"too": "1"})).await;
+    assert_eq!(res["error"]["code"], "invalid_params");
+    let res = agent
+        .req("call.transfer", json!({"call": "x", "mode": "sideways"}))
+        .await;
+    assert_eq!(res["error"]["code"], "invalid_params");
+    // Still connected, still the same session: a pop arrives as usual.
+    agent
+        .ok("sim.call", json!({"from": "+14155550123", "to": "1001"}))
+        .await;
+    agent.event("call.offered", |d| d["device"] == "1001").await;
+}
+
+#[tokio::test]
+async fn oversized_messages_close_with_1009() {
+    let daemon = standard("oversized").await;
+    let (mut agent, _) = Client::login(&daemon.url(), AGENT_1001).await;
+    let big = format!(
+        r#"{{"type":"req","id":1,"method":"call.dial","params":{{"to":"{}"}}}}"#,
+        "1".repeat(70 * 1024)
+    );
+    agent.send_text(&big).await;
+    assert_eq!(agent.closed().await, 1009);
+}
+
+#[tokio::test]
+async fn origins_not_allowed_get_403() {
+    let daemon = standard("origin").await;
+    let upgrade = [
+        ("Upgrade", "websocket"),
+        ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Version", "13"),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ];
+    let mut evil = upgrade.to_vec();
+    evil.push(("Origin", "https://evil.example"));
+    let (status, _) = http_get(daemon.port, "/v1/ws", &evil).await.unwrap();
+    assert_eq!(status, 403);
+    // Allowed: the configured CRM origin, and the daemon's own pages (same origin).
+    for origin in [
+        "https://crm.example.com".to_string(),
+        format!("http://127.0.0.1:{}", daemon.port),
+    ] {
+        let mut request = daemon.url().into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("Origin", HeaderValue::from_str(&origin).unwrap());
+        assert!(
+            tokio_tungstenite::connect_async(request).await.is_ok(),
+            "{origin}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn health_and_metrics() {
+    let daemon = standard("health").await;
+    let (status, body) = http_get(daemon.port, "/healthz", &[]).await.unwrap();
+    assert_eq!(status, 200);
+    let health: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["switches"][0]["name"], "pbx");
+    assert_eq!(health["switches"][0]["up"], true);
+    assert_eq!(health["database"]["up"], true);
+    let (status, body) = http_get(daemon.port, "/metrics", &[]).await.unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("ctibridge_switch_link_up{switch=\"pbx\",adapter=\"sim\"} 1"),
+        "{body}"
+    );
+    // `run` does not serve the demo pages.
+    let (status, _) = http_get(daemon.port, "/", &[]).await.unwrap();
+    assert_eq!(status, 404);
+}

@@ -1,0 +1,96 @@
+//! End to end: the command line as a sysadmin uses it.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+#[test]
+fn check_config_names_file_line_and_key() {
+    let dir = temp_dir("check");
+    let file = dir.join("bad.toml");
+    std::fs::write(
+        &file,
+        "[server]\nlisten = \"127.0.0.1:8765\"\n\n[[switch]]\nname = \"pbx\"\nadapter = \"sim\"\ndevices = [\"1001\"]\nqueue = [\"8000\"]\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .arg("check-config")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{}:8:", file.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("queue"), "{stderr}");
+
+    std::fs::write(&file, "[server]\nlisten = \"127.0.0.1:8765\"\n").unwrap();
+    let out = Command::new(BIN)
+        .arg("check-config")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("OK"));
+}
+
+#[test]
+fn token_new_prints_a_token_and_its_hash_only() {
+    let out = Command::new(BIN)
+        .args(["token", "new", "--role", "agent", "--agent", "1001"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let token = stdout
+        .lines()
+        .next()
+        .unwrap()
+        .strip_prefix("token: ")
+        .unwrap();
+    assert!(
+        stdout.contains(&format!("sha256 = \"{}\"", sha256(token))),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.matches(token).count(),
+        1,
+        "the token appears once, never in the config entry"
+    );
+    let out = Command::new(BIN)
+        .args(["token", "new", "--role", "agent"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn contacts_import_reports_bad_rows_by_line() {
+    let dir = temp_dir("import");
+    let csv = dir.join("c.csv");
+    std::fs::write(&csv, "name,phone\nAda,+14155550123\nBob,12\n").unwrap();
+    let url = format!("sqlite://{}", dir.join("c.db").display());
+    let out = Command::new(BIN)
+        .args(["contacts", "import", "--database", &url])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("line 3"), "{stderr}");
+    assert!(stderr.contains("nothing was imported"), "{stderr}");
+}
+
+#[test]
+fn demo_refuses_a_public_address() {
+    let out = Command::new(BIN)
+        .args(["demo", "--listen", "0.0.0.0:8765"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
+}
