@@ -503,3 +503,24 @@ mod tests {
         assert_eq!(err.line, Some(2));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any text is a config or an error with a message; never a panic, and a
+        /// reported line lies inside the text.
+        #[test]
+        fn any_text_is_checked(text in "(\\[\\[switch\\]\\]\n|name = \"a\"\n|adapter = \"sim\"\n|devices = \\[\"1\"\\]\n|[a-z_]{1,8} = [0-9]{1,3}\n|\\[server\\]\n|.{0,20}\n){0,12}") {
+            let registry = crate::adapters::registry();
+            if let Err(e) = load_str(&text, &registry) {
+                prop_assert!(!e.message.is_empty());
+                if let Some(line) = e.line {
+                    prop_assert!(line >= 1 && line <= text.lines().count().max(1));
+                }
+            }
+        }
+    }
+}

@@ -172,3 +172,123 @@ impl Gate {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crm::models::CallLogRow;
+    use crate::crm::schema::call_log;
+    use crate::hub::{Audience, Published};
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    use std::time::Instant;
+
+    fn row(id: &str) -> DbWrite {
+        DbWrite::CallLog(Box::new(CallLogRow {
+            call_id: id.into(),
+            switch: "pbx".into(),
+            direction: "in".into(),
+            ani: None,
+            ani_e164: None,
+            dnis: None,
+            queue: None,
+            agent: None,
+            extension: None,
+            contact_id: None,
+            offered_at: chrono::Utc::now().naive_utc(),
+            answered_at: None,
+            ended_at: None,
+            queue_s: None,
+            ring_s: None,
+            talk_s: None,
+            hold_s: None,
+            acw_s: None,
+            outcome: "abandoned".into(),
+            transferred_to: None,
+            source: "cti".into(),
+            raw: None,
+        }))
+    }
+
+    fn event(seq: u64) -> Option<HubInput> {
+        Some(HubInput::Publish(Arc::new(Published {
+            seq,
+            topic: "t".into(),
+            audience: Audience::default(),
+            frame: String::new(),
+            at: Instant::now(),
+        })))
+    }
+
+    fn logged(pool: &Pool) -> Vec<String> {
+        let mut conn = pool.get().unwrap();
+        call_log::table
+            .select(call_log::call_id)
+            .order(call_log::call_id)
+            .load(&mut conn)
+            .unwrap()
+    }
+
+    /// While the database refuses writes, events still go out once their writes are
+    /// journaled; when it is back, the journal is replayed in order and emptied.
+    #[tokio::test]
+    async fn journals_during_an_outage_and_replays_after() {
+        let dir = std::env::temp_dir().join(format!("ctibridge-gate-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pool = db::open(&format!("sqlite://{}", dir.join("g.db").display())).unwrap();
+        let journal = Journal::open(&dir.join("g.journal")).unwrap();
+        let metrics = Arc::new(Metrics::default());
+        let (hub_tx, mut hub_rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let gate = tokio::spawn(Gate::new(pool.clone(), journal, hub_tx, metrics.clone()).run(rx));
+
+        tx.send(Outbound {
+            writes: vec![row("a")],
+            message: event(1),
+        })
+        .unwrap();
+        assert!(hub_rx.recv().await.is_some());
+        assert_eq!(logged(&pool), vec!["a"]);
+
+        // The outage: the table is gone.
+        pool.get()
+            .unwrap()
+            .batch_execute("ALTER TABLE call_log RENAME TO call_log_away")
+            .unwrap();
+        tx.send(Outbound {
+            writes: vec![row("b")],
+            message: event(2),
+        })
+        .unwrap();
+        tx.send(Outbound {
+            writes: vec![row("c")],
+            message: event(3),
+        })
+        .unwrap();
+        assert!(hub_rx.recv().await.is_some());
+        assert!(hub_rx.recv().await.is_some());
+        assert!(!metrics.database_up.load(Ordering::Relaxed));
+        assert_eq!(metrics.journal_pending.load(Ordering::Relaxed), 2);
+        assert_eq!(
+            Journal::open(&dir.join("g.journal")).unwrap().pending(),
+            2,
+            "durable on disk"
+        );
+
+        // Back: replayed within the retry period, in order, journal emptied.
+        pool.get()
+            .unwrap()
+            .batch_execute("ALTER TABLE call_log_away RENAME TO call_log")
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while metrics.journal_pending.load(Ordering::Relaxed) > 0 {
+            assert!(Instant::now() < deadline, "journal not replayed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(metrics.database_up.load(Ordering::Relaxed));
+        assert_eq!(logged(&pool), vec!["a", "b", "c"]);
+        drop(tx);
+        gate.await.unwrap();
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

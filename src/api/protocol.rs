@@ -286,3 +286,30 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any text gets a frame or a specific error; never a panic.
+        #[test]
+        fn any_text_is_answered(text in ".{0,256}") {
+            let _ = parse(&text);
+        }
+
+        /// Requests with any method and params are parsed or refused with a stable code.
+        #[test]
+        fn any_request_gets_a_stable_code(method in "[a-z._]{0,24}", key in "[a-z_]{0,10}", value in any::<i64>()) {
+            let text = json!({"type": "req", "id": 1, "method": method, "params": {key: value}}).to_string();
+            match parse(&text) {
+                Ok(ClientFrame::BadReq { error, .. }) => prop_assert!(
+                    ["invalid_message", "invalid_params", "unknown_method", "not_supported"].contains(&error.code)
+                ),
+                Ok(_) => {}
+                Err(error) => prop_assert_eq!(error.code, "invalid_message"),
+            }
+        }
+    }
+}

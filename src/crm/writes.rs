@@ -14,7 +14,7 @@ use super::schema::{agent_states, call_log};
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum DbWrite {
     /// Insert or replace a call's row.
-    CallLog(CallLogRow),
+    CallLog(Box<CallLogRow>),
     /// The after-call work that followed a call, known only when the agent leaves ACW.
     CallAcw { call_id: String, acw_s: f64 },
     /// An agent entered a state.
@@ -29,6 +29,7 @@ pub fn apply(conn: &mut SqliteConnection, writes: &[DbWrite]) -> Result<(), DbEr
         for write in writes {
             match write {
                 DbWrite::CallLog(row) => {
+                    let row: &CallLogRow = row;
                     diesel::insert_into(call_log::table)
                         .values(row)
                         .on_conflict(call_log::call_id)

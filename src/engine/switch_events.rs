@@ -625,7 +625,7 @@ impl Engine {
             topic,
             audience,
             data,
-            vec![DbWrite::CallLog(row)],
+            vec![DbWrite::CallLog(Box::new(row))],
         );
         self.metrics.calls_ended.fetch_add(1, Ordering::Relaxed);
         self.metrics
@@ -944,7 +944,7 @@ impl Engine {
             format!("switch:{switch}"),
             audience,
             data,
-            vec![DbWrite::CallLog(row)],
+            vec![DbWrite::CallLog(Box::new(row))],
         );
     }
 }
