@@ -489,3 +489,132 @@ async fn health_and_metrics() {
     let (status, _) = http_get(daemon.port, "/", &[]).await.unwrap();
     assert_eq!(status, 404);
 }
+
+/// Ring 1001 from Ada, answer; returns the call id.
+async fn answered_call(agent: &mut Client) -> String {
+    agent
+        .ok("sim.call", json!({"from": "+14155550123", "to": "1001"}))
+        .await;
+    let pop = agent.event("call.offered", |_| true).await;
+    let call = pop["data"]["call"].as_str().unwrap().to_string();
+    agent.ok("call.answer", json!({"call": call})).await;
+    agent
+        .event("call.answered", |d| d["call"] == call.as_str())
+        .await;
+    call
+}
+
+#[tokio::test]
+async fn a_blind_transfer_keeps_the_call_id_and_pops_the_caller_at_the_target() {
+    let daemon = standard("blind").await;
+    let (mut a1, _) = Client::login(&daemon.url(), AGENT_1001).await;
+    let (mut a2, _) = Client::login(&daemon.url(), AGENT_1002).await;
+    let call = answered_call(&mut a1).await;
+    a1.ok(
+        "call.transfer",
+        json!({"call": call, "to": "1002", "mode": "blind"}),
+    )
+    .await;
+    let transferred = a1
+        .event("call.transferred", |d| d["call"] == call.as_str())
+        .await;
+    assert_eq!(transferred["data"]["to"], "1002");
+    let pop = a2.event("call.offered", |_| true).await;
+    assert_eq!(
+        pop["data"]["call"],
+        call.as_str(),
+        "the same interaction, one stable id"
+    );
+    assert_eq!(
+        pop["data"]["ani"], "+14155550123",
+        "the target sees the original caller"
+    );
+    assert_eq!(pop["data"]["crm"]["matches"][0]["name"], "Ada Lovelace");
+    a2.ok("call.answer", json!({"call": call})).await;
+    a2.ok("call.hangup", json!({"call": call})).await;
+    let ended = a2.event("call.ended", |d| d["call"] == call.as_str()).await;
+    assert_eq!(ended["data"]["agent"], "1001");
+    assert_eq!(ended["data"]["transferred_to"], "1002");
+}
+
+#[tokio::test]
+async fn a_consultation_transfer_merges_into_the_original_call() {
+    let daemon = standard("consult").await;
+    let (mut a1, _) = Client::login(&daemon.url(), AGENT_1001).await;
+    let (mut a2, _) = Client::login(&daemon.url(), AGENT_1002).await;
+    let call = answered_call(&mut a1).await;
+    let result = a1
+        .ok(
+            "call.transfer",
+            json!({"call": call, "to": "1002", "mode": "consult"}),
+        )
+        .await;
+    let consult = result["consult_call"].as_str().unwrap().to_string();
+    assert_ne!(consult, call);
+    a1.event("call.held", |d| d["call"] == call.as_str()).await;
+    let pop = a2
+        .event("call.offered", |d| d["call"] == consult.as_str())
+        .await;
+    assert_eq!(pop["data"]["direction"], "internal");
+    a2.ok("call.answer", json!({"call": consult})).await;
+    a2.event("call.answered", |d| d["call"] == consult.as_str())
+        .await;
+    a1.ok(
+        "call.transfer",
+        json!({"call": call, "consult_call": consult, "mode": "complete"}),
+    )
+    .await;
+    let done = a2
+        .event("call.transferred", |d| d["call"] == call.as_str())
+        .await;
+    assert_eq!(done["data"]["merged_call"], consult.as_str());
+    assert_eq!(
+        done["data"]["ani"], "+14155550123",
+        "the merged call keeps the caller's ANI"
+    );
+    let parties: Vec<&str> = done["data"]["parties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["device"].as_str().unwrap())
+        .collect();
+    assert!(
+        parties.contains(&"1002") && !parties.contains(&"1001"),
+        "{parties:?}"
+    );
+    // Agent 1002 now talks to the caller on the original call id.
+    a2.ok("call.hangup", json!({"call": call})).await;
+    let ended = a2.event("call.ended", |d| d["call"] == call.as_str()).await;
+    assert_eq!(ended["data"]["outcome"], "answered");
+    let res = a2.req("call.hangup", json!({"call": consult})).await;
+    assert_eq!(
+        res["error"]["code"], "call_not_found",
+        "the consultation call no longer exists"
+    );
+}
+
+#[tokio::test]
+async fn a_supervisor_snapshot_carries_calls_agents_links_and_queues() {
+    let daemon = standard("snapshot").await;
+    let (mut a1, _) = Client::login(&daemon.url(), AGENT_1001).await;
+    a1.ok("agent.set_state", json!({"state": "not_ready"}))
+        .await;
+    let (mut a2, _) = Client::login(&daemon.url(), AGENT_1002).await;
+    a2.ok("agent.set_state", json!({"state": "not_ready"}))
+        .await;
+    a2.ok("sim.call", json!({"from": "+14155550123", "to": "8000"}))
+        .await;
+    let (mut supervisor, _) = Client::login(&daemon.url(), SUPERVISOR).await;
+    let snapshot = supervisor.event("snapshot", |_| true).await;
+    let data = &snapshot["data"];
+    assert_eq!(data["links"][0]["up"], true);
+    assert_eq!(data["agents"].as_array().unwrap().len(), 2);
+    let queued = &data["calls"][0];
+    assert_eq!(queued["state"], "queued");
+    assert_eq!(queued["queue"], "8000");
+    let stats = supervisor
+        .event("queue.stats", |d| d["queue"] == "8000")
+        .await;
+    assert_eq!(stats["data"]["waiting"], 1);
+    assert_eq!(stats["data"]["offered"], 1);
+}

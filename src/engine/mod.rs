@@ -260,7 +260,13 @@ impl Engine {
             .values()
             .map(|s| json!({"switch": s.name, "adapter": s.adapter, "up": s.up}))
             .collect();
-        json!({ "calls": calls, "agents": agents, "links": links })
+        // Queue figures are for supervisors and apps, as their live events are.
+        let queues = if principal.sees_all() {
+            self.queue_stats.latest()
+        } else {
+            Vec::new()
+        };
+        json!({ "calls": calls, "agents": agents, "links": links, "queues": queues })
     }
 
     /// Who hears about a call: its devices and the agents logged on at them.

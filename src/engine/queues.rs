@@ -60,6 +60,13 @@ impl QueueStats {
         self.counters.entry(queue.to_string()).or_default()
     }
 
+    /// The last published figures of every queue, for snapshots.
+    pub fn latest(&self) -> Vec<Value> {
+        let mut queues: Vec<&Value> = self.last_sent.values().collect();
+        queues.sort_by(|a, b| a["queue"].as_str().cmp(&b["queue"].as_str()));
+        queues.into_iter().cloned().collect()
+    }
+
     pub fn offered(&mut self, queue: &str) {
         self.today(queue).offered += 1;
     }
