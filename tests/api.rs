@@ -618,3 +618,52 @@ async fn a_supervisor_snapshot_carries_calls_agents_links_and_queues() {
     assert_eq!(stats["data"]["waiting"], 1);
     assert_eq!(stats["data"]["offered"], 1);
 }
+
+#[tokio::test]
+async fn a_call_seen_ended_survives_kill_9_and_ids_are_not_reused() {
+    let dir = temp_dir("restart");
+    let port = free_port();
+    let config = standard_config(port, &dir, "");
+    let mut daemon = Daemon::start(&dir, port, &config).await;
+    let (mut agent, _) = Client::login(&daemon.url(), AGENT_1001).await;
+    let first = answered_call(&mut agent).await;
+    agent.ok("call.hangup", json!({"call": first})).await;
+    agent
+        .event("call.ended", |d| d["call"] == first.as_str())
+        .await;
+    // SIGKILL: no shutdown code runs.
+    daemon.child.kill().unwrap();
+    daemon.child.wait().unwrap();
+    drop(daemon);
+
+    let daemon = Daemon::start(&dir, port, &config).await;
+    let pool = ctibridge::crm::db::open(&daemon.db_url()).unwrap();
+    let mut conn = pool.get().unwrap();
+    use ctibridge::crm::schema::call_log::dsl as log;
+    let ids: Vec<String> = log::call_log.select(log::call_id).load(&mut conn).unwrap();
+    assert_eq!(ids, vec![first.clone()]);
+    let (mut agent, _) = Client::login(&daemon.url(), AGENT_1001).await;
+    let second = answered_call(&mut agent).await;
+    assert_ne!(second, first);
+}
+
+#[tokio::test]
+async fn requests_beyond_the_rate_limit_are_refused() {
+    let dir = temp_dir("rate");
+    let port = free_port();
+    let config = standard_config(port, &dir, "rate_limit_per_s = 1\nrate_limit_burst = 5");
+    let daemon = Daemon::start(&dir, port, &config).await;
+    let (mut agent, _) = Client::login(&daemon.url(), AGENT_1001).await;
+    let mut codes = Vec::new();
+    for _ in 0..10 {
+        let res = agent.req("subscribe", json!({})).await;
+        codes.push(res["error"]["code"].as_str().unwrap_or("ok").to_string());
+    }
+    assert_eq!(codes.iter().filter(|c| *c == "ok").count(), 5, "{codes:?}");
+    assert!(codes[5..].iter().all(|c| c == "rate_limited"), "{codes:?}");
+    // Refused requests change nothing and the connection stays usable.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    agent
+        .ok("subscribe", json!({"topics": ["agent:1001"]}))
+        .await;
+}
