@@ -64,8 +64,17 @@ pub struct Published {
     pub audience: Audience,
     /// The whole `{"type":"evt",…}` frame.
     pub frame: String,
-    /// When the engine published it (for the lag cut-off).
+    /// When the engine published it (for the replay ring's age limit).
     pub at: Instant,
+}
+
+/// An event in one client's queue, with when it was queued there: a client is "behind"
+/// by how long its oldest event has waited for it, not by the event's age (a resumed
+/// client gets old events it is not late for).
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub event: Arc<Published>,
+    pub queued_at: Instant,
 }
 
 /// A client's resume request.
@@ -85,7 +94,7 @@ pub struct Welcome {
 
 /// The receiving half a connection drains.
 pub struct ClientQueue {
-    pub events: mpsc::Receiver<Arc<Published>>,
+    pub events: mpsc::Receiver<Delivery>,
     /// Set when the hub cut the client off for falling behind.
     pub overflowed: Arc<AtomicBool>,
 }
@@ -100,7 +109,7 @@ pub struct Registration {
     pub at_seq: u64,
     /// Builds the snapshot frame; called only when the client does not resume.
     pub snapshot: Box<dyn FnOnce() -> Arc<Published> + Send>,
-    pub sender: mpsc::Sender<Arc<Published>>,
+    pub sender: mpsc::Sender<Delivery>,
     pub overflowed: Arc<AtomicBool>,
     pub reply: oneshot::Sender<Welcome>,
 }
@@ -113,7 +122,7 @@ pub enum HubInput {
 
 struct Client {
     scope: Scope,
-    sender: mpsc::Sender<Arc<Published>>,
+    sender: mpsc::Sender<Delivery>,
     overflowed: Arc<AtomicBool>,
 }
 
@@ -279,7 +288,11 @@ impl Hub {
 
 /// Queue an event for a client; false (and the client is flagged) when its queue is full.
 fn deliver(client: &Client, event: &Arc<Published>) -> bool {
-    match client.sender.try_send(event.clone()) {
+    let delivery = Delivery {
+        event: event.clone(),
+        queued_at: Instant::now(),
+    };
+    match client.sender.try_send(delivery) {
         Ok(()) => true,
         Err(mpsc::error::TrySendError::Full(_)) => {
             client.overflowed.store(true, Ordering::Relaxed);
@@ -291,7 +304,7 @@ fn deliver(client: &Client, event: &Arc<Published>) -> bool {
 }
 
 /// A client's queue pair.
-pub fn client_queue(capacity: usize) -> (mpsc::Sender<Arc<Published>>, ClientQueue) {
+pub fn client_queue(capacity: usize) -> (mpsc::Sender<Delivery>, ClientQueue) {
     let (tx, rx) = mpsc::channel(capacity);
     (
         tx,
@@ -358,8 +371,8 @@ mod tests {
 
     fn drain(queue: &mut ClientQueue) -> Vec<u64> {
         let mut seqs = Vec::new();
-        while let Ok(e) = queue.events.try_recv() {
-            seqs.push(e.seq);
+        while let Ok(d) = queue.events.try_recv() {
+            seqs.push(d.event.seq);
         }
         seqs
     }

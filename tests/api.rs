@@ -667,3 +667,32 @@ async fn requests_beyond_the_rate_limit_are_refused() {
         .ok("subscribe", json!({"topics": ["agent:1001"]}))
         .await;
 }
+
+#[tokio::test]
+async fn a_resume_after_longer_than_the_lag_limit_still_replays() {
+    let dir = temp_dir("lateresume");
+    let port = free_port();
+    let daemon = Daemon::start(&dir, port, &standard_config(port, &dir, "max_lag_s = 1")).await;
+    let (mut agent, welcome) = Client::login(&daemon.url(), AGENT_1001).await;
+    let snapshot = agent.event("snapshot", |_| true).await;
+    let session = welcome["session"].as_str().unwrap().to_string();
+    agent.ws.close(None).await.unwrap();
+    drop(agent);
+    let (mut supervisor, _) = Client::login(&daemon.url(), SUPERVISOR).await;
+    supervisor
+        .ok("sim.call", json!({"from": "+14155550123", "to": "1001"}))
+        .await;
+    let pop = supervisor
+        .event("call.offered", |d| d["device"] == "1001")
+        .await;
+    // Away for longer than the lag limit: the missed events are old, but the client is
+    // not behind on its own queue.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let mut resumed = Client::connect(&daemon.url()).await;
+    resumed
+        .send(json!({"type": "hello", "token": AGENT_1001, "resume": {"session": session, "seq": snapshot["seq"]}}))
+        .await;
+    assert_eq!(resumed.frame().await["resumed"], true);
+    let replayed = resumed.event("call.offered", |_| true).await;
+    assert_eq!(replayed["seq"], pop["seq"]);
+}

@@ -265,13 +265,14 @@ async fn session(
                 if queue.overflowed.load(Ordering::Relaxed) {
                     return Some((CLOSE_TOO_SLOW, format!("more than {} events queued: reconnect and resume", state.server.client_queue)));
                 }
-                let Some(event) = event else {
+                let Some(delivery) = event else {
                     return Some((CLOSE_GOING_AWAY, "shutting down".into()));
                 };
-                if event.at.elapsed() > max_lag {
+                if delivery.queued_at.elapsed() > max_lag {
                     state.metrics.slow_clients_closed.fetch_add(1, Ordering::Relaxed);
                     return Some((CLOSE_TOO_SLOW, format!("more than {} s behind: reconnect and resume", state.server.max_lag_s)));
                 }
+                let event = delivery.event;
                 let wanted = topics.is_empty()
                     || event.topic == "snapshot"
                     || topics.iter().any(|t| event.topic.starts_with(t.as_str()));

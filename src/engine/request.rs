@@ -211,7 +211,7 @@ pub enum EngineRequest {
 
 /// The hub-side half of a client's queue.
 pub struct ClientQueueSender {
-    pub sender: tokio::sync::mpsc::Sender<std::sync::Arc<crate::hub::Published>>,
+    pub sender: tokio::sync::mpsc::Sender<crate::hub::Delivery>,
     pub overflowed: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
