@@ -485,9 +485,12 @@ async fn health_and_metrics() {
         body.contains("ctibridge_switch_link_up{switch=\"pbx\",adapter=\"sim\"} 1"),
         "{body}"
     );
-    // `run` does not serve the demo pages.
+    // `run` does not serve the demo pages, but does serve the client library.
     let (status, _) = http_get(daemon.port, "/", &[]).await.unwrap();
     assert_eq!(status, 404);
+    let (status, js) = http_get(daemon.port, "/cti-client.js", &[]).await.unwrap();
+    assert_eq!(status, 200);
+    assert!(js.contains("CtiClient"));
 }
 
 /// Ring 1001 from Ada, answer; returns the call id.

@@ -13,6 +13,8 @@ use super::{ws, AppState};
 
 pub const AGENT_PAGE: &str = include_str!("../../examples/web/agent.html");
 pub const WALLBOARD_PAGE: &str = include_str!("../../examples/web/wallboard.html");
+/// The browser client library both pages are built on; CRM pages may load it too.
+pub const CLIENT_JS: &str = include_str!("../../examples/web/cti-client.js");
 
 /// May a browser page from `origin` connect? Same-origin pages and the configured
 /// allow-list may; clients that send no Origin (CRM back ends) are not browsers.
@@ -96,6 +98,18 @@ pub async fn agent_page(State(state): State<Arc<AppState>>) -> Response {
 
 pub async fn wallboard_page(State(state): State<Arc<AppState>>) -> Response {
     page(&state, WALLBOARD_PAGE)
+}
+
+/// `/cti-client.js`: served in every mode (not only the demo), since it is a library.
+pub async fn client_js() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/javascript; charset=utf-8",
+        )],
+        CLIENT_JS,
+    )
+        .into_response()
 }
 
 fn page(state: &AppState, html: &'static str) -> Response {

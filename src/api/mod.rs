@@ -44,5 +44,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(http::metrics))
         .route("/", get(http::agent_page))
         .route("/wallboard", get(http::wallboard_page))
+        .route("/cti-client.js", get(http::client_js))
         .with_state(state)
 }
