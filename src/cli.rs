@@ -59,6 +59,25 @@ pub enum Command {
         #[command(subcommand)]
         command: ContactsCommand,
     },
+    /// Agent or queue report for a period, from the recorded data.
+    Report {
+        #[arg(value_enum)]
+        kind: crate::reports::Kind,
+        /// The database to read (or --config).
+        #[arg(long, conflicts_with = "config")]
+        database: Option<String>,
+        /// A config file whose [database] and [reports] to use.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Start: RFC 3339 time or a date (default: today, UTC).
+        #[arg(long)]
+        from: Option<String>,
+        /// End: RFC 3339 time or a date, whose whole day counts (default: now).
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long, value_enum, default_value_t = crate::commands::report::Format::Table)]
+        format: crate::commands::report::Format,
+    },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]

@@ -21,7 +21,7 @@
 //! - [`api`]: HTTP routes and the WebSocket protocol.
 //! - [`auth`]: hashed tokens, roles and scope.
 //! - [`crm`]: the database: contacts, look-ups, call log, agent-state journal.
-//! - [`metrics`]: `/metrics` and `/healthz` figures.
+//! - [`metrics`]: `/metrics` and `/healthz` figures; [`reports`]: queue and agent reports.
 //! - [`daemon`]: start-up and orderly shutdown; [`demo`]: the zero-config demo.
 //! - [`cli`], [`commands`]: the command line.
 
@@ -38,3 +38,4 @@ pub mod engine;
 pub mod gate;
 pub mod hub;
 pub mod metrics;
+pub mod reports;

@@ -645,6 +645,15 @@ async fn a_call_seen_ended_survives_kill_9_and_ids_are_not_reused() {
     use ctibridge::crm::schema::call_log::dsl as log;
     let ids: Vec<String> = log::call_log.select(log::call_id).load(&mut conn).unwrap();
     assert_eq!(ids, vec![first.clone()]);
+    // The states the killed run left open were closed; each agent has one open row.
+    use ctibridge::crm::schema::agent_states::dsl as st;
+    let mut open: Vec<String> = st::agent_states
+        .filter(st::ended_at.is_null())
+        .select(st::agent)
+        .load(&mut conn)
+        .unwrap();
+    open.sort();
+    assert_eq!(open, vec!["1001".to_string(), "1002".to_string()]);
     let (mut agent, _) = Client::login(&daemon.url(), AGENT_1001).await;
     let second = answered_call(&mut agent).await;
     assert_ne!(second, first);
@@ -698,4 +707,78 @@ async fn a_resume_after_longer_than_the_lag_limit_still_replays() {
     assert_eq!(resumed.frame().await["resumed"], true);
     let replayed = resumed.event("call.offered", |_| true).await;
     assert_eq!(replayed["seq"], pop["seq"]);
+}
+
+#[tokio::test]
+async fn reports_cover_recorded_calls_for_supervisors_only() {
+    let daemon = standard("reports").await;
+    let (mut a1, _) = Client::login(&daemon.url(), AGENT_1001).await;
+    let (mut a2, _) = Client::login(&daemon.url(), AGENT_1002).await;
+    a2.ok(
+        "agent.set_state",
+        json!({"state": "not_ready", "reason": "meeting"}),
+    )
+    .await;
+    a1.ok("sim.call", json!({"from": "+14155550123", "to": "8000"}))
+        .await;
+    let pop = a1.event("call.offered", |_| true).await;
+    let call = pop["data"]["call"].as_str().unwrap().to_string();
+    a1.ok("call.answer", json!({"call": call})).await;
+    a1.ok("call.hangup", json!({"call": call})).await;
+    a1.event("call.ended", |d| d["call"] == call.as_str()).await;
+
+    let res = a1.req("report.queues", json!({})).await;
+    assert_eq!(res["error"]["code"], "forbidden");
+    let (mut supervisor, _) = Client::login(&daemon.url(), SUPERVISOR).await;
+    let queues = supervisor.ok("report.queues", json!({})).await;
+    let q = &queues["queues"][0];
+    assert_eq!(q["queue"], "8000");
+    assert_eq!(q["offered"], 1);
+    assert_eq!(q["handled"], 1);
+    assert_eq!(q["service_level"], 1.0);
+    let agents = supervisor
+        .ok("report.agents", json!({"from": "2020-01-01"}))
+        .await;
+    let a2_row = agents["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agent"] == "1002")
+        .unwrap()
+        .clone();
+    assert!(
+        a2_row["not_ready_by_reason"]["meeting"].as_f64().unwrap() >= 0.0,
+        "{a2_row}"
+    );
+    let a1_row = agents["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agent"] == "1001")
+        .unwrap()
+        .clone();
+    assert_eq!(a1_row["handled"], 1);
+    let res = supervisor
+        .req("report.agents", json!({"from": "last tuesday"}))
+        .await;
+    assert_eq!(res["error"]["code"], "invalid_params");
+
+    let out = std::process::Command::new(BIN)
+        .args([
+            "report",
+            "queues",
+            "--database",
+            &daemon.db_url(),
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(cli["queues"][0]["handled"], 1);
 }

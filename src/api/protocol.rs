@@ -30,8 +30,17 @@ pub enum ClientFrame {
 #[derive(Debug, PartialEq)]
 pub enum Method {
     Engine(MethodCall),
-    Subscribe { topics: Vec<String> },
-    CrmLookup { number: String },
+    Subscribe {
+        topics: Vec<String>,
+    },
+    CrmLookup {
+        number: String,
+    },
+    Report {
+        kind: crate::reports::Kind,
+        from: Option<String>,
+        to: Option<String>,
+    },
 }
 
 #[derive(Deserialize)]
@@ -56,6 +65,15 @@ struct ResumeFrame {
 struct SubscribeParams {
     #[serde(default)]
     topics: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportParams {
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -178,9 +196,19 @@ fn parse_method(method: &str, p: Value) -> Result<Method, ApiError> {
         "supervisor.barge" => engine(M::Barge(params(method, p)?)),
         "supervisor.force_release" => engine(M::ForceRelease(params(method, p)?)),
         "sim.call" => engine(M::SimCall(params(method, p)?)),
-        "report.agents" | "report.queues" => Err(ApiError::not_supported(format!(
-            "{method} is not available over WebSocket in this version"
-        ))),
+        "report.agents" | "report.queues" => {
+            let kind = if method == "report.agents" {
+                crate::reports::Kind::Agents
+            } else {
+                crate::reports::Kind::Queues
+            };
+            let p: ReportParams = params(method, p)?;
+            Ok(Method::Report {
+                kind,
+                from: p.from,
+                to: p.to,
+            })
+        }
         other => Err(ApiError::new(
             "unknown_method",
             format!("unknown method `{other}`"),

@@ -232,6 +232,14 @@ async fn session(
                                     topics = wanted;
                                     protocol::res_ok(&id, json!({ "topics": topics }))
                                 }
+                                Method::Report { kind, from, to } => {
+                                    if !principal.may_supervise() {
+                                        protocol::res_err(&id, &ApiError::forbidden("reports need a supervisor token"))
+                                    } else {
+                                        pending.push(Box::pin(report(state.clone(), id, kind, from, to)));
+                                        continue;
+                                    }
+                                }
                                 Method::CrmLookup { number } => {
                                     pending.push(Box::pin(crm_lookup(state.clone(), id, number)));
                                     continue;
@@ -289,6 +297,29 @@ async fn session(
             }
         }
     }
+}
+
+async fn report(
+    state: Arc<AppState>,
+    id: Value,
+    kind: crate::reports::Kind,
+    from: Option<String>,
+    to: Option<String>,
+) -> (Value, Result<Value, ApiError>) {
+    let (from, to) = match crate::reports::period::period(from.as_deref(), to.as_deref()) {
+        Ok(period) => period,
+        Err(message) => return (id, Err(ApiError::invalid_params(message))),
+    };
+    let thresholds = state.reports;
+    let result = db::with_conn(&state.pool, move |conn| {
+        crate::reports::build(conn, kind, from, to, thresholds)
+    })
+    .await;
+    let answer = result.map_err(|e| {
+        tracing::warn!(error = %e, "report failed");
+        ApiError::new("not_supported", "the database is unavailable for reports")
+    });
+    (id, answer)
 }
 
 async fn crm_lookup(

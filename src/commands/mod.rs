@@ -6,6 +6,7 @@ pub mod check_config;
 pub mod contacts;
 pub mod demo;
 pub mod migrate;
+pub mod report;
 pub mod run;
 pub mod token;
 

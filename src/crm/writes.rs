@@ -23,6 +23,18 @@ pub enum DbWrite {
     AgentStateEnd { id: String, ended_at: NaiveDateTime },
 }
 
+/// Close agent-state rows an earlier run left open (it stopped or died while agents
+/// were logged on) at `at`, the new run's start: the switch's snapshot opens fresh
+/// rows, and a row left open would count time until the end of every report.
+/// Returns how many rows were closed.
+pub fn close_open_states(conn: &mut SqliteConnection, at: NaiveDateTime) -> Result<usize, DbError> {
+    Ok(
+        diesel::update(agent_states::table.filter(agent_states::ended_at.is_null()))
+            .set(agent_states::ended_at.eq(at))
+            .execute(conn)?,
+    )
+}
+
 /// Apply `writes` in order, in one transaction.
 pub fn apply(conn: &mut SqliteConnection, writes: &[DbWrite]) -> Result<(), DbError> {
     conn.immediate_transaction(|conn| {
