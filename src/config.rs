@@ -342,7 +342,11 @@ pub fn check(
             message: format!("[[auth.tokens]] `{}`: {message}", token.name),
         })?;
     }
-    crate::crm::db::check_url(&config.database.url).map_err(ConfigError::plain)?;
+    crate::crm::db::check_url(&config.database.url).map_err(|message| ConfigError {
+        file: None,
+        line: text.and_then(|t| key_line(t, "url")),
+        message,
+    })?;
     crate::crm::phone::check_country(&config.crm.default_country).map_err(|message| {
         ConfigError {
             file: None,

@@ -522,6 +522,10 @@ async fn a_blind_transfer_keeps_the_call_id_and_pops_the_caller_at_the_target() 
         .event("call.transferred", |d| d["call"] == call.as_str())
         .await;
     assert_eq!(transferred["data"]["to"], "1002");
+    // Agent 1001 does its after-call work while the call goes on at 1002.
+    a1.ok("agent.set_state", json!({"state": "acw"})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    a1.ok("agent.set_state", json!({"state": "ready"})).await;
     let pop = a2.event("call.offered", |_| true).await;
     assert_eq!(
         pop["data"]["call"],
@@ -538,6 +542,33 @@ async fn a_blind_transfer_keeps_the_call_id_and_pops_the_caller_at_the_target() 
     let ended = a2.event("call.ended", |d| d["call"] == call.as_str()).await;
     assert_eq!(ended["data"]["agent"], "1001");
     assert_eq!(ended["data"]["transferred_to"], "1002");
+    let pool = ctibridge::crm::db::open(&daemon.db_url()).unwrap();
+    let mut conn = pool.get().unwrap();
+    use ctibridge::crm::schema::call_log::dsl as log;
+    let acw: Option<f64> = log::call_log
+        .filter(log::call_id.eq(&call))
+        .select(log::acw_s)
+        .first(&mut conn)
+        .unwrap();
+    assert!(
+        acw.unwrap_or(0.0) >= 0.2,
+        "the transferring agent's ACW is on the call's row: {acw:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_client_close_is_answered() {
+    use futures_util::StreamExt;
+    let daemon = standard("close").await;
+    let (mut agent, _) = Client::login(&daemon.url(), AGENT_1001).await;
+    agent.ws.close(None).await.unwrap();
+    loop {
+        match tokio::time::timeout(WAIT, agent.ws.next()).await.unwrap() {
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) | None => break,
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => panic!("no clean close: {e}"),
+        }
+    }
 }
 
 #[tokio::test]

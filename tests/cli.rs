@@ -94,3 +94,25 @@ fn demo_refuses_a_public_address() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
 }
+
+#[test]
+fn check_config_locates_a_bad_database_url() {
+    let dir = temp_dir("dburl");
+    let file = dir.join("c.toml");
+    std::fs::write(
+        &file,
+        "[server]\nlisten = \"127.0.0.1:8765\"\n\n[database]\nurl = \"redis://localhost\"\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .arg("check-config")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{}:5:", file.display())),
+        "{stderr}"
+    );
+}

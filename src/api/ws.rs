@@ -103,6 +103,12 @@ pub async fn serve(mut socket: WebSocket, state: Arc<AppState>) {
                 .await;
         }
     }
+    // Finish the close handshake (answer the client's close frame, flush ours).
+    let _ = tokio::time::timeout(
+        Duration::from_secs(2),
+        futures_util::SinkExt::close(&mut socket),
+    )
+    .await;
     let _ = state.hub.send(HubInput::Unregister(client));
 }
 
@@ -281,9 +287,7 @@ async fn session(
                     return Some((CLOSE_TOO_SLOW, format!("more than {} s behind: reconnect and resume", state.server.max_lag_s)));
                 }
                 let event = delivery.event;
-                let wanted = topics.is_empty()
-                    || event.topic == "snapshot"
-                    || topics.iter().any(|t| event.topic.starts_with(t.as_str()));
+                let wanted = topics.is_empty() || event.topic == "snapshot" || topics.iter().any(|t| topic_matches(t, &event.topic));
                 if wanted && !send_text(socket, event.frame.clone()).await { return None; }
             }
             _ = ping.tick() => {
@@ -296,6 +300,14 @@ async fn session(
                 return Some((CLOSE_GOING_AWAY, "shutting down".into()));
             }
         }
+    }
+}
+
+/// A `subscribe` topic: exact, or a prefix when it ends in `*` (`agent:*`).
+fn topic_matches(pattern: &str, topic: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => topic.starts_with(prefix),
+        None => topic == pattern,
     }
 }
 
@@ -358,4 +370,18 @@ async fn crm_lookup(
         }
     };
     (id, answer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::topic_matches;
+
+    #[test]
+    fn topics_match_exactly_or_by_star_prefix() {
+        assert!(topic_matches("agent:1001", "agent:1001"));
+        assert!(!topic_matches("agent:100", "agent:1001"));
+        assert!(topic_matches("agent:*", "agent:1001"));
+        assert!(topic_matches("*", "queue:8000"));
+        assert!(!topic_matches("queue:*", "agent:1001"));
+    }
 }

@@ -55,6 +55,9 @@ pub struct Call {
     pub answered_at: Option<DateTime<Utc>>,
     pub hold_started: Option<DateTime<Utc>>,
     pub hold_s: f64,
+    /// After-call work already done for this call while it went on (an agent that
+    /// transferred it away and finished its ACW before the call ended).
+    pub acw_s: f64,
     /// The agent and extension that answered first.
     pub agent: Option<String>,
     pub extension: Option<String>,
@@ -94,6 +97,7 @@ impl Call {
             answered_at: None,
             hold_started: None,
             hold_s: 0.0,
+            acw_s: 0.0,
             agent: None,
             extension: None,
             transferred_to: None,
@@ -252,7 +256,7 @@ impl Call {
             ring_s,
             talk_s,
             hold_s: Some(hold_s),
-            acw_s: None,
+            acw_s: (self.acw_s > 0.0).then_some(self.acw_s),
             outcome: self.outcome(ended_at, short_abandon_s).to_string(),
             transferred_to: self.transferred_to.clone(),
             source: "cti".into(),

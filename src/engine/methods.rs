@@ -80,6 +80,12 @@ impl Engine {
                 check!(self.may_use(p, &from));
                 check!(check_number("to", &params.to));
                 let switch = check!(self.switch_of(&from, CommandKind::MakeCall));
+                if let Some(reference) = &params.client_ref {
+                    self.pending_dials
+                        .entry(from.clone())
+                        .or_default()
+                        .push(reference.clone());
+                }
                 let command = Command::MakeCall {
                     from,
                     to: params.to,

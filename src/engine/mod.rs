@@ -82,6 +82,8 @@ pub enum Internal {
         client_ref: Option<String>,
         /// Name of the result field for a call the command created.
         created: Option<&'static str>,
+        /// The calling device of a dial (whose pending `client_ref` is settled now).
+        dial_from: Option<String>,
         reply: Reply,
     },
 }
@@ -101,6 +103,10 @@ pub struct Engine {
     internal_rx: Option<mpsc::UnboundedReceiver<Internal>>,
     metrics: Arc<Metrics>,
     queue_stats: queues::QueueStats,
+    /// `client_ref`s of dials sent but not yet answered, by calling device: the switch
+    /// may report the call before it answers the request, and the call's first events
+    /// must carry the reference too.
+    pending_dials: HashMap<String, Vec<String>>,
 }
 
 impl Engine {
@@ -133,6 +139,7 @@ impl Engine {
             internal_tx,
             internal_rx: Some(internal_rx),
             metrics,
+            pending_dials: HashMap::new(),
         }
     }
 
@@ -219,11 +226,27 @@ impl Engine {
                 result,
                 client_ref,
                 created,
+                dial_from,
                 reply,
             } => {
+                // Whether or not the switch reported the call first, this dial's
+                // reference is settled now: on the call, or on its reserved id.
+                if let (Some(device), Some(reference)) = (&dial_from, &client_ref) {
+                    if let Some(pending) = self.pending_dials.get_mut(device) {
+                        if let Some(i) = pending.iter().position(|r| r == reference) {
+                            pending.remove(i);
+                        }
+                        if pending.is_empty() {
+                            self.pending_dials.remove(device);
+                        }
+                    }
+                }
                 let answer = result.map(|ok| match (created, ok.call_id) {
                     (Some(field), Some(switch_id)) => {
                         let id = self.calls.reserve(&switch, &switch_id, client_ref.clone());
+                        if let Some(call) = self.calls.get_mut(&id) {
+                            call.client_ref = call.client_ref.take().or(client_ref.clone());
+                        }
                         let mut result = json!({ field: id });
                         if let Some(client_ref) = client_ref {
                             result["client_ref"] = json!(client_ref);
@@ -355,6 +378,10 @@ impl Engine {
         created: Option<&'static str>,
         reply: Reply,
     ) {
+        let dial_from = match &command {
+            ctibridge_adapter::Command::MakeCall { from, .. } => Some(from.clone()),
+            _ => None,
+        };
         let Some(link) = self.switches.get(switch) else {
             let _ = reply.send(Err(ApiError::new(
                 "switch_unavailable",
@@ -396,6 +423,7 @@ impl Engine {
                 result,
                 client_ref,
                 created,
+                dial_from,
                 reply,
             });
         });

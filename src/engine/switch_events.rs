@@ -346,7 +346,18 @@ impl Engine {
         let internal = self.is_internal(switch, device);
         self.fill(&id, Some(device.to_string()), called, None, None);
         let agent = self.agents.agent_id_at(device).map(String::from);
+        // A dial whose answer has not come back yet: its reference belongs to this call.
+        let pending_ref = match self.calls.get(&id) {
+            Some(call) if new && call.client_ref.is_none() => self
+                .pending_dials
+                .get(device)
+                .and_then(|p| p.first().cloned()),
+            _ => None,
+        };
         if let Some(call) = self.calls.get_mut(&id) {
+            if pending_ref.is_some() {
+                call.client_ref = pending_ref;
+            }
             call.set_party(device, PartyState::Initiated, internal);
             if call.extension.is_none() && internal {
                 call.extension = Some(device.to_string());
@@ -481,6 +492,12 @@ impl Engine {
             return;
         };
         let merged = self.merge(switch, &id, secondary, device);
+        // The transferring agent's part of the call is over: ACW it starts is for this call.
+        if let Some(agent) = self.agents.agent_id_at(device).map(String::from) {
+            if let Some(entry) = self.agents.get_mut(&agent) {
+                entry.last_call = Some(id.clone());
+            }
+        }
         if let Some(call) = self.calls.get_mut(&id) {
             call.remove_party(device);
             call.transferred_to = Some(to.to_string());
@@ -662,7 +679,15 @@ impl Engine {
                         audience.agents.push(agent.to_string());
                     }
                 }
-                self.device_topic(device)
+                // An outside number has no topic of its own: the call's agent does.
+                if self.is_internal(&call.switch, device) {
+                    self.device_topic(device)
+                } else {
+                    match &call.extension {
+                        Some(extension) => self.device_topic(extension),
+                        None => format!("call:{id}"),
+                    }
+                }
             }
             None => match &call.queue {
                 Some(queue) if call.state() == "queued" => format!("queue:{queue}"),
@@ -680,12 +705,28 @@ impl Engine {
         state: AgentState,
         now: DateTime<Utc>,
     ) {
+        // ACW begun while the agent is still in a call is that call's after-call work.
+        if state == AgentState::Acw {
+            let current = self
+                .calls
+                .iter()
+                .find(|c| c.party(device).is_some())
+                .map(|c| c.id.clone());
+            if let (Some(call), Some(entry)) = (current, self.agents.get_mut(agent)) {
+                entry.last_call = Some(call);
+            }
+        }
         let Some(change) = self.agents.set(agent, switch, device, state, now) else {
             return;
         };
         let mut writes = change.writes;
         if let Some((call_id, acw_s)) = change.acw_done {
-            writes.push(DbWrite::CallAcw { call_id, acw_s });
+            match self.calls.get_mut(&call_id) {
+                // The call goes on (it was transferred): its row, written at its end,
+                // carries the ACW.
+                Some(call) => call.acw_s += acw_s,
+                None => writes.push(DbWrite::CallAcw { call_id, acw_s }),
+            }
         }
         let phone = self.phone_state(device);
         let Some(entry) = self.agents.get_mut(agent) else {
