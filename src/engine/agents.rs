@@ -51,6 +51,8 @@ pub struct Change {
     pub writes: Vec<DbWrite>,
     /// The finished ACW stretch: (call id, seconds).
     pub acw_done: Option<(String, f64)>,
+    /// Another agent this change logged off (it was logged on at the same device).
+    pub displaced: Option<String>,
 }
 
 #[derive(Default)]
@@ -95,10 +97,12 @@ impl AgentTable {
         let mut writes = Vec::new();
         let mut acw_done = None;
         // Another agent logged on at this device is logged off by the switch's word.
+        let mut displaced = None;
         if state != AgentState::LoggedOut {
             if let Some(other) = self.by_device.get(device).filter(|a| *a != agent).cloned() {
                 if let Some(change) = self.set(&other, switch, device, AgentState::LoggedOut, now) {
                     writes.extend(change.writes);
+                    displaced = Some(other);
                 }
             }
         }
@@ -120,7 +124,11 @@ impl AgentTable {
             return if writes.is_empty() {
                 None
             } else {
-                Some(Change { writes, acw_done })
+                Some(Change {
+                    writes,
+                    acw_done,
+                    displaced,
+                })
             };
         }
         if let Some(row) = entry.row.take() {
@@ -164,7 +172,11 @@ impl AgentTable {
             entry.row = Some(id);
             self.by_device.insert(device.to_string(), agent.to_string());
         }
-        Some(Change { writes, acw_done })
+        Some(Change {
+            writes,
+            acw_done,
+            displaced,
+        })
     }
 
     /// Agents of `switch` logged on (not logged out).

@@ -720,6 +720,20 @@ impl Engine {
             return;
         };
         let mut writes = change.writes;
+        // Clients of an agent the switch logged off by this log-on learn it too.
+        if let Some(other) = change.displaced {
+            if let Some(entry) = self.agents.get(&other) {
+                let data = entry.view();
+                let audience = self.agent_audience(&other, device);
+                self.emit(
+                    "agent.state",
+                    format!("agent:{other}"),
+                    audience,
+                    data,
+                    Vec::new(),
+                );
+            }
+        }
         if let Some((call_id, acw_s)) = change.acw_done {
             match self.calls.get_mut(&call_id) {
                 // The call goes on (it was transferred): its row, written at its end,
