@@ -83,4 +83,16 @@ async fn the_demo_prints_where_to_look_serves_its_pages_and_pops_calls() {
         .await
         .unwrap();
     assert!(exit.success(), "{exit:?}");
+    // A clean stop ends every agent's open state: downtime is not time in a state.
+    let url = format!("sqlite://{}", dir.join("data").join("demo.db").display());
+    let pool = ctibridge::crm::db::open(&url).unwrap();
+    let mut conn = pool.get().unwrap();
+    use ctibridge::crm::schema::agent_states::dsl as st;
+    use diesel::prelude::*;
+    let open: i64 = st::agent_states
+        .filter(st::ended_at.is_null())
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(open, 0);
 }

@@ -172,6 +172,30 @@ impl Engine {
                 _ = stats_tick.tick() => self.publish_queue_stats(),
             }
         }
+        self.close_states();
+    }
+
+    /// Stopping: end every open agent-state row now, so the time the daemon is down
+    /// is not counted as time in a state (the gate commits this before the process
+    /// exits; after a crash the next start closes them instead).
+    fn close_states(&mut self) {
+        let ended_at = Self::now().naive_utc();
+        let ids: Vec<String> = self.agents.iter().filter_map(|a| a.row.clone()).collect();
+        for agent in self
+            .agents
+            .iter()
+            .map(|a| a.agent.clone())
+            .collect::<Vec<_>>()
+        {
+            if let Some(entry) = self.agents.get_mut(&agent) {
+                entry.row = None;
+            }
+        }
+        let writes = ids
+            .into_iter()
+            .map(|id| DbWrite::AgentStateEnd { id, ended_at })
+            .collect();
+        self.send_out(writes, None);
     }
 
     fn handle_request(&mut self, request: EngineRequest) {
