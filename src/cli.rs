@@ -60,24 +60,7 @@ pub enum Command {
         command: ContactsCommand,
     },
     /// Agent or queue report for a period, from the recorded data.
-    Report {
-        #[arg(value_enum)]
-        kind: crate::reports::Kind,
-        /// The database to read (or --config).
-        #[arg(long, conflicts_with = "config")]
-        database: Option<String>,
-        /// A config file whose [database] and [reports] to use.
-        #[arg(long)]
-        config: Option<PathBuf>,
-        /// Start: RFC 3339 time or a date (default: today, UTC).
-        #[arg(long)]
-        from: Option<String>,
-        /// End: RFC 3339 time or a date, whose whole day counts (default: now).
-        #[arg(long)]
-        to: Option<String>,
-        #[arg(long, value_enum, default_value_t = crate::commands::report::Format::Table)]
-        format: crate::commands::report::Format,
-    },
+    Report(ReportArgs),
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -110,4 +93,31 @@ pub enum TokenCommand {
         #[arg(long)]
         agent: Option<String>,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    #[arg(value_enum)]
+    pub kind: crate::reports::Kind,
+    /// The database to read (or --config).
+    #[arg(long, conflicts_with = "config")]
+    pub database: Option<String>,
+    /// A config file whose [database] and [reports] to use.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Start: RFC 3339 time or a date (default: today, UTC).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// End: RFC 3339 time or a date, whose whole day counts (default: now).
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Json,
+    Csv,
+    Table,
 }

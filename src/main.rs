@@ -29,21 +29,7 @@ fn main() {
         Command::Token {
             command: TokenCommand::New { name, role, agent },
         } => commands::token::new(&name, &role, agent.as_deref()),
-        Command::Report {
-            kind,
-            database,
-            config,
-            from,
-            to,
-            format,
-        } => commands::report::report(commands::report::ReportArgs {
-            kind,
-            database,
-            config,
-            from,
-            to,
-            format,
-        }),
+        Command::Report(args) => commands::report::report(args),
         Command::Demo {
             listen,
             data_dir,

@@ -6,36 +6,45 @@ use std::process::Command;
 
 use common::*;
 
-#[test]
-fn check_config_names_file_line_and_key() {
-    let dir = temp_dir("check");
-    let file = dir.join("bad.toml");
-    std::fs::write(
-        &file,
-        "[server]\nlisten = \"127.0.0.1:8765\"\n\n[[switch]]\nname = \"pbx\"\nadapter = \"sim\"\ndevices = [\"1001\"]\nqueue = [\"8000\"]\n",
-    )
-    .unwrap();
+/// Run `check-config` on `text`; returns the exit code, stdout, stderr and the file.
+fn check_config(name: &str, text: &str) -> (Option<i32>, String, String, std::path::PathBuf) {
+    let file = temp_dir(name).join("ctibridge.toml");
+    std::fs::write(&file, text).unwrap();
     let out = Command::new(BIN)
         .arg("check-config")
         .arg(&file)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    (out.status.code(), stdout, stderr, file)
+}
+
+#[test]
+fn check_config_names_file_line_and_key() {
+    let text = "[server]\nlisten = \"127.0.0.1:8765\"\n\n[[switch]]\nname = \"pbx\"\nadapter = \"sim\"\ndevices = [\"1001\"]\nqueue = [\"8000\"]\n";
+    let (code, _, stderr, file) = check_config("check", text);
+    assert_eq!(code, Some(2));
     assert!(
         stderr.contains(&format!("{}:8:", file.display())),
         "{stderr}"
     );
     assert!(stderr.contains("queue"), "{stderr}");
 
-    std::fs::write(&file, "[server]\nlisten = \"127.0.0.1:8765\"\n").unwrap();
-    let out = Command::new(BIN)
-        .arg("check-config")
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("OK"));
+    let (code, stdout, _, _) = check_config("check-ok", "[server]\nlisten = \"127.0.0.1:8765\"\n");
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("OK"));
+}
+
+#[test]
+fn check_config_locates_a_bad_database_url() {
+    let text = "[server]\nlisten = \"127.0.0.1:8765\"\n\n[database]\nurl = \"redis://localhost\"\n";
+    let (code, _, stderr, file) = check_config("dburl", text);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains(&format!("{}:5:", file.display())),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -93,26 +102,4 @@ fn demo_refuses_a_public_address() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
-}
-
-#[test]
-fn check_config_locates_a_bad_database_url() {
-    let dir = temp_dir("dburl");
-    let file = dir.join("c.toml");
-    std::fs::write(
-        &file,
-        "[server]\nlisten = \"127.0.0.1:8765\"\n\n[database]\nurl = \"redis://localhost\"\n",
-    )
-    .unwrap();
-    let out = Command::new(BIN)
-        .arg("check-config")
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains(&format!("{}:5:", file.display())),
-        "{stderr}"
-    );
 }

@@ -1,26 +1,9 @@
 //! `ctibridge report agents|queues`: reports for managers, as JSON, CSV or a table.
 
-use std::path::PathBuf;
-
 use super::{Failure, Outcome};
+use crate::cli::{ReportArgs, ReportFormat as Format};
 use crate::crm::db;
 use crate::reports::{self, period, render, Kind, Thresholds};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Json,
-    Csv,
-    Table,
-}
-
-pub struct ReportArgs {
-    pub kind: Kind,
-    pub database: Option<String>,
-    pub config: Option<PathBuf>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub format: Format,
-}
 
 pub fn report(args: ReportArgs) -> Outcome {
     let (url, thresholds) = match (&args.database, &args.config) {

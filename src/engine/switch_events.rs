@@ -722,17 +722,7 @@ impl Engine {
         let mut writes = change.writes;
         // Clients of an agent the switch logged off by this log-on learn it too.
         if let Some(other) = change.displaced {
-            if let Some(entry) = self.agents.get(&other) {
-                let data = entry.view();
-                let audience = self.agent_audience(&other, device);
-                self.emit(
-                    "agent.state",
-                    format!("agent:{other}"),
-                    audience,
-                    data,
-                    Vec::new(),
-                );
-            }
+            self.emit_agent_state(&other, device, Vec::new());
         }
         if let Some((call_id, acw_s)) = change.acw_done {
             match self.calls.get_mut(&call_id) {
@@ -743,10 +733,17 @@ impl Engine {
             }
         }
         let phone = self.phone_state(device);
-        let Some(entry) = self.agents.get_mut(agent) else {
+        if let Some(entry) = self.agents.get_mut(agent) {
+            entry.phone = phone;
+        }
+        self.emit_agent_state(agent, device, writes);
+    }
+
+    /// Publish an agent's current state (with the journal writes it implies).
+    fn emit_agent_state(&mut self, agent: &str, device: &str, writes: Vec<DbWrite>) {
+        let Some(entry) = self.agents.get(agent) else {
             return;
         };
-        entry.phone = phone;
         let data = entry.view();
         let audience = self.agent_audience(agent, device);
         self.emit(
@@ -799,15 +796,7 @@ impl Engine {
             return;
         }
         entry.phone = phone;
-        let data = entry.view();
-        let audience = self.agent_audience(&agent, device);
-        self.emit(
-            "agent.state",
-            format!("agent:{agent}"),
-            audience,
-            data,
-            Vec::new(),
-        );
+        self.emit_agent_state(&agent, device, Vec::new());
     }
 
     fn refresh_call_phones(&mut self, id: &str) {
