@@ -813,3 +813,84 @@ async fn reports_cover_recorded_calls_for_supervisors_only() {
     let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(cli["queues"][0]["handled"], 1);
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_closed_with_4009_and_others_go_on() {
+    use tokio_tungstenite::tungstenite::Message;
+    let dir = temp_dir("slow");
+    let port = free_port();
+    let server = "client_queue = 20\nrate_limit_per_s = 10000\nrate_limit_burst = 10000";
+    let daemon = Daemon::start(&dir, port, &standard_config(port, &dir, server)).await;
+    // A supervisor on a socket with a tiny receive window, which stops reading.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(2048).unwrap();
+    let stream = socket
+        .connect(format!("127.0.0.1:{port}").parse().unwrap())
+        .await
+        .unwrap();
+    let request = daemon.url().into_client_request().unwrap();
+    let (mut slow, _) = tokio_tungstenite::client_async(request, stream)
+        .await
+        .unwrap();
+    use futures_util::{SinkExt, StreamExt};
+    slow.send(Message::Text(
+        json!({"type": "hello", "token": SUPERVISOR})
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    let welcome = slow.next().await.unwrap().unwrap();
+    assert!(welcome.to_text().unwrap().contains("welcome"));
+
+    // Agents not ready: every call waits in the queue and produces events.
+    let (mut fast, _) = Client::login(&daemon.url(), SUPERVISOR).await;
+    for agent in ["1001", "1002"] {
+        fast.ok(
+            "agent.set_state",
+            json!({"agent": agent, "state": "not_ready"}),
+        )
+        .await;
+    }
+    // Large events (long IVR digits) until the slow client's socket and queue are full;
+    // how much the kernel buffers differs between machines, so watch the metric.
+    let digits = "1234567890".repeat(200);
+    let mut last = Value::Null;
+    for n in 0..5000 {
+        fast.seen.clear();
+        let from = format!("+1415{:07}", n);
+        let result = fast
+            .req(
+                "sim.call",
+                json!({"from": from, "to": "8000", "digits": digits}),
+            )
+            .await;
+        assert!(result.get("error").is_none(), "{result}");
+        last = json!(from);
+        if n % 100 == 99 {
+            let (_, metrics) = http_get(daemon.port, "/metrics", &[]).await.unwrap();
+            if !metrics.contains("ctibridge_slow_clients_closed_total 0") {
+                break;
+            }
+        }
+    }
+    // The fast client is not held up: it sees the last call.
+    fast.event("call.updated", |d| d["ani"] == last).await;
+    // The slow one, once it reads again, finds its connection closed with 4009.
+    let code = loop {
+        match tokio::time::timeout(WAIT, slow.next())
+            .await
+            .expect("no close in time")
+        {
+            Some(Ok(Message::Close(Some(frame)))) => break u16::from(frame.code),
+            Some(Ok(_)) => continue,
+            other => panic!("no 4009 close: {other:?}"),
+        }
+    };
+    assert_eq!(code, 4009);
+    let (_, metrics) = http_get(daemon.port, "/metrics", &[]).await.unwrap();
+    assert!(
+        !metrics.contains("ctibridge_slow_clients_closed_total 0"),
+        "{metrics}"
+    );
+}
