@@ -63,25 +63,6 @@ pub async fn run(
     if journal.pending() > 0 {
         tracing::info!(pending = journal.pending(), journal = %journal_path.display(), "replaying writes journaled by an earlier run");
     }
-    // After the journal: its replay (by the gate) may still close some of these rows
-    // properly; what stays open is closed now, before the engine opens new ones.
-    let started = chrono::Utc::now().naive_utc();
-    let replay = journal.read().unwrap_or_default();
-    let close_pool = pool.clone();
-    let closed = tokio::task::spawn_blocking(move || -> Result<usize, db::DbError> {
-        let mut conn = close_pool.get()?;
-        crate::crm::writes::apply(&mut conn, &replay)?;
-        crate::crm::writes::close_open_states(&mut conn, started)
-    })
-    .await
-    .map_err(|e| db::DbError::Connect(e.to_string()))?;
-    match closed {
-        Ok(0) => {}
-        Ok(rows) => tracing::info!(rows, "closed agent states left open by an earlier run"),
-        Err(e) => {
-            tracing::warn!(error = %e, "could not close agent states left open by an earlier run")
-        }
-    }
     let metrics = Arc::new(Metrics::default());
     let shutdown = options.shutdown;
 

@@ -59,8 +59,10 @@ impl Gate {
     }
 
     pub async fn run(mut self, mut input: mpsc::UnboundedReceiver<Outbound>) {
-        // What an earlier run left in the journal goes in first.
+        // What an earlier run left in the journal goes in first; then the agent states
+        // it still left open are closed, before any write of this run is taken.
         self.replay_journal().await;
+        self.close_stale_states().await;
         let mut retry = tokio::time::interval(RETRY);
         retry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -132,6 +134,19 @@ impl Gate {
         self.metrics
             .journal_pending
             .store(self.journal.pending() as u64, Ordering::Relaxed);
+    }
+
+    /// Close agent-state rows a stopped or killed run left open (see
+    /// `writes::close_open_states`).
+    async fn close_stale_states(&self) {
+        let now = chrono::Utc::now().naive_utc();
+        match db::with_conn(&self.pool, move |conn| writes::close_open_states(conn, now)).await {
+            Ok(0) => {}
+            Ok(rows) => tracing::info!(rows, "closed agent states left open by an earlier run"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not close agent states left open by an earlier run")
+            }
+        }
     }
 
     async fn commit(&self, writes: Vec<DbWrite>) -> Result<(), DbError> {

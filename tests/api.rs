@@ -794,23 +794,15 @@ async fn reports_cover_recorded_calls_for_supervisors_only() {
         .await;
     assert_eq!(res["error"]["code"], "invalid_params");
 
-    let out = std::process::Command::new(BIN)
-        .args([
-            "report",
-            "queues",
-            "--database",
-            &daemon.db_url(),
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = cli_ok(&[
+        "report",
+        "queues",
+        "--database",
+        &daemon.db_url(),
+        "--format",
+        "json",
+    ]);
+    let cli: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(cli["queues"][0]["handled"], 1);
 }
 

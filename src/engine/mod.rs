@@ -244,7 +244,7 @@ impl Engine {
     fn handle_internal(&mut self, message: Internal) {
         match message {
             Internal::LookupDone { call, key, result } => self.lookup_done(&call, key, result),
-            Internal::PopDeadline { call } => self.pop_deadline(&call),
+            Internal::PopDeadline { call } => self.flush_pops(&call),
             Internal::CommandDone {
                 switch,
                 result,

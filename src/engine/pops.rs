@@ -122,10 +122,6 @@ impl Engine {
         }
     }
 
-    pub(super) fn pop_deadline(&mut self, id: &str) {
-        self.flush_pops(id);
-    }
-
     pub(super) fn lookup_done(
         &mut self,
         id: &str,

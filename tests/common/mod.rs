@@ -333,18 +333,26 @@ impl Client {
     }
 }
 
+/// Run the real CLI with `args`; it must succeed. Returns its stdout.
+pub fn cli_ok(args: &[&str]) -> Vec<u8> {
+    let out = Command::new(BIN).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "ctibridge {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// Import contacts into a test database with the real CLI.
 pub fn import_contacts(db_url: &str, dir: &Path, csv: &str) {
     let file = dir.join("contacts.csv");
     std::fs::write(&file, csv).unwrap();
-    let out = Command::new(BIN)
-        .args(["contacts", "import", "--database", db_url])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "import failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cli_ok(&[
+        "contacts",
+        "import",
+        "--database",
+        db_url,
+        file.to_str().unwrap(),
+    ]);
 }
