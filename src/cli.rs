@@ -61,6 +61,21 @@ pub enum Command {
     },
     /// Agent or queue report for a period, from the recorded data.
     Report(ReportArgs),
+    /// Print what an adapter makes of a capture (a CSTA stream, an SMDR printout), one
+    /// JSON event per line.
+    Decode {
+        /// The adapter whose decoder to use (`csta`, `smdr`, …).
+        #[arg(long)]
+        adapter: String,
+        /// The adapter's format: an SMDR format name or file, a CSTA framing.
+        #[arg(long)]
+        format: Option<String>,
+        /// Country for the `*_e164` forms of numbers written without a country code.
+        #[arg(long, default_value = "US")]
+        country: String,
+        /// The capture; `-` reads stdin.
+        file: PathBuf,
+    },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]

@@ -30,6 +30,12 @@ fn main() {
             command: TokenCommand::New { name, role, agent },
         } => commands::token::new(&name, &role, agent.as_deref()),
         Command::Report(args) => commands::report::report(args),
+        Command::Decode {
+            adapter,
+            format,
+            country,
+            file,
+        } => commands::decode::decode(&adapter, format, &country, &file),
         Command::Demo {
             listen,
             data_dir,

@@ -40,6 +40,7 @@ async fn calls_that_ended_or_started_during_an_outage_are_reconciled() {
         summary: "simulator with a test handle",
         example: "",
         build,
+        decode: None,
     });
     let loaded = ctibridge::config::load_str(&config, &registry).unwrap();
     let shutdown = CancellationToken::new();

@@ -4,6 +4,7 @@
 
 pub mod check_config;
 pub mod contacts;
+pub mod decode;
 pub mod demo;
 pub mod migrate;
 pub mod report;

@@ -9,6 +9,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::capabilities::Capabilities;
+use crate::decode::DecodeFn;
 use crate::link::AdapterLink;
 use crate::settings::{SettingsError, SwitchSettings};
 
@@ -43,6 +44,9 @@ pub struct AdapterFactory {
     pub example: &'static str,
     /// Check the settings and build the adapter. Must not touch the network.
     pub build: fn(&SwitchSettings) -> Result<Box<dyn Adapter>, SettingsError>,
+    /// Decode a capture offline (`ctibridge decode`), for adapters whose switch sends
+    /// something worth decoding (the simulator has no wire format).
+    pub decode: Option<DecodeFn>,
 }
 
 /// The adapters this daemon knows, by name.

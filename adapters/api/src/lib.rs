@@ -16,11 +16,13 @@
 //!   from its `[[switch]]` table.
 //! - [`settings`]: the `[[switch]]` keys every adapter shares, and strict parsing of
 //!   the adapter's own keys.
+//! - [`decode`]: what `ctibridge decode` asks of an adapter (a capture in, events out).
 //! - `testkit` (feature `testkit`): the conformance kit every adapter must pass.
 
 pub mod adapter;
 pub mod capabilities;
 pub mod command;
+pub mod decode;
 pub mod event;
 pub mod link;
 pub mod settings;
@@ -33,6 +35,7 @@ pub use command::{
     AgentStateRequest, Command, CommandError, CommandKind, CommandOk, CommandRequest, MonitorMode,
     TransferMode,
 };
+pub use decode::{DecodeFn, DecodeIssue, DecodeOptions, Decoded};
 pub use event::{
     AdapterEvent, AgentSnapshot, AgentState, CallRecord, Direction, PartySnapshot, PartyState,
     Snapshot, SnapshotCall, SwitchEvent,

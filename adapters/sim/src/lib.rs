@@ -54,6 +54,7 @@ pub fn factory() -> AdapterFactory {
             "simulated PBX/ACD switch (extensions, ACD queues, agents, calls) for demos and tests",
         example: config::EXAMPLE,
         build,
+        decode: None,
     }
 }
 
