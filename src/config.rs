@@ -311,14 +311,11 @@ pub fn check(
                 message: "request_timeout_s must be between 0 and 600 seconds".into(),
             });
         }
-        // The adapter must not see the daemon-only key.
-        let mut adapter_table = table.clone();
-        adapter_table.remove("request_timeout_s");
         let settings = SwitchSettings {
             name: shared.name.clone(),
             adapter: shared.adapter.clone(),
             devices: shared.devices.clone(),
-            table: adapter_table,
+            table: table.clone(),
         };
         registry
             .build(&settings)

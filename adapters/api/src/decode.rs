@@ -24,7 +24,9 @@ pub struct DecodeIssue {
     pub message: String,
 }
 
-/// One item of a decoded capture, in input order.
+/// One item of a decoded capture, in input order. (Decoding is offline and items are
+/// few; boxing the event would buy nothing.)
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decoded {
     Event(AdapterEvent),

@@ -35,8 +35,10 @@ impl SettingsError {
     }
 }
 
-/// The keys every adapter accepts in its table besides its own.
-pub const SHARED_KEYS: [&str; 3] = ["name", "adapter", "devices"];
+/// The keys every adapter accepts in its table besides its own. `request_timeout_s`
+/// is the engine's limit on a command; an adapter that correlates requests itself
+/// may ask for it too.
+pub const SHARED_KEYS: [&str; 4] = ["name", "adapter", "devices", "request_timeout_s"];
 
 impl SwitchSettings {
     /// Parse the adapter's own config struct `T` from the table. `T` should carry

@@ -1,0 +1,181 @@
+//! The adapter's life: get a TCP link to the switch (connect, or accept where the
+//! switch dials out), run a [`Session`] on it, and when it ends report `LinkDown`
+//! and try again with exponential backoff and jitter, answering commands
+//! `switch_unavailable` meanwhile.
+
+use std::time::Duration;
+
+use ctibridge_adapter::{
+    Adapter, AdapterFuture, AdapterLink, Capabilities, CommandError, SwitchEvent,
+};
+use rand::Rng;
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::config::{CstaConfig, Endpoint};
+use crate::requests::SUPPORTED;
+use crate::session::{Carry, End, Session};
+
+pub struct CstaAdapter {
+    config: CstaConfig,
+    endpoint: Endpoint,
+    devices: Vec<String>,
+}
+
+impl CstaAdapter {
+    pub fn new(config: CstaConfig, endpoint: Endpoint, devices: Vec<String>) -> CstaAdapter {
+        CstaAdapter {
+            config,
+            endpoint,
+            devices,
+        }
+    }
+}
+
+impl Adapter for CstaAdapter {
+    fn capabilities(&self) -> Capabilities {
+        let mut capabilities = Capabilities::new(SUPPORTED);
+        if self.config.route_points.is_empty() {
+            capabilities
+                .commands
+                .remove(&ctibridge_adapter::CommandKind::RouteSelect);
+        }
+        capabilities
+    }
+
+    fn run(self: Box<Self>, link: AdapterLink) -> AdapterFuture {
+        Box::pin(run(*self, link))
+    }
+}
+
+/// Doubling backoff between `min` and `max`, each wait varied by ±20% so that many
+/// bridges restarted together do not hammer the switch in step.
+struct Backoff {
+    min: Duration,
+    max: Duration,
+    next: Duration,
+}
+
+impl Backoff {
+    fn new(min_s: f64, max_s: f64) -> Backoff {
+        let min = Duration::from_secs_f64(min_s.max(0.05));
+        Backoff {
+            min,
+            max: Duration::from_secs_f64(max_s).max(min),
+            next: min,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.next = self.min;
+    }
+
+    fn wait(&mut self) -> Duration {
+        let base = self.next;
+        self.next = (self.next * 2).min(self.max);
+        base.mul_f64(rand::rng().random_range(0.8..1.2))
+    }
+}
+
+async fn run(
+    adapter: CstaAdapter,
+    mut link: AdapterLink,
+) -> Result<(), ctibridge_adapter::AdapterError> {
+    let CstaAdapter {
+        config,
+        endpoint,
+        devices,
+    } = adapter;
+    let mut backoff = Backoff::new(config.reconnect_min_s, config.reconnect_max_s);
+    let mut carry = Carry::default();
+    let mut listener: Option<TcpListener> = None;
+    let mut reported_down = false;
+    loop {
+        let stream = tokio::select! {
+            _ = link.shutdown.cancelled() => return Ok(()),
+            stream = open(&endpoint, &mut listener) => stream,
+        };
+        let (reason, was_up) = match stream {
+            Ok(stream) => {
+                let peer = stream
+                    .peer_addr()
+                    .map(|a| a.to_string())
+                    .unwrap_or_default();
+                tracing::info!(switch = %link.switch, peer, "connected to the CSTA server");
+                let session = Session::new(&config, &devices, &mut link, &mut carry, stream);
+                match session.run().await {
+                    (End::Shutdown | End::EngineGone, _) => return Ok(()),
+                    (End::Lost(reason), was_up) => (reason, was_up),
+                }
+            }
+            Err(e) => (e, false),
+        };
+        tracing::warn!(switch = %link.switch, "CSTA link down: {reason}");
+        if was_up {
+            backoff.reset();
+        }
+        // Report every drop of a link that was up, and the first failed attempt of an
+        // outage; not every attempt of a long one.
+        if was_up || !reported_down {
+            reported_down = true;
+            if !link.send(SwitchEvent::LinkDown { reason }).await {
+                return Ok(());
+            }
+        }
+        if !pause(&mut link, backoff.wait()).await {
+            return Ok(());
+        }
+    }
+}
+
+async fn open(
+    endpoint: &Endpoint,
+    listener: &mut Option<TcpListener>,
+) -> Result<TcpStream, String> {
+    match endpoint {
+        Endpoint::Connect { host, port } => {
+            match tokio::time::timeout(
+                Duration::from_secs(10),
+                TcpStream::connect((host.as_str(), *port)),
+            )
+            .await
+            {
+                Ok(Ok(stream)) => Ok(stream),
+                Ok(Err(e)) => Err(format!("cannot connect to {host}:{port}: {e}")),
+                Err(_) => Err(format!("cannot connect to {host}:{port}: timed out")),
+            }
+        }
+        Endpoint::Listen(addr) => {
+            if listener.is_none() {
+                *listener = Some(
+                    TcpListener::bind(addr)
+                        .await
+                        .map_err(|e| format!("cannot listen on {addr}: {e}"))?,
+                );
+            }
+            let Some(bound) = listener.as_ref() else {
+                return Err(format!("cannot listen on {addr}"));
+            };
+            bound
+                .accept()
+                .await
+                .map(|(stream, _)| stream)
+                .map_err(|e| format!("accept on {addr}: {e}"))
+        }
+    }
+}
+
+/// Wait out a backoff, answering commands `switch_unavailable`. False when the
+/// daemon is stopping.
+async fn pause(link: &mut AdapterLink, wait: Duration) -> bool {
+    let until = tokio::time::Instant::now() + wait;
+    loop {
+        tokio::select! {
+            _ = link.shutdown.cancelled() => return false,
+            _ = tokio::time::sleep_until(until) => return true,
+            command = link.commands.recv() => match command {
+                Some(request) => request.respond(Err(CommandError::SwitchUnavailable)),
+                None => return false,
+            },
+        }
+    }
+}

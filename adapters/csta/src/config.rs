@@ -1,0 +1,290 @@
+//! The `csta` adapter's `[[switch]]` keys ([`CstaConfig`]), their documented example,
+//! and the checks that turn a table that cannot work into a [`SettingsError`] naming
+//! the key.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use ctibridge_adapter::SettingsError;
+use serde::Deserialize;
+
+use crate::framing::Framing;
+
+/// ECMA-323 edition 3, which every CSTA XML switch in the field accepts.
+pub const ED3_NAMESPACE: &str = "http://www.ecma-international.org/standards/ecma-323/csta/ed3";
+
+/// The `csta` adapter's keys. `devices` (extensions and ACD groups to monitor) and
+/// `request_timeout_s` are shared keys.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CstaConfig {
+    /// The switch's CSTA server (with `port`), when ctibridge connects to it.
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// `ADDR:PORT` to listen on instead, for switches that connect to the application.
+    #[serde(default)]
+    pub listen: Option<String>,
+    /// How messages are delimited: `header` (8-byte header, the default), `nul`, `bare`.
+    #[serde(default)]
+    pub framing: Framing,
+    /// The XML namespace of our requests. Switches answer in their own; we read any.
+    #[serde(default = "default_namespace")]
+    pub namespace: String,
+    /// Open an application session (StartApplicationSession) before monitoring.
+    /// Default: when `username` is set.
+    #[serde(default)]
+    pub application_session: Option<bool>,
+    /// The session's application id.
+    #[serde(default = "default_application_id")]
+    pub application_id: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Requested session duration; the timer is reset at half of what the switch grants.
+    #[serde(default = "default_session_duration")]
+    pub session_duration_s: u32,
+    /// Send a SystemStatus this often and drop the link when one goes unanswered
+    /// (0: never; the switch's own heartbeats are always answered).
+    #[serde(default = "default_heartbeat")]
+    pub heartbeat_s: f64,
+    /// The engine's limit on a command; pending requests are given up after it.
+    #[serde(default = "default_request_timeout")]
+    pub request_timeout_s: f64,
+    /// Backoff between connection attempts, doubling from min to max, with jitter.
+    #[serde(default = "default_reconnect_min")]
+    pub reconnect_min_s: f64,
+    #[serde(default = "default_reconnect_max")]
+    pub reconnect_max_s: f64,
+    /// Routing devices (route points / VDNs) to register for: their RouteRequests
+    /// come to ctibridge, which answers with a RouteSelect.
+    #[serde(default)]
+    pub route_points: Vec<String>,
+    /// How long ctibridge may take to choose a route before it answers on its own
+    /// (keep it under the switch's routing timer).
+    #[serde(default = "default_route_timeout")]
+    pub route_timeout_ms: u64,
+    /// Where a call goes when no route was chosen in time. Without it, the route
+    /// dialogue is ended and the switch uses its own default route.
+    #[serde(default)]
+    pub route_default: Option<String>,
+}
+
+fn default_namespace() -> String {
+    ED3_NAMESPACE.to_string()
+}
+fn default_application_id() -> String {
+    "ctibridge".to_string()
+}
+fn default_session_duration() -> u32 {
+    180
+}
+fn default_heartbeat() -> f64 {
+    30.0
+}
+fn default_request_timeout() -> f64 {
+    10.0
+}
+fn default_reconnect_min() -> f64 {
+    0.5
+}
+fn default_reconnect_max() -> f64 {
+    30.0
+}
+fn default_route_timeout() -> u64 {
+    1500
+}
+
+/// Where the link comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    Connect { host: String, port: u16 },
+    Listen(SocketAddr),
+}
+
+impl CstaConfig {
+    /// Check what serde cannot: exactly one endpoint, sane durations, devices.
+    pub fn validate(&self, devices: &[String]) -> Result<Endpoint, SettingsError> {
+        if devices.is_empty() {
+            return Err(SettingsError::new(
+                "devices",
+                "list the extensions and ACD groups to monitor, e.g. devices = [\"1001\", \"8000\"]",
+            ));
+        }
+        for (key, value, max) in [
+            ("heartbeat_s", self.heartbeat_s, 3600.0),
+            ("request_timeout_s", self.request_timeout_s, 600.0),
+            ("reconnect_min_s", self.reconnect_min_s, 3600.0),
+            ("reconnect_max_s", self.reconnect_max_s, 3600.0),
+        ] {
+            if !(value.is_finite() && (0.0..=max).contains(&value)) {
+                return Err(SettingsError::new(
+                    key,
+                    format!("{key} must be between 0 and {max} seconds"),
+                ));
+            }
+        }
+        if self.request_timeout_s == 0.0 {
+            return Err(SettingsError::new(
+                "request_timeout_s",
+                "request_timeout_s must be more than 0",
+            ));
+        }
+        if self.reconnect_max_s < self.reconnect_min_s || self.reconnect_max_s == 0.0 {
+            return Err(SettingsError::new(
+                "reconnect_max_s",
+                "reconnect_max_s must be more than 0 and at least reconnect_min_s",
+            ));
+        }
+        if self.session_duration_s == 0 {
+            return Err(SettingsError::new(
+                "session_duration_s",
+                "session_duration_s must be more than 0",
+            ));
+        }
+        if self.password.is_some() && self.username.is_none() {
+            return Err(SettingsError::new("password", "password needs a username"));
+        }
+        if self.route_default.is_some() && self.route_points.is_empty() {
+            return Err(SettingsError::new(
+                "route_default",
+                "route_default needs route_points to register for",
+            ));
+        }
+        match (&self.host, self.port, &self.listen) {
+            (Some(host), Some(port), None) if !host.is_empty() && port > 0 => {
+                Ok(Endpoint::Connect {
+                    host: host.clone(),
+                    port,
+                })
+            }
+            (None, None, Some(listen)) => listen.parse().map(Endpoint::Listen).map_err(|_| {
+                SettingsError::new(
+                    "listen",
+                    format!("listen = \"{listen}\" is not an ADDR:PORT (e.g. \"0.0.0.0:1040\")"),
+                )
+            }),
+            (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => Err(SettingsError::new(
+                "listen",
+                "give either host and port (ctibridge connects) or listen (the switch connects), not both",
+            )),
+            (Some(_), None, None) => Err(SettingsError::new(
+                "port",
+                "host needs a port (the switch's CSTA port, e.g. 1040)",
+            )),
+            _ => Err(SettingsError::new(
+                "host",
+                "give host and port of the switch's CSTA server, or listen = \"ADDR:PORT\"",
+            )),
+        }
+    }
+
+    pub fn application_session(&self) -> bool {
+        self.application_session.unwrap_or(self.username.is_some())
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.request_timeout_s)
+    }
+
+    pub fn heartbeat(&self) -> Option<Duration> {
+        (self.heartbeat_s > 0.0).then(|| Duration::from_secs_f64(self.heartbeat_s))
+    }
+}
+
+/// The example `[[switch]]` table in the docs and `--help`.
+pub const EXAMPLE: &str = r#"[[switch]]
+name = "pbx1"
+adapter = "csta"
+# The switch's CSTA XML server. Or: listen = "0.0.0.0:1040" where the switch connects.
+host = "10.0.0.5"
+port = 1040
+# Extensions and ACD groups to monitor.
+devices = ["1001", "1002", "8000"]
+# framing = "header"              # header (8-byte header, default) | nul | bare
+# namespace = "http://www.ecma-international.org/standards/ecma-323/csta/ed3"
+# Application session: on by default when a username is given.
+username = "ctibridge"
+password = "secret"
+# application_id = "ctibridge"
+# session_duration_s = 180
+# heartbeat_s = 30                # our SystemStatus; 0 = off
+# request_timeout_s = 10
+# reconnect_min_s = 0.5
+# reconnect_max_s = 30
+# Data-directed routing: register for these route points (VDNs)…
+# route_points = ["7000"]
+# …answer within this many ms, else send calls here (or leave it to the switch).
+# route_timeout_ms = 1500
+# route_default = "8000"
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<CstaConfig, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    #[test]
+    fn endpoints() {
+        let config = parse("host = 'pbx'\nport = 1040").unwrap();
+        assert_eq!(
+            config.validate(&["1001".into()]).unwrap(),
+            Endpoint::Connect {
+                host: "pbx".into(),
+                port: 1040
+            }
+        );
+        let config = parse("listen = '0.0.0.0:1040'").unwrap();
+        assert!(matches!(
+            config.validate(&["1001".into()]),
+            Ok(Endpoint::Listen(_))
+        ));
+        let config = parse("host = 'pbx'").unwrap();
+        assert_eq!(
+            config
+                .validate(&["1001".into()])
+                .unwrap_err()
+                .key
+                .as_deref(),
+            Some("port")
+        );
+        let config = parse("host = 'pbx'\nport = 1\nlisten = '0.0.0.0:1'").unwrap();
+        assert_eq!(
+            config
+                .validate(&["1001".into()])
+                .unwrap_err()
+                .key
+                .as_deref(),
+            Some("listen")
+        );
+        let config = parse("listen = 'pbx'").unwrap();
+        assert!(config
+            .validate(&["1001".into()])
+            .unwrap_err()
+            .message
+            .contains("ADDR:PORT"));
+        assert_eq!(
+            parse("host='h'\nport=1")
+                .unwrap()
+                .validate(&[])
+                .unwrap_err()
+                .key
+                .as_deref(),
+            Some("devices")
+        );
+    }
+
+    #[test]
+    fn framing_and_session_defaults() {
+        let config = parse("host='h'\nport=1\nframing='nul'\nusername='u'").unwrap();
+        assert_eq!(config.framing, Framing::Nul);
+        assert!(config.application_session());
+        assert!(!parse("host='h'\nport=1").unwrap().application_session());
+        assert!(parse("host='h'\nport=1\nframing='xml'").is_err());
+    }
+}

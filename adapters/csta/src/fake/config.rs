@@ -1,0 +1,106 @@
+//! Configuration of the fake switch: wire options, link supervision, and
+//! the devices, ACD groups, agents and route points it knows.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+pub use super::wire::Framing;
+
+/// An ACD group (hunt group / skill queue) and the agents that serve it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcdGroup {
+    /// The group's device id, e.g. "8000".
+    pub device: String,
+    /// Agent ids (not extensions) that serve the group.
+    pub agents: Vec<String>,
+}
+
+/// An ACD agent the switch knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeAgent {
+    /// Agent id, e.g. "5001".
+    pub agent: String,
+    /// Log-on password.
+    pub password: String,
+}
+
+/// A route point and where its calls go when no application selects a
+/// route in time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoutePoint {
+    pub device: String,
+    pub default_route: String,
+}
+
+/// Everything the fake switch is configured with. `Default` gives a small
+/// call centre: extensions 1001–1003 and supervisor 2001, ACD group 8000
+/// served by agents 5001 and 5002 (password 1234), route point 7000 that
+/// defaults to 8000.
+#[derive(Debug, Clone)]
+pub struct FakeConfig {
+    /// Listen address; `None` = 127.0.0.1 on a free port.
+    pub listen: Option<SocketAddr>,
+    pub framing: Framing,
+    /// Element prefix for everything the fake writes (`Some("csta")` gives
+    /// `<csta:DeliveredEvent xmlns:csta="…">`); `None` = default namespace.
+    pub prefix: Option<String>,
+    /// `(user, password)` that `StartApplicationSession` must carry. When
+    /// set, no other request is served before a session is started.
+    pub credentials: Option<(String, String)>,
+    /// Interval of the switch's own `SystemStatus` requests; `None` = none.
+    pub heartbeat: Option<Duration>,
+    /// Close the link once two heartbeats in a row go unanswered.
+    pub heartbeat_strict: bool,
+    /// Delay after which an external number answers an outgoing call;
+    /// `None` = the far end never answers.
+    pub far_end_answer_after: Option<Duration>,
+    /// External numbers that are busy: calls to them fail (`FailedEvent`,
+    /// cause `busy`) instead of ringing.
+    pub busy_numbers: Vec<String>,
+    pub extensions: Vec<String>,
+    pub acd_groups: Vec<AcdGroup>,
+    pub agents: Vec<FakeAgent>,
+    pub route_points: Vec<RoutePoint>,
+    /// How long a `RouteRequest` waits for `RouteSelectRequest` before the
+    /// call takes the route point's default route.
+    pub route_timeout: Duration,
+    /// An agent whose ACD call ends goes to after-call work instead of
+    /// straight back to ready.
+    pub acw_after_call: bool,
+}
+
+impl Default for FakeConfig {
+    fn default() -> Self {
+        Self {
+            listen: None,
+            framing: Framing::Header,
+            prefix: None,
+            credentials: None,
+            heartbeat: None,
+            heartbeat_strict: false,
+            far_end_answer_after: Some(Duration::from_millis(200)),
+            busy_numbers: Vec::new(),
+            extensions: ["1001", "1002", "1003", "2001"].map(String::from).to_vec(),
+            acd_groups: vec![AcdGroup {
+                device: "8000".into(),
+                agents: vec!["5001".into(), "5002".into()],
+            }],
+            agents: vec![
+                FakeAgent {
+                    agent: "5001".into(),
+                    password: "1234".into(),
+                },
+                FakeAgent {
+                    agent: "5002".into(),
+                    password: "1234".into(),
+                },
+            ],
+            route_points: vec![RoutePoint {
+                device: "7000".into(),
+                default_route: "8000".into(),
+            }],
+            route_timeout: Duration::from_secs(2),
+            acw_after_call: false,
+        }
+    }
+}

@@ -1,0 +1,744 @@
+//! One connected CSTA session, from the first byte to the link's end.
+//!
+//! A session moves through three phases:
+//! 1. `Session`: StartApplicationSession (when configured) and its answer.
+//! 2. `Setup`: MonitorStart for every device, RouteRegister for every route point,
+//!    SnapshotDevice and GetAgentState for every device, all pipelined. Events that
+//!    arrive meanwhile wait.
+//! 3. `Up`: `LinkUp` and the merged `Snapshot` go to the engine, then the waiting
+//!    events, then live traffic: events, commands, heartbeats, the session timer and
+//!    route dialogues.
+//!
+//! Requests are matched to answers by invoke id where the framing carries one, and
+//! in order where it does not (then a request given up on keeps its place, so a late
+//! answer cannot be taken for the next request's).
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use ctibridge_adapter::{AdapterLink, CommandError, CommandOk, CommandRequest, SwitchEvent};
+use futures_util::StreamExt;
+use tokio::io::AsyncWriteExt;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+use tokio_util::codec::{Encoder, FramedRead};
+
+use crate::config::CstaConfig;
+use crate::dedup::MonitorCopies;
+use crate::events::CstaEvent;
+use crate::framing::{Decoded, Frame, FrameCodec, EVENT_INVOKE_ID};
+use crate::ids::CallIds;
+use crate::message::{classify_element, CstaError, Message};
+use crate::requests::{Requests, Yields};
+use crate::snapshot::SnapshotBuilder;
+use crate::xml::Element;
+
+/// Why a session ended.
+#[derive(Debug)]
+pub enum End {
+    /// The daemon is stopping.
+    Shutdown,
+    /// The link broke or the switch refused us; reconnect.
+    Lost(String),
+    /// The engine is gone (the daemon is stopping).
+    EngineGone,
+}
+
+/// What an outstanding request was for.
+enum Purpose {
+    Session,
+    Monitor(String),
+    RouteRegister(String),
+    SnapshotDevice(String),
+    AgentState(String),
+    Heartbeat,
+    SessionReset,
+    Command {
+        request: CommandRequest,
+        yields: Yields,
+    },
+    /// Given up on (ordered framings keep its place in the queue).
+    Abandoned,
+}
+
+struct Pending {
+    invoke: Option<u16>,
+    purpose: Purpose,
+    what: &'static str,
+    deadline: Instant,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Session,
+    Setup,
+    Up,
+}
+
+/// A snapshot being gathered: the builder, how many answers are outstanding, and the
+/// command that asked for it (none for the one after connecting).
+struct SnapshotJob {
+    builder: SnapshotBuilder,
+    outstanding: usize,
+    request: Option<CommandRequest>,
+}
+
+/// State that outlives one connection.
+#[derive(Default)]
+pub struct Carry {
+    pub ids: CallIds,
+}
+
+pub struct Session<'a> {
+    config: &'a CstaConfig,
+    devices: &'a [String],
+    link: &'a mut AdapterLink,
+    carry: &'a mut Carry,
+    requests: Requests<'a>,
+    reader: FramedRead<OwnedReadHalf, FrameCodec>,
+    writer: OwnedWriteHalf,
+    encoder: FrameCodec,
+    ordered: bool,
+    next_invoke: u16,
+    pending: VecDeque<Pending>,
+    phase: Phase,
+    setup_outstanding: usize,
+    snapshot: Option<SnapshotJob>,
+    waiting: Vec<SwitchEvent>,
+    copies: MonitorCopies,
+    routes: Vec<(String, Instant)>,
+    session_id: Option<String>,
+    session_reset_every: Option<Duration>,
+    frames: u64,
+}
+
+impl<'a> Session<'a> {
+    pub fn new(
+        config: &'a CstaConfig,
+        devices: &'a [String],
+        link: &'a mut AdapterLink,
+        carry: &'a mut Carry,
+        stream: TcpStream,
+    ) -> Session<'a> {
+        let _ = stream.set_nodelay(true);
+        let (read, write) = stream.into_split();
+        Session {
+            config,
+            devices,
+            link,
+            carry,
+            requests: Requests {
+                namespace: &config.namespace,
+            },
+            reader: FramedRead::new(read, FrameCodec::new(config.framing)),
+            writer: write,
+            encoder: FrameCodec::new(config.framing),
+            ordered: !config.framing.carries_invoke_id(),
+            next_invoke: 0,
+            pending: VecDeque::new(),
+            phase: Phase::Session,
+            setup_outstanding: 0,
+            snapshot: None,
+            waiting: Vec::new(),
+            copies: MonitorCopies::default(),
+            routes: Vec::new(),
+            session_id: None,
+            session_reset_every: None,
+            frames: 0,
+        }
+    }
+
+    /// Run the session until the link ends; says why, and whether the link got as
+    /// far as `LinkUp`. Outstanding commands are answered `switch_unavailable` on the
+    /// way out.
+    pub async fn run(mut self) -> (End, bool) {
+        let end = self.drive().await;
+        let was_up = self.phase == Phase::Up;
+        if matches!(end, End::Shutdown) && self.session_id.is_some() {
+            self.stop_session().await;
+        }
+        for pending in self.pending.drain(..) {
+            if let Purpose::Command { request, .. } = pending.purpose {
+                request.respond(Err(CommandError::SwitchUnavailable));
+            }
+        }
+        if let Some(SnapshotJob {
+            request: Some(request),
+            ..
+        }) = self.snapshot.take()
+        {
+            request.respond(Err(CommandError::SwitchUnavailable));
+        }
+        (end, was_up)
+    }
+
+    async fn drive(&mut self) -> End {
+        if let Err(end) = self.begin().await {
+            return end;
+        }
+        let heartbeat = self.config.heartbeat();
+        let mut next_heartbeat = heartbeat.map(|h| Instant::now() + h);
+        let mut next_reset: Option<Instant> = None;
+        loop {
+            if next_reset.is_none() {
+                next_reset = self.session_reset_every.map(|every| Instant::now() + every);
+            }
+            let wake = [self.next_deadline(), next_heartbeat, next_reset]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            let step = tokio::select! {
+                _ = self.link.shutdown.cancelled() => return End::Shutdown,
+                frame = self.reader.next() => match frame {
+                    Some(Ok(Decoded::Frame(frame))) => self.on_frame(frame).await,
+                    Some(Ok(Decoded::Skipped { offset, len, reason })) => {
+                        tracing::warn!(switch = %self.link.switch, offset, len, "skipped bytes from the switch: {reason}");
+                        Ok(())
+                    }
+                    Some(Err(e)) => Err(End::Lost(format!("read: {e}"))),
+                    None => Err(End::Lost("the switch closed the connection".into())),
+                },
+                command = self.link.commands.recv() => match command {
+                    Some(request) => self.on_command(request).await,
+                    None => Err(End::EngineGone),
+                },
+                _ = tokio::time::sleep_until(wake) => {
+                    self.on_timer(heartbeat, &mut next_heartbeat, &mut next_reset).await
+                }
+            };
+            if let Err(end) = step {
+                return end;
+            }
+        }
+    }
+
+    /// Heartbeat, session timer, request and route deadlines.
+    async fn on_timer(
+        &mut self,
+        heartbeat: Option<Duration>,
+        next_heartbeat: &mut Option<Instant>,
+        next_reset: &mut Option<Instant>,
+    ) -> Result<(), End> {
+        let now = Instant::now();
+        if next_heartbeat.is_some_and(|t| t <= now) {
+            *next_heartbeat = heartbeat.map(|h| now + h);
+            if self.phase == Phase::Up {
+                let xml = self.requests.system_status();
+                self.request(xml, Purpose::Heartbeat, "SystemStatus")
+                    .await?;
+            }
+        }
+        if next_reset.is_some_and(|t| t <= now) {
+            *next_reset = None;
+            if let Some(id) = self.session_id.clone() {
+                let xml = self
+                    .requests
+                    .reset_session_timer(&id, self.config.session_duration_s);
+                self.request(xml, Purpose::SessionReset, "ResetApplicationSessionTimer")
+                    .await?;
+            }
+        }
+        self.expire(now).await
+    }
+
+    /// Open the application session, or go straight to setup.
+    async fn begin(&mut self) -> Result<(), End> {
+        if self.config.application_session() {
+            let xml = self.requests.start_session(
+                &self.config.application_id,
+                self.config.username.as_deref(),
+                self.config.password.as_deref(),
+                self.config.session_duration_s,
+            );
+            self.request(xml, Purpose::Session, "StartApplicationSession")
+                .await
+        } else {
+            self.setup().await
+        }
+    }
+
+    /// Monitors, route registrations and the first snapshot, all at once.
+    async fn setup(&mut self) -> Result<(), End> {
+        self.phase = Phase::Setup;
+        let devices = self.devices;
+        for device in devices {
+            let xml = self.requests.monitor_start(device);
+            self.request(xml, Purpose::Monitor(device.clone()), "MonitorStart")
+                .await?;
+            self.setup_outstanding += 1;
+        }
+        for point in self.config.route_points.clone() {
+            let xml = self.requests.route_register(&point);
+            self.request(xml, Purpose::RouteRegister(point), "RouteRegister")
+                .await?;
+            self.setup_outstanding += 1;
+        }
+        self.start_snapshot(None).await?;
+        self.setup_outstanding += 2 * devices.len();
+        Ok(())
+    }
+
+    async fn start_snapshot(&mut self, request: Option<CommandRequest>) -> Result<(), End> {
+        if self.snapshot.is_some() {
+            // One at a time; a second ask is answered by the one under way.
+            if let Some(request) = request {
+                request.respond(Ok(CommandOk::default()));
+            }
+            return Ok(());
+        }
+        self.snapshot = Some(SnapshotJob {
+            builder: SnapshotBuilder::default(),
+            outstanding: 2 * self.devices.len(),
+            request,
+        });
+        let devices = self.devices;
+        for device in devices {
+            let xml = self.requests.snapshot_device(device);
+            self.request(
+                xml,
+                Purpose::SnapshotDevice(device.clone()),
+                "SnapshotDevice",
+            )
+            .await?;
+            let xml = self.requests.get_agent_state(device);
+            self.request(xml, Purpose::AgentState(device.clone()), "GetAgentState")
+                .await?;
+        }
+        Ok(())
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let pending = self.pending.iter().map(|p| p.deadline).min();
+        let routes = self.routes.iter().map(|(_, t)| *t).min();
+        pending.into_iter().chain(routes).min()
+    }
+
+    /// Send a request that expects an answer.
+    async fn request(
+        &mut self,
+        xml: String,
+        purpose: Purpose,
+        what: &'static str,
+    ) -> Result<(), End> {
+        let invoke = if self.ordered {
+            None
+        } else {
+            Some(self.invoke_id())
+        };
+        self.write(invoke, xml).await?;
+        self.pending.push_back(Pending {
+            invoke,
+            purpose,
+            what,
+            deadline: Instant::now() + self.config.request_timeout(),
+        });
+        Ok(())
+    }
+
+    fn invoke_id(&mut self) -> u16 {
+        loop {
+            self.next_invoke = self.next_invoke % (EVENT_INVOKE_ID - 1) + 1;
+            let id = self.next_invoke;
+            if !self.pending.iter().any(|p| p.invoke == Some(id)) {
+                return id;
+            }
+        }
+    }
+
+    async fn write(&mut self, invoke: Option<u16>, xml: String) -> Result<(), End> {
+        let mut buf = BytesMut::new();
+        // A request we build never exceeds the header's 64 KiB; if it did, the
+        // caller's values were absurd and the link is not at fault.
+        self.encoder
+            .encode((invoke, xml), &mut buf)
+            .map_err(|e| End::Lost(format!("encode: {e}")))?;
+        match tokio::time::timeout(self.config.request_timeout(), self.writer.write_all(&buf)).await
+        {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(End::Lost(format!("write: {e}"))),
+            Err(_) => Err(End::Lost("the switch stopped reading".into())),
+        }
+    }
+
+    async fn on_frame(&mut self, frame: Frame) -> Result<(), End> {
+        self.frames += 1;
+        let root = match Element::parse(&frame.xml) {
+            Ok(root) => root,
+            Err(e) => {
+                tracing::warn!(switch = %self.link.switch, frame = self.frames, offset = frame.offset, "unreadable message from the switch: {e}");
+                return Ok(());
+            }
+        };
+        let cross_ref = root.child_text("monitorCrossRefID").map(String::from);
+        let message = match classify_element(root) {
+            Ok(message) => message,
+            Err(e) => {
+                tracing::warn!(switch = %self.link.switch, frame = self.frames, offset = frame.offset, "unusable message from the switch: {e}");
+                return Ok(());
+            }
+        };
+        match message {
+            Message::Event(event) => self.on_event(event, cross_ref).await,
+            Message::Response(body) => self.on_answer(frame.invoke_id, Ok(body)).await,
+            Message::Error(error) => self.on_answer(frame.invoke_id, Err(error)).await,
+            Message::SystemStatus => {
+                let xml = self.requests.system_status_response();
+                self.write(frame.invoke_id, xml).await
+            }
+            Message::Ignored(name) => {
+                tracing::debug!(switch = %self.link.switch, "ignored {name}");
+                Ok(())
+            }
+        }
+    }
+
+    async fn on_event(&mut self, event: CstaEvent, cross_ref: Option<String>) -> Result<(), End> {
+        let mut event = match event {
+            CstaEvent::Switch(event) => event,
+            CstaEvent::Renamed { event, renames } => {
+                for (new, old) in renames {
+                    self.carry.ids.rename(&new, &old);
+                }
+                event
+            }
+            CstaEvent::RouteEnd { route_id } => {
+                self.routes.retain(|(id, _)| *id != route_id);
+                return Ok(());
+            }
+        };
+        self.carry.ids.event_to_engine(&mut event);
+        if !self.copies.is_new(&event, cross_ref.as_deref()) {
+            return Ok(());
+        }
+        if let SwitchEvent::RouteRequest { route_id, .. } = &event {
+            let deadline = Instant::now() + Duration::from_millis(self.config.route_timeout_ms);
+            self.routes.push((route_id.clone(), deadline));
+        }
+        if self.phase == Phase::Up {
+            self.emit(event).await
+        } else {
+            self.waiting.push(event);
+            Ok(())
+        }
+    }
+
+    async fn emit(&mut self, event: SwitchEvent) -> Result<(), End> {
+        if self.link.send(event).await {
+            Ok(())
+        } else {
+            Err(End::EngineGone)
+        }
+    }
+
+    /// The pending request an answer belongs to.
+    fn take_pending(&mut self, invoke: Option<u16>) -> Option<Pending> {
+        let position = if self.ordered {
+            (!self.pending.is_empty()).then_some(0)
+        } else {
+            self.pending
+                .iter()
+                .position(|p| invoke.is_some() && p.invoke == invoke)
+        };
+        position.and_then(|i| self.pending.remove(i))
+    }
+
+    async fn on_answer(
+        &mut self,
+        invoke: Option<u16>,
+        answer: Result<Element, CstaError>,
+    ) -> Result<(), End> {
+        let Some(pending) = self.take_pending(invoke) else {
+            match answer {
+                Err(error) => {
+                    tracing::warn!(switch = %self.link.switch, ?invoke, "the switch reported an error for no outstanding request: {error}")
+                }
+                Ok(body) => {
+                    tracing::debug!(switch = %self.link.switch, ?invoke, "answer {} to no outstanding request", body.name)
+                }
+            }
+            return Ok(());
+        };
+        let what = pending.what;
+        match pending.purpose {
+            Purpose::Abandoned => {}
+            Purpose::Session => match answer {
+                Ok(body) => {
+                    self.session_id = body.find_text("sessionID").map(String::from);
+                    let granted = body
+                        .find_text("actualSessionDuration")
+                        .and_then(|d| d.parse::<u64>().ok())
+                        .unwrap_or(u64::from(self.config.session_duration_s));
+                    // Reset at half the granted time, so one lost reset does not
+                    // end the session.
+                    self.session_reset_every =
+                        Some(Duration::from_millis((granted.max(1) * 1000) / 2));
+                    self.setup().await?;
+                }
+                Err(error) => {
+                    return Err(End::Lost(format!(
+                        "the switch refused the application session ({error}); check username, password and application_id"
+                    )))
+                }
+            },
+            Purpose::Monitor(device) => {
+                if let Err(error) = answer {
+                    tracing::warn!(switch = %self.link.switch, device, "cannot monitor device {device}: {error}");
+                }
+                self.setup_step().await?;
+            }
+            Purpose::RouteRegister(device) => {
+                if let Err(error) = answer {
+                    tracing::warn!(switch = %self.link.switch, device, "cannot register as the router of {device}: {error}");
+                }
+                self.setup_step().await?;
+            }
+            Purpose::SnapshotDevice(device) => {
+                match answer {
+                    Ok(body) => {
+                        if let Some(job) = &mut self.snapshot {
+                            job.builder.add_device(&device, &body);
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(switch = %self.link.switch, device, "no snapshot of {device}: {error}")
+                    }
+                }
+                self.snapshot_step().await?;
+            }
+            Purpose::AgentState(device) => {
+                match answer {
+                    Ok(body) => {
+                        if let Some(job) = &mut self.snapshot {
+                            job.builder.add_agents(&device, &body);
+                        }
+                    }
+                    // ACD groups and phones without an agent answer with an error.
+                    Err(error) => {
+                        tracing::debug!(switch = %self.link.switch, device, "no agent state at {device}: {error}")
+                    }
+                }
+                self.snapshot_step().await?;
+            }
+            Purpose::Heartbeat => {}
+            Purpose::SessionReset => {
+                if let Err(error) = answer {
+                    return Err(End::Lost(format!(
+                        "the switch refused to extend the application session: {error}"
+                    )));
+                }
+            }
+            Purpose::Command { request, yields } => {
+                let result = match answer {
+                    Ok(body) => Ok(match yields {
+                        Yields::Nothing => CommandOk::default(),
+                        Yields::CallIn(element) => CommandOk {
+                            call_id: body
+                                .child(element)
+                                .and_then(|c| c.find_text("callID"))
+                                .map(|id| self.carry.ids.engine(id).to_string()),
+                        },
+                    }),
+                    Err(error) => {
+                        tracing::info!(switch = %self.link.switch, "{what} refused: {error}");
+                        Err(error.to_command_error())
+                    }
+                };
+                request.respond(result);
+            }
+        }
+        Ok(())
+    }
+
+    async fn setup_step(&mut self) -> Result<(), End> {
+        self.setup_outstanding = self.setup_outstanding.saturating_sub(1);
+        self.maybe_up().await
+    }
+
+    async fn snapshot_step(&mut self) -> Result<(), End> {
+        if self.phase == Phase::Setup {
+            self.setup_outstanding = self.setup_outstanding.saturating_sub(1);
+        }
+        let done = match &mut self.snapshot {
+            Some(job) => {
+                job.outstanding = job.outstanding.saturating_sub(1);
+                job.outstanding == 0
+            }
+            None => false,
+        };
+        if done && self.phase == Phase::Up {
+            if let Some(job) = self.snapshot.take() {
+                let mut event = SwitchEvent::Snapshot(job.builder.finish());
+                self.carry.ids.event_to_engine(&mut event);
+                self.emit(event).await?;
+                if let Some(request) = job.request {
+                    request.respond(Ok(CommandOk::default()));
+                }
+            }
+        }
+        self.maybe_up().await
+    }
+
+    /// Setup is complete: tell the engine, with the snapshot, then what waited.
+    async fn maybe_up(&mut self) -> Result<(), End> {
+        if self.phase != Phase::Setup || self.setup_outstanding > 0 {
+            return Ok(());
+        }
+        self.phase = Phase::Up;
+        tracing::info!(switch = %self.link.switch, devices = self.devices.len(), "CSTA link up");
+        self.emit(SwitchEvent::LinkUp).await?;
+        let snapshot = self
+            .snapshot
+            .take()
+            .map(|job| job.builder.finish())
+            .unwrap_or_default();
+        let mut event = SwitchEvent::Snapshot(snapshot);
+        self.carry.ids.event_to_engine(&mut event);
+        self.emit(event).await?;
+        for event in std::mem::take(&mut self.waiting) {
+            self.emit(event).await?;
+        }
+        Ok(())
+    }
+
+    async fn on_command(&mut self, mut request: CommandRequest) -> Result<(), End> {
+        if self.phase != Phase::Up {
+            request.respond(Err(CommandError::SwitchUnavailable));
+            return Ok(());
+        }
+        self.carry.ids.command_to_switch(&mut request.command);
+        if matches!(request.command, ctibridge_adapter::Command::Snapshot) {
+            return self.start_snapshot(Some(request)).await;
+        }
+        if let ctibridge_adapter::Command::RouteSelect { route_id, .. } = &request.command {
+            let Some(pos) = self.routes.iter().position(|(id, _)| id == route_id) else {
+                let message = format!("route dialogue {route_id} has ended");
+                request.respond(Err(CommandError::CallNotFound(message)));
+                return Ok(());
+            };
+            self.routes.remove(pos);
+        }
+        let built = self.requests.command(&request.command);
+        let built = match built {
+            Ok(built) => built,
+            Err(error) => {
+                request.respond(Err(error));
+                return Ok(());
+            }
+        };
+        if built.no_response {
+            // A route dialogue message: the switch answers with the next step of the
+            // dialogue (or an error we can only log), not a response.
+            let invoke = (!self.ordered).then(|| self.invoke_id());
+            self.write(invoke, built.xml).await?;
+            request.respond(Ok(CommandOk::default()));
+            return Ok(());
+        }
+        let what = command_name(&request.command);
+        self.request(
+            built.xml,
+            Purpose::Command {
+                request,
+                yields: built.yields,
+            },
+            what,
+        )
+        .await
+    }
+
+    /// Give up on requests past their deadline and answer routes nobody chose.
+    async fn expire(&mut self, now: Instant) -> Result<(), End> {
+        let mut index = 0;
+        while index < self.pending.len() {
+            if self.pending[index].deadline > now {
+                index += 1;
+                continue;
+            }
+            let what = self.pending[index].what;
+            let purpose = std::mem::replace(&mut self.pending[index].purpose, Purpose::Abandoned);
+            match purpose {
+                Purpose::Command { request, .. } => {
+                    tracing::warn!(switch = %self.link.switch, "no answer to {what} in time");
+                    request.respond(Err(CommandError::Timeout));
+                }
+                Purpose::Abandoned => {
+                    // Even a late answer did not come: the link is not working.
+                    return Err(End::Lost(format!("no answer to {what}, even late")));
+                }
+                _ => {
+                    return Err(End::Lost(format!(
+                        "no answer to {what} within {:?}",
+                        self.config.request_timeout()
+                    )))
+                }
+            }
+            if self.ordered {
+                // Keep the place: the late answer must not be taken for the next one.
+                self.pending[index].deadline = now + self.config.request_timeout();
+                index += 1;
+            } else {
+                self.pending.remove(index);
+            }
+        }
+        let expired: Vec<String> = self
+            .routes
+            .iter()
+            .filter(|(_, t)| *t <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        self.routes.retain(|(_, t)| *t > now);
+        for route_id in expired {
+            let built = match &self.config.route_default {
+                Some(default) => {
+                    tracing::info!(switch = %self.link.switch, route_id, default, "no route chosen in time; using route_default");
+                    self.requests.route_select(&route_id, default)
+                }
+                None => {
+                    tracing::info!(switch = %self.link.switch, route_id, "no route chosen in time; leaving it to the switch");
+                    self.requests.route_end(&route_id)
+                }
+            };
+            if let Ok(built) = built {
+                let invoke = (!self.ordered).then(|| self.invoke_id());
+                self.write(invoke, built.xml).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn stop_session(&mut self) {
+        let Some(id) = self.session_id.clone() else {
+            return;
+        };
+        let xml = crate::xml::Writer::new("StopApplicationSession", &self.config.namespace)
+            .text("sessionID", &id)
+            .open("sessionEndReason")
+            .text("definedEndReason", "normal")
+            .close()
+            .finish();
+        let invoke = (!self.ordered).then(|| self.invoke_id());
+        let _ = tokio::time::timeout(Duration::from_millis(500), self.write(invoke, xml)).await;
+    }
+}
+
+fn command_name(command: &ctibridge_adapter::Command) -> &'static str {
+    use ctibridge_adapter::Command::*;
+    match command {
+        MakeCall { .. } => "MakeCall",
+        Answer { .. } => "AnswerCall",
+        Hangup { .. } => "ClearConnection",
+        ForceRelease { .. } => "ClearCall",
+        Hold { .. } => "HoldCall",
+        Retrieve { .. } => "RetrieveCall",
+        Transfer { .. } => "a transfer",
+        Conference { .. } => "a conference",
+        Dtmf { .. } => "GenerateDigits",
+        AgentLogin { .. } | AgentLogout { .. } | SetAgentState { .. } => "SetAgentState",
+        Monitor { .. } => "SingleStepConferenceCall",
+        RouteSelect { .. } => "RouteSelectRequest",
+        Snapshot => "SnapshotDevice",
+        SimulateInbound { .. } => "SimulateInbound",
+    }
+}
