@@ -1,7 +1,8 @@
 //! `ctibridge contacts import`: contacts from a CSV file.
 //!
 //! Columns (header names, any order): `name`, `phone` (required), `company`,
-//! `external_id`, `url`, `label` (optional). `phone` may hold several numbers separated
+//! `external_id`, `url`, `label`, `route` (optional; where the switch should send
+//! the contact's calls when it asks ctibridge, see data-directed routing). `phone` may hold several numbers separated
 //! by `;`. Rows with the same `external_id` are one contact with several numbers; a
 //! contact whose `external_id` exists already is updated, not duplicated. Every number
 //! is normalised to E.164; a file with any bad row imports nothing and every bad row
@@ -32,6 +33,8 @@ pub struct ImportRow {
     pub url: Option<String>,
     #[serde(default)]
     pub label: Option<String>,
+    #[serde(default)]
+    pub route: Option<String>,
 }
 
 impl ImportRow {
@@ -44,6 +47,7 @@ impl ImportRow {
             external_id: None,
             url: None,
             label: None,
+            route: None,
         }
     }
 }
@@ -80,7 +84,7 @@ pub fn read_csv(input: impl Read) -> Result<Vec<ImportRow>, ImportError> {
         .clone();
     for required in ["name", "phone"] {
         if !headers.iter().any(|h| h == required) {
-            return Err(ImportError::Rows(vec![(1, format!("the header has no `{required}` column (columns: name, phone, company, external_id, url, label)"))]));
+            return Err(ImportError::Rows(vec![(1, format!("the header has no `{required}` column (columns: name, phone, company, external_id, url, label, route)"))]));
         }
     }
     let mut rows = Vec::new();
@@ -99,6 +103,7 @@ pub fn read_csv(input: impl Read) -> Result<Vec<ImportRow>, ImportError> {
                         row.external_id = blank_to_none(row.external_id);
                         row.url = blank_to_none(row.url);
                         row.label = blank_to_none(row.label);
+                        row.route = blank_to_none(row.route);
                         if row.name.is_empty() {
                             errors.push((n, "name is empty".into()));
                         } else {
@@ -193,6 +198,7 @@ pub fn import_contacts(
                 contacts::name.eq(&row.name),
                 contacts::company.eq(&row.company),
                 contacts::url.eq(&row.url),
+                contacts::route.eq(&row.route),
             );
             let id = match existing {
                 Some(id) => {

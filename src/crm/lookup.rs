@@ -34,6 +34,7 @@ type ContactColumns = (
     contacts::company,
     contacts::url,
     contacts::external_id,
+    contacts::route,
 );
 const CONTACT_COLUMNS: ContactColumns = (
     contacts::id,
@@ -41,17 +42,26 @@ const CONTACT_COLUMNS: ContactColumns = (
     contacts::company,
     contacts::url,
     contacts::external_id,
+    contacts::route,
 );
 
-type ContactTuple = (i32, String, Option<String>, Option<String>, Option<String>);
+type ContactTuple = (
+    i32,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
-fn to_match((id, name, company, url, external_id): ContactTuple) -> ContactMatch {
+fn to_match((id, name, company, url, external_id, route): ContactTuple) -> ContactMatch {
     ContactMatch {
         id,
         name,
         company,
         url,
         external_id,
+        route,
     }
 }
 

@@ -61,4 +61,7 @@ pub struct ContactMatch {
     pub url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
+    /// Where the switch should route this contact's calls when it asks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route: Option<String>,
 }

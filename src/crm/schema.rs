@@ -8,6 +8,7 @@ diesel::table! {
         name -> Text,
         company -> Nullable<Text>,
         url -> Nullable<Text>,
+        route -> Nullable<Text>,
     }
 }
 

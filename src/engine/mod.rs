@@ -11,6 +11,7 @@
 //! - [`methods`]: API methods → permission checks → switch commands.
 //! - [`pops`]: screen pops and the CRM look-ups behind them.
 //! - [`queues`]: live `queue.stats`.
+//! - [`routing`]: data-directed routing (RouteRequest → CRM → RouteSelect).
 //! - [`request`]: the requests and errors shared with the API.
 
 pub mod agents;
@@ -19,6 +20,7 @@ pub mod methods;
 pub mod pops;
 pub mod queues;
 pub mod request;
+pub mod routing;
 pub mod switch_events;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -75,6 +77,11 @@ pub enum Internal {
     },
     PopDeadline {
         call: String,
+    },
+    RouteLookupDone {
+        switch: String,
+        route_id: String,
+        result: Result<crate::crm::lookup::CallerInfo, String>,
     },
     CommandDone {
         switch: String,
@@ -245,6 +252,11 @@ impl Engine {
         match message {
             Internal::LookupDone { call, key, result } => self.lookup_done(&call, key, result),
             Internal::PopDeadline { call } => self.flush_pops(&call),
+            Internal::RouteLookupDone {
+                switch,
+                route_id,
+                result,
+            } => self.route_lookup_done(switch, route_id, result),
             Internal::CommandDone {
                 switch,
                 result,

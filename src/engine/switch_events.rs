@@ -140,15 +140,9 @@ impl Engine {
             WorkNotReady { agent, device } => {
                 self.set_agent_state(switch, &agent, &device, AgentState::Acw, now)
             }
-            RouteRequest { route_id, .. } => {
-                // No routing rules are configured: the switch applies its own default
-                // route when its routing timer expires.
-                tracing::debug!(
-                    switch,
-                    route_id,
-                    "route request left to the switch's default route"
-                );
-            }
+            RouteRequest {
+                route_id, calling, ..
+            } => self.on_route_request(switch, route_id, calling),
             CallRecord(record) => self.on_call_record(switch, record, event.raw, now),
         }
     }
