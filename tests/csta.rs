@@ -1,0 +1,246 @@
+//! The real daemon against the fake CSTA switch on loopback: a CRM client sees what
+//! an agent at a CSTA switch needs (screen pop with the CRM record, answer, transfer,
+//! link state), data-directed routing answers the switch from the CRM, and the call
+//! log is written.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use ctibridge_csta::fake::{AcdGroup, FakeAgent, FakeConfig, FakeSwitch};
+use diesel::prelude::*;
+use serde_json::json;
+
+const ANI: &str = "+14155550123";
+const CONTACTS: &str = "name,phone,company,external_id,url,route\n\
+    Ada Lovelace,+14155550123,Analytical Engines,C-1,https://crm.example.com/c/1,1002\n\
+    Grace Hopper,+442079460000,,C-2,,\n";
+
+/// The fake switch's agents are the standard config's agent tokens: 1001 and 1002.
+fn switch_config() -> FakeConfig {
+    FakeConfig {
+        acd_groups: vec![AcdGroup {
+            device: "8000".into(),
+            agents: vec!["1001".into(), "1002".into()],
+        }],
+        agents: ["1001", "1002"]
+            .map(|agent| FakeAgent {
+                agent: agent.into(),
+                password: "1234".into(),
+            })
+            .to_vec(),
+        route_timeout: Duration::from_secs(5),
+        ..FakeConfig::default()
+    }
+}
+
+/// The standard test config with its simulator replaced by a CSTA link to `switch`.
+fn csta_config(port: u16, dir: &std::path::Path, switch: &FakeSwitch) -> String {
+    let standard = standard_config(port, dir, "");
+    let start = standard.find("[[switch]]").unwrap();
+    let end = standard.find("[[auth.tokens]]").unwrap();
+    let link = format!(
+        "[[switch]]\nname = \"pbx\"\nadapter = \"csta\"\nhost = \"127.0.0.1\"\nport = {}\n\
+         devices = [\"1001\", \"1002\", \"1100\", \"8000\"]\nreconnect_min_s = 0.1\nreconnect_max_s = 0.5\n\
+         route_points = [\"7000\"]\nroute_timeout_ms = 800\n\n",
+        switch.addr().port()
+    );
+    format!("{}{link}{}", &standard[..start], &standard[end..])
+}
+
+async fn start(name: &str) -> (FakeSwitch, Daemon) {
+    let switch = FakeSwitch::start(switch_config()).await.unwrap();
+    let dir = temp_dir(name);
+    let port = free_port();
+    import_contacts(
+        &format!("sqlite://{}", dir.join("crm.db").display()),
+        &dir,
+        CONTACTS,
+    );
+    let daemon = Daemon::start(&dir, port, &csta_config(port, &dir, &switch)).await;
+    (switch, daemon)
+}
+
+/// Agent `agent` logs on at its own extension and becomes ready.
+async fn ready_agent(daemon: &Daemon, token: &str, agent: &str) -> Client {
+    let (mut client, _) = Client::login(&daemon.url(), token).await;
+    client
+        .ok(
+            "agent.login",
+            json!({"agent": agent, "extension": agent, "password": "1234"}),
+        )
+        .await;
+    client
+        .ok("agent.set_state", json!({"state": "ready"}))
+        .await;
+    client.event("agent.state", |d| d["state"] == "ready").await;
+    client
+}
+
+#[tokio::test]
+async fn an_acd_call_pops_the_crm_record_and_lands_in_the_call_log() {
+    let (switch, daemon) = start("csta-pop").await;
+    let mut agent = ready_agent(&daemon, AGENT_1001, "1001").await;
+    switch.ring_with(ANI, "8000", "8005550100").await;
+    let pop = agent.event("call.offered", |_| true).await;
+    let data = &pop["data"];
+    assert_eq!(data["ani"], ANI);
+    assert_eq!(data["dnis"], "8005550100");
+    assert_eq!(data["queue"], "8000");
+    assert_eq!(data["device"], "1001");
+    assert_eq!(data["crm"]["matches"][0]["name"], "Ada Lovelace");
+    let call = data["call"].as_str().unwrap().to_string();
+
+    agent.ok("call.answer", json!({"call": call})).await;
+    agent
+        .event("call.answered", |d| d["call"] == call.as_str())
+        .await;
+    agent.ok("call.hangup", json!({"call": call})).await;
+    let ended = agent
+        .event("call.ended", |d| d["call"] == call.as_str())
+        .await;
+    assert_eq!(ended["data"]["outcome"], "answered");
+
+    let pool = ctibridge::crm::db::open(&daemon.db_url()).unwrap();
+    let mut conn = pool.get().unwrap();
+    use ctibridge::crm::schema::call_log::dsl as log;
+    let (ani, queue, agent_id, contact): (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<i32>,
+    ) = log::call_log
+        .filter(log::call_id.eq(&call))
+        .select((log::ani, log::queue, log::agent, log::contact_id))
+        .first(&mut conn)
+        .expect("the call's row is there when call.ended is");
+    assert_eq!(ani.as_deref(), Some(ANI));
+    assert_eq!(queue.as_deref(), Some("8000"));
+    assert_eq!(agent_id.as_deref(), Some("1001"));
+    assert!(contact.is_some(), "linked to the CRM contact");
+}
+
+#[tokio::test]
+async fn a_blind_transfer_keeps_the_call_and_pops_the_caller_at_the_target() {
+    let (switch, daemon) = start("csta-transfer").await;
+    let (mut a1, _) = Client::login(&daemon.url(), AGENT_1001).await;
+    let (mut a2, _) = Client::login(&daemon.url(), AGENT_1002).await;
+    switch.ring(ANI, "1001").await;
+    let call = a1.event("call.offered", |_| true).await["data"]["call"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    a1.ok("call.answer", json!({"call": call})).await;
+    a1.ok(
+        "call.transfer",
+        json!({"call": call, "to": "1002", "mode": "blind"}),
+    )
+    .await;
+    let pop = a2
+        .event("call.offered", |d| d["call"] == call.as_str())
+        .await;
+    assert_eq!(
+        pop["data"]["ani"], ANI,
+        "the target sees the original caller"
+    );
+    assert_eq!(pop["data"]["crm"]["matches"][0]["name"], "Ada Lovelace");
+    a2.ok("call.answer", json!({"call": call})).await;
+    a2.event("call.answered", |d| d["call"] == call.as_str())
+        .await;
+}
+
+#[tokio::test]
+async fn the_switch_link_going_down_and_up_is_seen_by_clients_and_health() {
+    let (switch, daemon) = start("csta-link").await;
+    let (mut supervisor, _) = Client::login(&daemon.url(), SUPERVISOR).await;
+    switch.set_accepting(false).await;
+    assert!(switch.drop_link().await);
+    let down = supervisor.event("link.down", |_| true).await;
+    assert_eq!(down["data"]["switch"], "pbx");
+    let (status, _) = http_get(daemon.port, "/healthz", &[]).await.unwrap();
+    assert_eq!(status, 503);
+    // A call that rings during the outage is adopted and popped after it.
+    switch.ring(ANI, "1002").await;
+    switch.set_accepting(true).await;
+    supervisor.event("link.up", |_| true).await;
+    let pop = supervisor
+        .event("call.offered", |d| d["device"] == "1002")
+        .await;
+    assert_eq!(pop["data"]["ani"], ANI);
+    let (status, _) = http_get(daemon.port, "/healthz", &[]).await.unwrap();
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn route_requests_are_answered_from_the_crm() {
+    let (switch, daemon) = start("csta-route").await;
+    // Ada's contact routes to 1002.
+    assert_eq!(switch.route(ANI, "7000").await, "1002");
+    // Grace has no route: the adapter ends the dialogue after route_timeout_ms and
+    // the switch takes its default route.
+    assert_eq!(switch.route("+442079460000", "7000").await, "8000");
+    let log = daemon.log();
+    assert!(log.contains("routing the call by its contact"), "{log}");
+}
+
+#[tokio::test]
+async fn decode_prints_the_events_of_a_capture() {
+    let dir = temp_dir("csta-decode");
+    let delivered = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><csta:DeliveredEvent xmlns:csta=\"http://www.ecma-international.org/standards/ecma-323/csta/ed4\">\
+        <csta:monitorCrossRefID>1</csta:monitorCrossRefID><csta:connection><csta:callID>7</csta:callID><csta:deviceID>1001</csta:deviceID></csta:connection>\
+        <csta:alertingDevice><csta:deviceIdentifier>1001</csta:deviceIdentifier></csta:alertingDevice>\
+        <csta:callingDevice><csta:deviceIdentifier>4155550123</csta:deviceIdentifier></csta:callingDevice>\
+        <csta:calledDevice><csta:deviceIdentifier>8005550100</csta:deviceIdentifier></csta:calledDevice></csta:DeliveredEvent>";
+    let cleared = "<ConnectionClearedEvent><droppedConnection><callID>7</callID><deviceID>1001</deviceID></droppedConnection>\
+        <releasingDevice><deviceIdentifier>1001</deviceIdentifier></releasingDevice><cause>normalClearing</cause></ConnectionClearedEvent>";
+    let mut capture = Vec::new();
+    for (invoke, xml) in [
+        ("9999", delivered),
+        ("0003", "<MonitorStartResponse/>"),
+        ("9999", cleared),
+    ] {
+        capture.extend_from_slice(&[0, 0]);
+        capture.extend_from_slice(&((xml.len() + 8) as u16).to_be_bytes());
+        capture.extend_from_slice(invoke.as_bytes());
+        capture.extend_from_slice(xml.as_bytes());
+    }
+    let clean = dir.join("clean.bin");
+    std::fs::write(&clean, &capture).unwrap();
+    let out = cli_ok(&["decode", "--adapter", "csta", clean.to_str().unwrap()]);
+    let lines: Vec<serde_json::Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["kind"], "delivered");
+    assert_eq!(lines[0]["calling"], "4155550123");
+    assert_eq!(lines[0]["calling_e164"], "+14155550123");
+    assert_eq!(lines[1]["kind"], "connection_cleared");
+    assert_eq!(lines[1]["cause"], "normalClearing");
+
+    // Garbage in the middle is reported with its position; the rest still decodes.
+    let mut damaged = capture.clone();
+    damaged.splice(0..0, b"\x16\x03junk".iter().copied());
+    let bad = dir.join("damaged.bin");
+    std::fs::write(&bad, &damaged).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ctibridge"))
+        .args([
+            "decode",
+            "--adapter",
+            "csta",
+            "--format",
+            "header",
+            bad.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("damaged.bin:bytes 0..6: bad frame header"),
+        "{stderr}"
+    );
+}
