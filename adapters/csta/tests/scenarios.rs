@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{fake, settings, build, Harness};
+use common::{build, fake, settings, Harness};
 use ctibridge_adapter::{
     AgentStateRequest, Command, CommandError, MonitorMode, PartyState, SwitchEvent, TransferMode,
 };
@@ -24,15 +24,21 @@ async fn started(config: FakeConfig, extra: &str) -> (FakeSwitch, Harness) {
 /// Ring `device` from the outside and answer it through the adapter.
 async fn answered_call(switch: &FakeSwitch, h: &mut Harness, device: &str) -> String {
     let call = switch.ring(ANI, device).await;
-    h.expect("Delivered", |e| matches!(e, SwitchEvent::Delivered { device: d, .. } if d == device))
-        .await;
+    h.expect(
+        "Delivered",
+        |e| matches!(e, SwitchEvent::Delivered { device: d, .. } if d == device),
+    )
+    .await;
     h.ok(Command::Answer {
         call_id: call.clone(),
         device: device.into(),
     })
     .await;
-    h.expect("Established", |e| matches!(e, SwitchEvent::Established { device: d, .. } if d == device))
-        .await;
+    h.expect(
+        "Established",
+        |e| matches!(e, SwitchEvent::Established { device: d, .. } if d == device),
+    )
+    .await;
     call
 }
 
@@ -53,14 +59,23 @@ async fn an_acd_call_reaches_the_ready_agent_with_ani_dnis_and_queue() {
         state: AgentStateRequest::Ready,
     })
     .await;
-    h.expect("Ready", |e| matches!(e, SwitchEvent::Ready { agent, .. } if agent == "5001"))
-        .await;
+    h.expect(
+        "Ready",
+        |e| matches!(e, SwitchEvent::Ready { agent, .. } if agent == "5001"),
+    )
+    .await;
 
     let call = switch.ring_with(ANI, "8000", "8005550100").await;
-    h.expect("Queued at 8000", |e| matches!(e, SwitchEvent::Queued { queue, .. } if queue == "8000"))
-        .await;
+    h.expect(
+        "Queued at 8000",
+        |e| matches!(e, SwitchEvent::Queued { queue, .. } if queue == "8000"),
+    )
+    .await;
     let delivered = h
-        .expect("Delivered at the agent", |e| matches!(e, SwitchEvent::Delivered { device, .. } if device == "1001"))
+        .expect(
+            "Delivered at the agent",
+            |e| matches!(e, SwitchEvent::Delivered { device, .. } if device == "1001"),
+        )
         .await;
     assert_eq!(
         delivered,
@@ -76,8 +91,10 @@ async fn an_acd_call_reaches_the_ready_agent_with_ani_dnis_and_queue() {
         }
     );
     // The group's monitor saw the same delivery: one event reaches the engine.
-    h.none(Duration::from_millis(300), |e| matches!(e, SwitchEvent::Delivered { .. }))
-        .await;
+    h.none(Duration::from_millis(300), |e| {
+        matches!(e, SwitchEvent::Delivered { .. })
+    })
+    .await;
     h.stop().await;
 }
 
@@ -101,8 +118,76 @@ async fn click_to_dial_names_the_new_call_and_the_far_end_answers() {
             to: "sip:nobody".into(),
         })
         .await;
-    assert!(matches!(busy, Err(CommandError::InvalidDestination(_))), "{busy:?}");
+    assert!(
+        matches!(busy, Err(CommandError::InvalidDestination(_))),
+        "{busy:?}"
+    );
     h.stop().await;
+}
+
+#[tokio::test]
+async fn a_busy_destination_fails_the_dialled_call() {
+    let config = FakeConfig {
+        busy_numbers: vec!["+14155550199".into()],
+        ..FakeConfig::default()
+    };
+    let (_switch, mut h) = started(config, "").await;
+    let call = h
+        .ok(Command::MakeCall {
+            from: "1001".into(),
+            to: "+14155550199".into(),
+        })
+        .await
+        .call_id
+        .unwrap();
+    let failed = h
+        .expect("Failed", |e| matches!(e, SwitchEvent::Failed { .. }))
+        .await;
+    assert!(
+        matches!(&failed, SwitchEvent::Failed { call_id, cause: Some(cause), .. } if *call_id == call && cause == "busy"),
+        "{failed:?}"
+    );
+    h.stop().await;
+}
+
+/// Where the switch dials out to the application: the adapter listens, and here the
+/// "switch's" outgoing connection is a relay to the fake switch.
+#[tokio::test]
+async fn in_listen_mode_the_switch_connects_to_the_adapter() {
+    let switch = fake(FakeConfig::default()).await;
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let mut settings = settings(&switch, &DEVICES, "");
+    settings.table.remove("host");
+    settings.table.remove("port");
+    settings
+        .table
+        .insert("listen".into(), format!("127.0.0.1:{port}").into());
+    let mut h = Harness::start(build(&settings));
+    let relay = tokio::spawn({
+        let fake_addr = switch.addr();
+        async move {
+            let mut outgoing = loop {
+                match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+                    Ok(stream) => break stream,
+                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                }
+            };
+            let mut fake_side = tokio::net::TcpStream::connect(fake_addr).await.unwrap();
+            let _ = tokio::io::copy_bidirectional(&mut outgoing, &mut fake_side).await;
+        }
+    });
+    h.up().await;
+    switch.ring(ANI, "1001").await;
+    h.expect(
+        "Delivered through the switch's connection",
+        |e| matches!(e, SwitchEvent::Delivered { device, .. } if device == "1001"),
+    )
+    .await;
+    h.stop().await;
+    relay.abort();
 }
 
 #[tokio::test]
@@ -121,13 +206,19 @@ async fn a_consult_transfer_keeps_the_callers_call() {
         .call_id
         .expect("the consultation call's id");
     assert_ne!(consult, call);
-    h.expect("the caller held", |e| matches!(e, SwitchEvent::Held { call_id, .. } if *call_id == call))
-        .await;
+    h.expect(
+        "the caller held",
+        |e| matches!(e, SwitchEvent::Held { call_id, .. } if *call_id == call),
+    )
+    .await;
     h.expect("the consultation rings at 1002", |e| matches!(e, SwitchEvent::Delivered { call_id, device, .. } if *call_id == consult && device == "1002"))
         .await;
     switch.answer("1002").await;
-    h.expect("1002 answers", |e| matches!(e, SwitchEvent::Established { device, .. } if device == "1002"))
-        .await;
+    h.expect(
+        "1002 answers",
+        |e| matches!(e, SwitchEvent::Established { device, .. } if device == "1002"),
+    )
+    .await;
     h.ok(Command::Transfer {
         call_id: call.clone(),
         device: "1001".into(),
@@ -137,7 +228,9 @@ async fn a_consult_transfer_keeps_the_callers_call() {
     })
     .await;
     let transferred = h
-        .expect("Transferred", |e| matches!(e, SwitchEvent::Transferred { .. }))
+        .expect("Transferred", |e| {
+            matches!(e, SwitchEvent::Transferred { .. })
+        })
         .await;
     assert_eq!(
         transferred,
@@ -150,15 +243,21 @@ async fn a_consult_transfer_keeps_the_callers_call() {
     );
     // The caller now talks to 1002 on the original call.
     let calls = switch.calls().await;
-    let live = calls.iter().find(|c| c.id == call).expect("the call goes on");
+    let live = calls
+        .iter()
+        .find(|c| c.id == call)
+        .expect("the call goes on");
     assert_eq!(live.calling, ANI);
     assert_eq!(
         live.state_of("1002"),
         Some(ctibridge_csta::fake::PartyState::Connected)
     );
     switch.hangup("1002").await;
-    h.expect("the call ends at 1002", |e| matches!(e, SwitchEvent::ConnectionCleared { call_id, .. } if *call_id == call))
-        .await;
+    h.expect(
+        "the call ends at 1002",
+        |e| matches!(e, SwitchEvent::ConnectionCleared { call_id, .. } if *call_id == call),
+    )
+    .await;
     h.stop().await;
 }
 
@@ -197,7 +296,11 @@ async fn a_consultation_becomes_a_conference_and_a_supervisor_listens_in() {
     .await;
     let calls = switch.calls().await;
     let live = calls.iter().find(|c| c.id == call).unwrap();
-    let supervisor = live.parties.iter().find(|p| p.device == "2001").expect("2001 joined");
+    let supervisor = live
+        .parties
+        .iter()
+        .find(|p| p.device == "2001")
+        .expect("2001 joined");
     assert!(supervisor.silent, "a silent monitor joins silently");
     let whisper = h
         .command(Command::Monitor {
@@ -207,7 +310,10 @@ async fn a_consultation_becomes_a_conference_and_a_supervisor_listens_in() {
             mode: MonitorMode::Whisper,
         })
         .await;
-    assert!(matches!(whisper, Err(CommandError::NotSupported(_))), "{whisper:?}");
+    assert!(
+        matches!(whisper, Err(CommandError::NotSupported(_))),
+        "{whisper:?}"
+    );
     h.stop().await;
 }
 
@@ -236,7 +342,10 @@ async fn digits_and_a_not_ready_reason_reach_the_switch() {
             password: Some("0000".into()),
         })
         .await;
-    assert!(matches!(&wrong, Err(CommandError::Rejected(m)) if m.contains("invalidAgentPassword")), "{wrong:?}");
+    assert!(
+        matches!(&wrong, Err(CommandError::Rejected(m)) if m.contains("invalidAgentPassword")),
+        "{wrong:?}"
+    );
     h.ok(Command::SetAgentState {
         agent: "5002".into(),
         device: "1002".into(),
@@ -257,8 +366,11 @@ async fn after_a_link_drop_mid_call_the_snapshot_tells_what_changed() {
     let (switch, mut h) = started(FakeConfig::default(), "").await;
     let ended = answered_call(&switch, &mut h, "1001").await;
     let ringing = switch.ring(ANI, "1002").await;
-    h.expect("Delivered at 1002", |e| matches!(e, SwitchEvent::Delivered { device, .. } if device == "1002"))
-        .await;
+    h.expect(
+        "Delivered at 1002",
+        |e| matches!(e, SwitchEvent::Delivered { device, .. } if device == "1002"),
+    )
+    .await;
 
     switch.set_accepting(false).await;
     assert!(switch.drop_link().await);
@@ -278,7 +390,10 @@ async fn after_a_link_drop_mid_call_the_snapshot_tells_what_changed() {
 
     let snapshot = h.up().await;
     let ids: Vec<&str> = snapshot.calls.iter().map(|c| c.call_id.as_str()).collect();
-    assert!(!ids.contains(&ended.as_str()), "the ended call is gone: {snapshot:?}");
+    assert!(
+        !ids.contains(&ended.as_str()),
+        "the ended call is gone: {snapshot:?}"
+    );
     let new = snapshot
         .calls
         .iter()
@@ -295,15 +410,22 @@ async fn after_a_link_drop_mid_call_the_snapshot_tells_what_changed() {
     assert_eq!(still.parties[0].state, PartyState::Alerting);
     // Monitoring is back: new traffic flows.
     switch.answer("1002").await;
-    h.expect("Established after the reconnection", |e| matches!(e, SwitchEvent::Established { call_id, .. } if *call_id == ringing))
-        .await;
+    h.expect(
+        "Established after the reconnection",
+        |e| matches!(e, SwitchEvent::Established { call_id, .. } if *call_id == ringing),
+    )
+    .await;
     h.stop().await;
 }
 
 #[tokio::test]
 async fn garbage_and_broken_messages_from_the_switch_cost_nothing_else() {
     let (switch, mut h) = started(FakeConfig::default(), "").await;
-    assert!(switch.inject_raw(b"\x16\x03\x01 not csta at all \xff\xfe".to_vec()).await);
+    assert!(
+        switch
+            .inject_raw(b"\x16\x03\x01 not csta at all \xff\xfe".to_vec())
+            .await
+    );
     let broken = b"<DeliveredEvent><connection><callID>1</callID></DeliveredEvent>";
     let mut frame = vec![0, 0];
     frame.extend_from_slice(&((broken.len() + 8) as u16).to_be_bytes());
@@ -311,10 +433,15 @@ async fn garbage_and_broken_messages_from_the_switch_cost_nothing_else() {
     frame.extend_from_slice(broken);
     assert!(switch.inject_raw(frame).await);
     switch.ring(ANI, "1001").await;
-    h.expect("Delivered after the garbage", |e| matches!(e, SwitchEvent::Delivered { device, .. } if device == "1001"))
-        .await;
+    h.expect(
+        "Delivered after the garbage",
+        |e| matches!(e, SwitchEvent::Delivered { device, .. } if device == "1001"),
+    )
+    .await;
     assert!(
-        !h.seen.iter().any(|e| matches!(e, SwitchEvent::LinkDown { .. })),
+        !h.seen
+            .iter()
+            .any(|e| matches!(e, SwitchEvent::LinkDown { .. })),
         "the link stayed up: {:?}",
         h.seen
     );
@@ -335,18 +462,39 @@ async fn the_session_is_kept_alive_and_heartbeats_are_answered() {
         "username = 'ctibridge'\npassword = 'secret'\nsession_duration_s = 1\nheartbeat_s = 0.3",
     )
     .await;
-    h.none(Duration::from_millis(2500), |e| matches!(e, SwitchEvent::LinkDown { .. }))
-        .await;
+    h.none(Duration::from_millis(2500), |e| {
+        matches!(e, SwitchEvent::LinkDown { .. })
+    })
+    .await;
     let received = switch.received().await;
-    assert!(received.iter().any(|r| r == "ResetApplicationSessionTimer"), "{received:?}");
-    assert!(received.iter().any(|r| r == "SystemStatus"), "our heartbeat: {received:?}");
-    assert!(received.iter().any(|r| r == "SystemStatusResponse"), "{received:?}");
+    assert!(
+        received.iter().any(|r| r == "ResetApplicationSessionTimer"),
+        "{received:?}"
+    );
+    assert!(
+        received.iter().any(|r| r == "SystemStatus"),
+        "our heartbeat: {received:?}"
+    );
+    assert!(
+        received.iter().any(|r| r == "SystemStatusResponse"),
+        "{received:?}"
+    );
     assert_eq!(switch.connections_accepted().await, 1);
     h.stop().await;
-    assert!(
-        switch.received().await.iter().any(|r| r == "StopApplicationSession"),
-        "a clean stop ends the session"
-    );
+    // The switch reads the goodbye after the adapter has gone.
+    let deadline = tokio::time::Instant::now() + common::WAIT;
+    while !switch
+        .received()
+        .await
+        .iter()
+        .any(|r| r == "StopApplicationSession")
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a clean stop ends the session"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]
@@ -367,13 +515,18 @@ async fn a_refused_login_is_reported_and_retried() {
     let SwitchEvent::LinkDown { reason } = down else {
         unreachable!()
     };
-    assert!(reason.contains("refused the application session"), "{reason}");
+    assert!(
+        reason.contains("refused the application session"),
+        "{reason}"
+    );
     assert!(reason.contains("invalidApplicationInfo"), "{reason}");
     // It keeps trying (with backoff) without reporting every attempt.
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert!(switch.connections_accepted().await >= 2);
-    h.none(Duration::from_millis(100), |e| matches!(e, SwitchEvent::LinkDown { .. }))
-        .await;
+    h.none(Duration::from_millis(100), |e| {
+        matches!(e, SwitchEvent::LinkDown { .. })
+    })
+    .await;
     h.stop().await;
 }
 
@@ -395,10 +548,15 @@ async fn route_requests_are_answered_or_fall_back_to_the_default() {
         async move { switch.route(ANI, "7000").await }
     });
     let request = h
-        .expect("RouteRequest", |e| matches!(e, SwitchEvent::RouteRequest { .. }))
+        .expect("RouteRequest", |e| {
+            matches!(e, SwitchEvent::RouteRequest { .. })
+        })
         .await;
     let SwitchEvent::RouteRequest {
-        route_id, calling, called, ..
+        route_id,
+        calling,
+        called,
+        ..
     } = request
     else {
         unreachable!()
@@ -411,8 +569,11 @@ async fn route_requests_are_answered_or_fall_back_to_the_default() {
     })
     .await;
     assert_eq!(routed.await.unwrap(), "1002");
-    h.expect("Delivered at the chosen device", |e| matches!(e, SwitchEvent::Delivered { device, .. } if device == "1002"))
-        .await;
+    h.expect(
+        "Delivered at the chosen device",
+        |e| matches!(e, SwitchEvent::Delivered { device, .. } if device == "1002"),
+    )
+    .await;
     // A late answer to a finished dialogue is an error, not a second route.
     let late = h
         .command(Command::RouteSelect {
@@ -420,7 +581,10 @@ async fn route_requests_are_answered_or_fall_back_to_the_default() {
             destination: "1001".into(),
         })
         .await;
-    assert!(matches!(late, Err(CommandError::CallNotFound(_))), "{late:?}");
+    assert!(
+        matches!(late, Err(CommandError::CallNotFound(_))),
+        "{late:?}"
+    );
 
     // Nobody answers: route_default after route_timeout_ms.
     let fallback = switch.route(ANI, "7000").await;
