@@ -61,6 +61,36 @@ pub struct Report {
     pub skipped: Vec<&'static str>,
 }
 
+/// Every step of the kit, in order.
+pub const STEPS: [&str; 10] = [
+    "link_up",
+    "ring",
+    "answer",
+    "hold_retrieve",
+    "transfer",
+    "clear",
+    "dial",
+    "errors",
+    "reconnect",
+    "shutdown",
+];
+
+impl Report {
+    /// Every step passed and none was skipped: what an adapter with every call
+    /// command must show.
+    pub fn complete(&self) -> Result<(), String> {
+        let missing: Vec<_> = STEPS.iter().filter(|s| !self.passed.contains(s)).collect();
+        if missing.is_empty() && self.skipped.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "steps not passed: {missing:?}; skipped: {:?}",
+                self.skipped
+            ))
+        }
+    }
+}
+
 /// A conformance failure: which step, and what was seen instead.
 #[derive(Debug, thiserror::Error)]
 #[error("conformance step `{step}` failed: {detail}")]

@@ -42,6 +42,20 @@ async fn answered_call(switch: &FakeSwitch, h: &mut Harness, device: &str) -> St
     call
 }
 
+/// 1001 holds `call` and consults 1002; returns the consultation call's id.
+async fn consult_1002(h: &mut Harness, call: &str) -> String {
+    h.ok(Command::Transfer {
+        call_id: call.to_string(),
+        device: "1001".into(),
+        mode: TransferMode::Consult,
+        to: Some("1002".into()),
+        consult_call_id: None,
+    })
+    .await
+    .call_id
+    .expect("the consultation call's id")
+}
+
 #[tokio::test]
 async fn an_acd_call_reaches_the_ready_agent_with_ani_dnis_and_queue() {
     let (switch, mut h) = started(FakeConfig::default(), "").await;
@@ -194,17 +208,7 @@ async fn in_listen_mode_the_switch_connects_to_the_adapter() {
 async fn a_consult_transfer_keeps_the_callers_call() {
     let (switch, mut h) = started(FakeConfig::default(), "").await;
     let call = answered_call(&switch, &mut h, "1001").await;
-    let consult = h
-        .ok(Command::Transfer {
-            call_id: call.clone(),
-            device: "1001".into(),
-            mode: TransferMode::Consult,
-            to: Some("1002".into()),
-            consult_call_id: None,
-        })
-        .await
-        .call_id
-        .expect("the consultation call's id");
+    let consult = consult_1002(&mut h, &call).await;
     assert_ne!(consult, call);
     h.expect(
         "the caller held",
@@ -265,17 +269,7 @@ async fn a_consult_transfer_keeps_the_callers_call() {
 async fn a_consultation_becomes_a_conference_and_a_supervisor_listens_in() {
     let (switch, mut h) = started(FakeConfig::default(), "").await;
     let call = answered_call(&switch, &mut h, "1001").await;
-    let consult = h
-        .ok(Command::Transfer {
-            call_id: call.clone(),
-            device: "1001".into(),
-            mode: TransferMode::Consult,
-            to: Some("1002".into()),
-            consult_call_id: None,
-        })
-        .await
-        .call_id
-        .unwrap();
+    let consult = consult_1002(&mut h, &call).await;
     switch.answer("1002").await;
     h.ok(Command::Conference {
         call_id: call.clone(),
