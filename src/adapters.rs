@@ -5,5 +5,6 @@ use ctibridge_adapter::Registry;
 pub fn registry() -> Registry {
     let mut registry = Registry::new();
     registry.register(ctibridge_sim::factory());
+    registry.register(ctibridge_smdr::factory());
     registry
 }

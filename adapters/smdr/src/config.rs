@@ -123,11 +123,17 @@ impl SmdrKeys {
             (Some(path), None, None) => {
                 let baud = self.baud.unwrap_or(9600);
                 if !(50..=4_000_000).contains(&baud) {
-                    return Err(SettingsError::new("baud", format!("baud {baud} is not a serial speed")));
+                    return Err(SettingsError::new(
+                        "baud",
+                        format!("baud {baud} is not a serial speed"),
+                    ));
                 }
                 let data_bits = self.data_bits.unwrap_or(8);
                 if !(5..=8).contains(&data_bits) {
-                    return Err(SettingsError::new("data_bits", "data_bits must be 5, 6, 7 or 8"));
+                    return Err(SettingsError::new(
+                        "data_bits",
+                        "data_bits must be 5, 6, 7 or 8",
+                    ));
                 }
                 let stop_bits = self.stop_bits.unwrap_or(1);
                 if !(1..=2).contains(&stop_bits) {
@@ -135,7 +141,10 @@ impl SmdrKeys {
                 }
                 if self.port.is_some() || self.login.is_some() {
                     let key = if self.port.is_some() { "port" } else { "login" };
-                    return Err(SettingsError::new(key, format!("`{key}` is for a TCP link, not `serial`")));
+                    return Err(SettingsError::new(
+                        key,
+                        format!("`{key}` is for a TCP link, not `serial`"),
+                    ));
                 }
                 Link::Serial(SerialLine {
                     path,
@@ -147,9 +156,10 @@ impl SmdrKeys {
                 })
             }
             (None, Some(host), None) => {
-                let port = self.port.filter(|p| *p != 0).ok_or_else(|| {
-                    SettingsError::new("port", "`host` needs a `port` (1-65535)")
-                })?;
+                let port = self
+                    .port
+                    .filter(|p| *p != 0)
+                    .ok_or_else(|| SettingsError::new("port", "`host` needs a `port` (1-65535)"))?;
                 Link::Connect {
                     host,
                     port,
@@ -158,11 +168,17 @@ impl SmdrKeys {
             }
             (None, None, Some(addr)) => {
                 if addr.parse::<std::net::SocketAddr>().is_err() {
-                    return Err(SettingsError::new("listen", format!("listen = `{addr}` is not an ADDRESS:PORT")));
+                    return Err(SettingsError::new(
+                        "listen",
+                        format!("listen = `{addr}` is not an ADDRESS:PORT"),
+                    ));
                 }
                 if self.port.is_some() || self.login.is_some() {
                     let key = if self.port.is_some() { "port" } else { "login" };
-                    return Err(SettingsError::new(key, format!("`{key}` is for `host`, not `listen`")));
+                    return Err(SettingsError::new(
+                        key,
+                        format!("`{key}` is for `host`, not `listen`"),
+                    ));
                 }
                 Link::Listen { addr }
             }
@@ -173,7 +189,11 @@ impl SmdrKeys {
                 ))
             }
             (serial, host, _) => {
-                let key = if serial.is_some() && host.is_some() { "host" } else { "listen" };
+                let key = if serial.is_some() && host.is_some() {
+                    "host"
+                } else {
+                    "listen"
+                };
                 return Err(SettingsError::new(
                     key,
                     "give one link only: `serial`, `host` + `port`, or `listen`",
@@ -181,7 +201,10 @@ impl SmdrKeys {
             }
         };
         if serial_keys && !matches!(link, Link::Serial(_)) {
-            return Err(SettingsError::new("baud", "serial line settings need `serial`"));
+            return Err(SettingsError::new(
+                "baud",
+                "serial line settings need `serial`",
+            ));
         }
         let format = match self.format {
             None => return Err(SettingsError::new("format", "missing field `format`")),
@@ -189,11 +212,12 @@ impl SmdrKeys {
                 Format::named(&name).map_err(|e| SettingsError::new("format", e))?
             }
             Some(value @ toml::Value::Table(_)) => {
-                let spec = CustomSpec::deserialize(value)
-                    .map_err(|e| SettingsError::new("format", format!("[switch.format]: {}", e.message())))?;
-                Format::Custom(Box::new(
-                    Custom::new(spec).map_err(|e| SettingsError::new("format", format!("[switch.format]: {e}")))?,
-                ))
+                let spec = CustomSpec::deserialize(value).map_err(|e| {
+                    SettingsError::new("format", format!("[switch.format]: {}", e.message()))
+                })?;
+                Format::Custom(Box::new(Custom::new(spec).map_err(|e| {
+                    SettingsError::new("format", format!("[switch.format]: {e}"))
+                })?))
             }
             Some(_) => {
                 return Err(SettingsError::new(
@@ -205,7 +229,10 @@ impl SmdrKeys {
         let utc_offset = match self.utc_offset.as_deref() {
             None | Some("local") => None,
             Some(text) => Some(parse_offset(text).ok_or_else(|| {
-                SettingsError::new("utc_offset", format!("utc_offset `{text}` is not \"local\" or like \"+01:00\""))
+                SettingsError::new(
+                    "utc_offset",
+                    format!("utc_offset `{text}` is not \"local\" or like \"+01:00\""),
+                )
             })?),
         };
         Ok(SmdrConfig {
@@ -245,17 +272,27 @@ mod tests {
     use super::*;
 
     fn check(text: &str) -> Result<SmdrConfig, SettingsError> {
-        let keys: SmdrKeys = toml::from_str(text).map_err(|e| SettingsError::new("?", e.to_string()))?;
+        let keys: SmdrKeys =
+            toml::from_str(text).map_err(|e| SettingsError::new("?", e.to_string()))?;
         keys.check()
     }
 
     #[test]
     fn links() {
-        let c = check("serial = '/dev/ttyS0'\nbaud = 1200\nparity = 'even'\nformat = 'axxess'").unwrap();
-        assert!(matches!(c.link, Link::Serial(SerialLine { baud: 1200, parity: Parity::Even, .. })));
+        let c = check("serial = '/dev/ttyS0'\nbaud = 1200\nparity = 'even'\nformat = 'axxess'")
+            .unwrap();
+        assert!(matches!(
+            c.link,
+            Link::Serial(SerialLine {
+                baud: 1200,
+                parity: Parity::Even,
+                ..
+            })
+        ));
         let c = check("host = 'pbx'\nport = 1752\nlogin = 'x'\nformat = 'mitel-mivb'").unwrap();
         assert!(matches!(c.link, Link::Connect { port: 1752, .. }));
-        let c = check("listen = '127.0.0.1:5100'\nformat = 'avaya-ipo'\nutc_offset = '+01:30'").unwrap();
+        let c = check("listen = '127.0.0.1:5100'\nformat = 'avaya-ipo'\nutc_offset = '+01:30'")
+            .unwrap();
         assert_eq!(c.utc_offset, FixedOffset::east_opt(5400));
     }
 
@@ -263,14 +300,25 @@ mod tests {
     fn errors_name_the_key() {
         let key = |text: &str| check(text).err().and_then(|e| e.key).unwrap_or_default();
         assert_eq!(key("format = 'avaya-ipo'"), "serial");
-        assert_eq!(key("serial = 'a'\nhost = 'b'\nformat = 'avaya-ipo'"), "host");
+        assert_eq!(
+            key("serial = 'a'\nhost = 'b'\nformat = 'avaya-ipo'"),
+            "host"
+        );
         assert_eq!(key("host = 'b'\nformat = 'avaya-ipo'"), "port");
         assert_eq!(key("serial = 'a'\nformat = 'acme'"), "format");
         assert_eq!(key("serial = 'a'\nformat = 'axxess'\nbaud = 7"), "baud");
         assert_eq!(key("listen = 'x'\nformat = 'axxess'"), "listen");
-        assert_eq!(key("listen = '0.0.0.0:1'\nformat = 'axxess'\nutc_offset = '+25:00'"), "utc_offset");
-        assert_eq!(key("host = 'h'\nport = 1\nbaud = 9600\nformat = 'axxess'"), "baud");
-        let err = check("serial = 'a'\n[format]\nkind = 'fixed'\n[format.fields]\nstart = { field = 1 }").unwrap_err();
+        assert_eq!(
+            key("listen = '0.0.0.0:1'\nformat = 'axxess'\nutc_offset = '+25:00'"),
+            "utc_offset"
+        );
+        assert_eq!(
+            key("host = 'h'\nport = 1\nbaud = 9600\nformat = 'axxess'"),
+            "baud"
+        );
+        let err =
+            check("serial = 'a'\n[format]\nkind = 'fixed'\n[format.fields]\nstart = { field = 1 }")
+                .unwrap_err();
         assert!(err.message.contains("needs cols"), "{}", err.message);
     }
 }

@@ -59,7 +59,9 @@ mod tests {
         let input = b"CallStart,ConnectedTime\r\n2026/03/10 09:14:02,00:03:41,6,4155550123,I,2001,2001,,0,1000042,0,E2001,Anna,T9001,Line 1.1,0,0\r\nnot a record\r\n2026/03/10 09:15:00,00:00:10,2,2002,O,2001,2001,,1,1000043,0,E2002,Ben,E2001,Anna,0,0";
         let items = decode(&options("avaya-ipo"), input).unwrap();
         assert_eq!(items.len(), 3);
-        assert!(matches!(&items[0], Decoded::Event(e) if e.raw.as_deref().unwrap().contains("1000042")));
+        assert!(
+            matches!(&items[0], Decoded::Event(e) if e.raw.as_deref().unwrap().contains("1000042"))
+        );
         match &items[1] {
             Decoded::Issue(issue) => {
                 let at = input.windows(3).position(|w| w == b"not").unwrap();

@@ -208,7 +208,11 @@ mod tests {
             (Terminator::Auto, b"one\x0ctwo"),
         ];
         for (terminator, input) in cases {
-            assert_eq!(lines(terminator, input), ["one", "two"], "{terminator:?} {input:?}");
+            assert_eq!(
+                lines(terminator, input),
+                ["one", "two"],
+                "{terminator:?} {input:?}"
+            );
         }
     }
 
@@ -239,7 +243,10 @@ mod tests {
         assert_eq!(lines(Terminator::Crlf, b"a\rb\nc\r\n"), ["abc"]);
         assert_eq!(lines(Terminator::Nul, b"a\r\nb\0"), ["ab"]);
         // Outside STX…ETX everything is dropped.
-        assert_eq!(lines(Terminator::StxEtx, b"junk\x02rec\r\nord\x03junk"), ["record"]);
+        assert_eq!(
+            lines(Terminator::StxEtx, b"junk\x02rec\r\nord\x03junk"),
+            ["record"]
+        );
     }
 
     #[test]

@@ -111,7 +111,8 @@ fn join(first: &mut CallRecord, later: CallRecord) {
     if let (Some(a), Some(b)) = (first.duration_s, later.duration_s) {
         first.duration_s = Some(a + b);
     }
-    if later.extension.is_some() && later.extension != first.extension && first.extension.is_some() {
+    if later.extension.is_some() && later.extension != first.extension && first.extension.is_some()
+    {
         first.transfer_to = later.extension.clone();
     }
     if later.transfer_to.is_some() {
@@ -170,7 +171,8 @@ mod tests {
 
     #[test]
     fn unfinished_calls_are_let_go() {
-        let first = "2026/03/10 09:20:00,00:01:00,3,4155550123,I,2001,2001,,0,7,1,E2001,A,T9001,L,0,0";
+        let first =
+            "2026/03/10 09:20:00,00:01:00,3,4155550123,I,2001,2001,,0,7,1,E2001,A,T9001,L,0,0";
         let mut assembler = Assembler::default();
         let now = Instant::now();
         assert!(assembler.push(ipo(first), first, now).is_empty());

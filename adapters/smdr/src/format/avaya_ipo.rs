@@ -54,21 +54,47 @@ pub fn parse(line: &str, clock: &Clock) -> Result<Line, ParseError> {
         get(1),
         "YYYY/MM/DD HH:MM:SS",
     )?;
-    let connected = need(duration(get(2)), "Connected Time", FieldAt::Field(2), get(2), "HH:MM:SS")?;
+    let connected = need(
+        duration(get(2)),
+        "Connected Time",
+        FieldAt::Field(2),
+        get(2),
+        "HH:MM:SS",
+    )?;
     let ring = match get(3) {
         "" => None,
-        text => Some(need(duration(text), "Ring Time", FieldAt::Field(3), text, "seconds")?),
+        text => Some(need(
+            duration(text),
+            "Ring Time",
+            FieldAt::Field(3),
+            text,
+            "seconds",
+        )?),
     };
     let direction = match (get(9), get(5)) {
         ("1", _) => Direction::Internal,
         (_, "I") => Direction::In,
         (_, "O") => Direction::Out,
-        (_, text) => return Err(ParseError::bad("Direction", FieldAt::Field(5), text, "I or O")),
+        (_, text) => {
+            return Err(ParseError::bad(
+                "Direction",
+                FieldAt::Field(5),
+                text,
+                "I or O",
+            ))
+        }
     };
     let continues = match get(11) {
         "" | "0" => false,
         "1" => true,
-        text => return Err(ParseError::bad("Continuation", FieldAt::Field(11), text, "0 or 1")),
+        text => {
+            return Err(ParseError::bad(
+                "Continuation",
+                FieldAt::Field(11),
+                text,
+                "0 or 1",
+            ))
+        }
     };
     let parties = [get(12), get(14)];
     let device = |prefix: char| {
@@ -142,16 +168,27 @@ mod tests {
         let p = record("2026/03/10 09:20:00,00:01:00,3,4155550123,I,2001,2001,,0,1000045,1,E2001,Anna Berg,T9001,Line 1.1,0,0");
         assert!(p.continues);
         assert_eq!(
-            parse("CallStart,ConnectedTime,RingTime,Caller,Direction", &clock()),
+            parse(
+                "CallStart,ConnectedTime,RingTime,Caller,Direction",
+                &clock()
+            ),
             Ok(Line::Skip)
         );
     }
 
     #[test]
     fn malformed_lines_name_the_field() {
-        let err = parse("2026/13/10 09:14:02,00:03:41,6,4155550123,I,2001,2001,,0,1,0,E2001,A,T9001,L", &clock()).unwrap_err();
+        let err = parse(
+            "2026/13/10 09:14:02,00:03:41,6,4155550123,I,2001,2001,,0,1,0,E2001,A,T9001,L",
+            &clock(),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("Call Start (field 1)"), "{err}");
-        let err = parse("2026/03/10 09:14:02,00:03:41,6,4155550123,X,2001,2001,,0,1,0,E2001,A,T9001,L", &clock()).unwrap_err();
+        let err = parse(
+            "2026/03/10 09:14:02,00:03:41,6,4155550123,X,2001,2001,,0,1,0,E2001,A,T9001,L",
+            &clock(),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("Direction (field 5)"), "{err}");
         let err = parse("garbage", &clock()).unwrap_err();
         assert!(matches!(err, ParseError::Missing { .. }), "{err}");

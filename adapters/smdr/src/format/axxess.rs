@@ -38,8 +38,20 @@ pub fn parse(line: &str, clock: &Clock) -> Result<Line, ParseError> {
         }
     };
     let start = cols(line, 46, 50);
-    let time = need(time_of_day(start), "START", FieldAt::Columns(46, 50), start, "HH:MM")?;
-    let start = need(clock.dateless(time), "START", FieldAt::Columns(46, 50), start, "HH:MM")?;
+    let time = need(
+        time_of_day(start),
+        "START",
+        FieldAt::Columns(46, 50),
+        start,
+        "HH:MM",
+    )?;
+    let start = need(
+        clock.dateless(time),
+        "START",
+        FieldAt::Columns(46, 50),
+        start,
+        "HH:MM",
+    )?;
     let elapsed = cols(line, 52, 59);
     let elapsed = need(
         duration(elapsed),
@@ -78,7 +90,16 @@ mod tests {
 
     #[test]
     fn outgoing_incoming_and_header() {
-        let out = line_of(&[(1, "TLD"), (5, "1004"), (11, "92001"), (17, "12125550188"), (46, "10:41"), (52, "00:04:10"), (61, "$00.50"), (68, "7788")]);
+        let out = line_of(&[
+            (1, "TLD"),
+            (5, "1004"),
+            (11, "92001"),
+            (17, "12125550188"),
+            (46, "10:41"),
+            (52, "00:04:10"),
+            (61, "$00.50"),
+            (68, "7788"),
+        ]);
         let Ok(Line::Record(p)) = parse(&out, &clock()) else {
             panic!("not a record")
         };
@@ -88,14 +109,24 @@ mod tests {
         assert_eq!(r.direction, Some(Direction::Out));
         assert_eq!(r.dialed.as_deref(), Some("12125550188"));
         assert_eq!(r.account.as_deref(), Some("7788"));
-        let ring_in = line_of(&[(1, "IN"), (5, "*****"), (11, "92002"), (17, "4155550123"), (46, "11:02"), (52, "S=000012")]);
+        let ring_in = line_of(&[
+            (1, "IN"),
+            (5, "*****"),
+            (11, "92002"),
+            (17, "4155550123"),
+            (46, "11:02"),
+            (52, "S=000012"),
+        ]);
         let Ok(Line::Record(p)) = parse(&ring_in, &clock()) else {
             panic!("not a record")
         };
         assert_eq!(p.record.answered, Some(false));
         assert_eq!(p.record.calling.as_deref(), Some("4155550123"));
         assert_eq!(p.record.duration_s, Some(12.0));
-        assert_eq!(parse("TYP EXT# TRUNK DIALED DIGITS", &clock()), Ok(Line::Skip));
+        assert_eq!(
+            parse("TYP EXT# TRUNK DIALED DIGITS", &clock()),
+            Ok(Line::Skip)
+        );
         let err = parse("XYZ 1004", &clock()).unwrap_err();
         assert!(err.to_string().contains("TYP (columns 1-3)"), "{err}");
     }

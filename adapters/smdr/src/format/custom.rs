@@ -133,7 +133,9 @@ impl Custom {
                 let mut chars = d.chars();
                 match (chars.next(), chars.next(), spec.kind) {
                     (Some(c), None, Kind::Csv) => c,
-                    (_, _, Kind::Fixed) => return Err("`delimiter` is for kind = \"csv\" only".into()),
+                    (_, _, Kind::Fixed) => {
+                        return Err("`delimiter` is for kind = \"csv\" only".into())
+                    }
                     _ => return Err(format!("`delimiter` must be one character, not `{d}`")),
                 }
             }
@@ -173,8 +175,14 @@ impl Custom {
                 }
             }
             if let (Some(p), Key::DurationS | Key::RingS) = (&f.pattern, key) {
-                if p.contains('%') && p.split('%').skip(1).any(|s| !s.starts_with(['H', 'M', 'S'])) {
-                    return Err(format!("`{name}`: pattern `{p}` may use %H, %M and %S only"));
+                if p.contains('%')
+                    && p.split('%')
+                        .skip(1)
+                        .any(|s| !s.starts_with(['H', 'M', 'S']))
+                {
+                    return Err(format!(
+                        "`{name}`: pattern `{p}` may use %H, %M and %S only"
+                    ));
                 }
             }
             fields.push(Field {
@@ -216,24 +224,48 @@ impl Custom {
             match f.key {
                 Key::Start => {
                     let pattern = f.pattern.as_deref().unwrap_or(DEFAULT_START);
-                    record.start = Some(need(clock.parse(text, pattern), f.name, f.at, text, "a date and time matching its pattern")?);
+                    record.start = Some(need(
+                        clock.parse(text, pattern),
+                        f.name,
+                        f.at,
+                        text,
+                        "a date and time matching its pattern",
+                    )?);
                 }
                 Key::DurationS | Key::RingS if !text.is_empty() => {
                     let seconds = match &f.pattern {
                         Some(p) => duration_by_pattern(text, p),
                         None => duration(text),
                     };
-                    let seconds = Some(need(seconds, f.name, f.at, text, "a duration matching its pattern")?);
+                    let seconds = Some(need(
+                        seconds,
+                        f.name,
+                        f.at,
+                        text,
+                        "a duration matching its pattern",
+                    )?);
                     match f.key {
                         Key::DurationS => record.duration_s = seconds,
                         _ => record.ring_s = seconds,
                     }
                 }
                 Key::Direction => {
-                    record.direction = Some(need(direction(text), f.name, f.at, raw, "a direction in its map")?)
+                    record.direction = Some(need(
+                        direction(text),
+                        f.name,
+                        f.at,
+                        raw,
+                        "a direction in its map",
+                    )?)
                 }
                 Key::Answered => {
-                    record.answered = Some(need(answered(text), f.name, f.at, raw, "yes or no (or a value in its map)")?)
+                    record.answered = Some(need(
+                        answered(text),
+                        f.name,
+                        f.at,
+                        raw,
+                        "yes or no (or a value in its map)",
+                    )?)
                 }
                 Key::DurationS | Key::RingS => {}
                 Key::Extension => record.extension = non_empty(text),
@@ -306,7 +338,9 @@ dialed = { cols = "32-50" }
     #[test]
     fn the_design_example_reads_lines() {
         let format = custom(FIXED).unwrap();
-        let Ok(Line::Record(p)) = format.parse("POT  09:12 03/10 00:01:30 2001 0442071838750", &clock()) else {
+        let Ok(Line::Record(p)) =
+            format.parse("POT  09:12 03/10 00:01:30 2001 0442071838750", &clock())
+        else {
             panic!("not a record")
         };
         let r = p.record;
@@ -318,7 +352,9 @@ dialed = { cols = "32-50" }
         assert_eq!(r.answered, Some(true));
         assert_eq!(format.parse("CLASS TIME  DATE", &clock()), Ok(Line::Skip));
         assert_eq!(format.parse("            PAGE 2", &clock()), Ok(Line::Skip));
-        let err = format.parse("XXX  09:12 03/10 00:01:30 2001", &clock()).unwrap_err();
+        let err = format
+            .parse("XXX  09:12 03/10 00:01:30 2001", &clock())
+            .unwrap_err();
         assert!(err.to_string().contains("direction (columns 1-4)"), "{err}");
     }
 
@@ -338,7 +374,9 @@ direction = { field = 6 }
 "#,
         )
         .unwrap();
-        let Ok(Line::Record(p)) = format.parse("10.03.2026 08:00:00;4155550123;2001;12;N;I", &clock()) else {
+        let Ok(Line::Record(p)) =
+            format.parse("10.03.2026 08:00:00;4155550123;2001;12;N;I", &clock())
+        else {
             panic!("not a record")
         };
         assert_eq!(p.record.ring_s, Some(12.0));
@@ -352,7 +390,8 @@ direction = { field = 6 }
         assert!(err.contains("needs cols"), "{err}");
         let err = custom("kind = \"csv\"\n[fields]\nwho = { field = 1 }").unwrap_err();
         assert!(err.contains("unknown field `who`"), "{err}");
-        let err = custom("kind = \"fixed\"\nskip = ['(']\n[fields]\nstart = { cols = \"1-2\" }").unwrap_err();
+        let err = custom("kind = \"fixed\"\nskip = ['(']\n[fields]\nstart = { cols = \"1-2\" }")
+            .unwrap_err();
         assert!(err.contains("regex"), "{err}");
         let err = custom("kind = \"fixed\"\n[fields]\ndirection = { cols = \"1-2\", map = { X = \"sideways\" } }").unwrap_err();
         assert!(err.contains("sideways"), "{err}");

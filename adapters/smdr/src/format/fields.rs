@@ -136,7 +136,11 @@ impl Clock {
             None => Local
                 .from_local_datetime(&local)
                 .earliest()
-                .or_else(|| Local.from_local_datetime(&(local + Duration::hours(1))).earliest())
+                .or_else(|| {
+                    Local
+                        .from_local_datetime(&(local + Duration::hours(1)))
+                        .earliest()
+                })
                 .map(|t| t.with_timezone(&Utc)),
         }
     }
@@ -153,8 +157,8 @@ impl Clock {
     /// would be in the future.
     pub fn yearless(&self, month: u32, day: u32, time: NaiveTime) -> Option<DateTime<Utc>> {
         let year = self.local_today().year();
-        let this_year = NaiveDate::from_ymd_opt(year, month, day)
-            .and_then(|d| self.to_utc(d.and_time(time)));
+        let this_year =
+            NaiveDate::from_ymd_opt(year, month, day).and_then(|d| self.to_utc(d.and_time(time)));
         match this_year {
             Some(t) if t <= self.now + Duration::hours(FUTURE_SLACK_HOURS) => Some(t),
             // Not in the future, or 29 February of a year that has none.

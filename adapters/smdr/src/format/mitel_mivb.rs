@@ -86,9 +86,21 @@ pub fn parse(line: &str, clock: &Clock) -> Result<Line, ParseError> {
 pub(crate) fn parse_with(line: &str, clock: &Clock, layout: &Layout) -> Result<Line, ParseError> {
     let col = |(a, b): (usize, usize)| cols(line, a, b);
     let date = col((2, 6));
-    let (month, day) = need(month_day(date), "date", FieldAt::Columns(2, 6), date, "mm/dd")?;
+    let (month, day) = need(
+        month_day(date),
+        "date",
+        FieldAt::Columns(2, 6),
+        date,
+        "mm/dd",
+    )?;
     let time = col((8, 13));
-    let time = need(time_of_day(time), "start time", FieldAt::Columns(8, 13), time, "hh:mm")?;
+    let time = need(
+        time_of_day(time),
+        "start time",
+        FieldAt::Columns(8, 13),
+        time,
+        "hh:mm",
+    )?;
     let start = need(
         clock.yearless(month, day, time),
         "date",
@@ -97,7 +109,13 @@ pub(crate) fn parse_with(line: &str, clock: &Clock, layout: &Layout) -> Result<L
         "a date of this or last year",
     )?;
     let held = col((15, 22));
-    let held = need(duration(held), "duration", FieldAt::Columns(15, 22), held, "hh:mm:ss")?;
+    let held = need(
+        duration(held),
+        "duration",
+        FieldAt::Columns(15, 22),
+        held,
+        "hh:mm:ss",
+    )?;
     let calling = col(layout.calling);
     let called = col(layout.called);
     if calling.is_empty() {
@@ -237,7 +255,15 @@ mod tests {
 
     #[test]
     fn unanswered_and_malformed() {
-        let line = line_of(&[(2, "03/09"), (8, "09:00"), (15, "00:00:00"), (24, "T001"), (29, "***"), (61, "2002"), (84, "001")]);
+        let line = line_of(&[
+            (2, "03/09"),
+            (8, "09:00"),
+            (15, "00:00:00"),
+            (24, "T001"),
+            (29, "***"),
+            (61, "2002"),
+            (84, "001"),
+        ]);
         let Ok(Line::Record(p)) = parse(&line, &clock()) else {
             panic!("not a record")
         };
@@ -247,6 +273,9 @@ mod tests {
         assert!(err.to_string().contains("date (columns 2-6)"), "{err}");
         let bad = line_of(&[(2, "03/09"), (8, "09:00"), (15, "00:0a:00"), (24, "2001")]);
         let err = parse(&bad, &clock()).unwrap_err();
-        assert!(err.to_string().contains("duration (columns 15-22)"), "{err}");
+        assert!(
+            err.to_string().contains("duration (columns 15-22)"),
+            "{err}"
+        );
     }
 }

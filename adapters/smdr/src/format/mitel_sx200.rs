@@ -47,11 +47,22 @@ mod tests {
 
     #[test]
     fn sx200_internal_and_header() {
-        let line = line_of(&[(2, "03-09"), (8, "01:25P"), (15, "00:00:31"), (24, "1411"), (33, "1412"), (61, "1412"), (84, "001")]);
+        let line = line_of(&[
+            (2, "03-09"),
+            (8, "01:25P"),
+            (15, "00:00:31"),
+            (24, "1411"),
+            (33, "1412"),
+            (61, "1412"),
+            (84, "001"),
+        ]);
         let Ok(Line::Record(p)) = parse(&line, &clock()) else {
             panic!("not a record")
         };
-        assert_eq!(p.record.start, Some("2026-03-09T13:25:00Z".parse().unwrap()));
+        assert_eq!(
+            p.record.start,
+            Some("2026-03-09T13:25:00Z".parse().unwrap())
+        );
         assert_eq!(p.record.direction, Some(Direction::Internal));
         assert_eq!(p.record.called.as_deref(), Some("1412"));
         assert_eq!(parse(" SMDR REPORT   PAGE 3", &clock()), Ok(Line::Skip));

@@ -42,9 +42,21 @@ pub fn parse(line: &str, clock: &Clock) -> Result<Line, ParseError> {
         }
     };
     let time = cols(line, 6, 10);
-    let time = need(time_of_day(time), "time", FieldAt::Columns(6, 10), time, "HH:MM")?;
+    let time = need(
+        time_of_day(time),
+        "time",
+        FieldAt::Columns(6, 10),
+        time,
+        "HH:MM",
+    )?;
     let date = cols(line, 12, 16);
-    let (month, day) = need(month_day(date), "date", FieldAt::Columns(12, 16), date, "MM/DD")?;
+    let (month, day) = need(
+        month_day(date),
+        "date",
+        FieldAt::Columns(12, 16),
+        date,
+        "MM/DD",
+    )?;
     let start = need(
         clock.yearless(month, day, time),
         "date",
@@ -53,7 +65,13 @@ pub fn parse(line: &str, clock: &Clock) -> Result<Line, ParseError> {
         "a date of this or last year",
     )?;
     let held = cols(line, 23, 30);
-    let held = need(duration(held), "duration", FieldAt::Columns(23, 30), held, "HH:MM:SS")?;
+    let held = need(
+        duration(held),
+        "duration",
+        FieldAt::Columns(23, 30),
+        held,
+        "HH:MM:SS",
+    )?;
     let number = non_empty(cols(line, 43, 62));
     let (calling, dialed) = match direction {
         Direction::In => (number, None),
@@ -81,7 +99,15 @@ mod tests {
 
     #[test]
     fn records_and_headers() {
-        let line = line_of(&[(1, "PIN"), (6, "08:15"), (12, "03/10"), (18, "003"), (23, "00:12:40"), (32, "105"), (43, "4155550123")]);
+        let line = line_of(&[
+            (1, "PIN"),
+            (6, "08:15"),
+            (12, "03/10"),
+            (18, "003"),
+            (23, "00:12:40"),
+            (32, "105"),
+            (43, "4155550123"),
+        ]);
         let Ok(Line::Record(p)) = parse(&line, &clock()) else {
             panic!("not a record")
         };
@@ -92,7 +118,10 @@ mod tests {
         assert_eq!(r.extension.as_deref(), Some("105"));
         assert_eq!(r.duration_s, Some(760.0));
         assert_eq!(parse("CLASS  TIME  DATE  LINE", &clock()), Ok(Line::Skip));
-        assert_eq!(parse(&line_of(&[(1, "NEXT"), (6, "ACME LTD")]), &clock()), Ok(Line::Skip));
+        assert_eq!(
+            parse(&line_of(&[(1, "NEXT"), (6, "ACME LTD")]), &clock()),
+            Ok(Line::Skip)
+        );
         assert!(parse("ZZZZ 08:15", &clock()).is_err());
     }
 }

@@ -46,7 +46,13 @@ pub fn parse(line: &str, clock: &Clock) -> Result<Line, ParseError> {
         "mm/dd/yy",
     )?;
     let time = cols(line, 10, 16);
-    let time = need(time_of_day(time), "Time", FieldAt::Columns(10, 16), time, "hh:mmAM")?;
+    let time = need(
+        time_of_day(time),
+        "Time",
+        FieldAt::Columns(10, 16),
+        time,
+        "hh:mmAM",
+    )?;
     let ended = need(
         clock.to_utc(date.and_time(time)),
         "Time",
@@ -56,18 +62,38 @@ pub fn parse(line: &str, clock: &Clock) -> Result<Line, ParseError> {
     )?;
     let ring = match ring_text {
         "" => None,
-        text => Some(need(duration(text), "Ring", FieldAt::Columns(53, 56), text, "m'ss")?),
+        text => Some(need(
+            duration(text),
+            "Ring",
+            FieldAt::Columns(53, 56),
+            text,
+            "m'ss",
+        )?),
     };
     let held = match held_text {
         "" => 0.0,
-        text => need(duration(text), "Duration", FieldAt::Columns(58, 65), text, "hh:mm'ss")?,
+        text => need(
+            duration(text),
+            "Duration",
+            FieldAt::Columns(58, 65),
+            text,
+            "hh:mm'ss",
+        )?,
     };
     let total = ring.unwrap_or(0.0) + held;
     let start = ended - Duration::seconds(total as i64);
     let dial = cols(line, 27, 51);
     let (direction, calling, called, dialed) = if let Some(at) = dial.find("<I>") {
-        let ddi = dial.get(..at).and_then(|d| d.strip_prefix("<D>")).and_then(non_empty);
-        let caller: String = dial.get(at + 3..).unwrap_or("").chars().filter(|c| c.is_ascii_digit()).collect();
+        let ddi = dial
+            .get(..at)
+            .and_then(|d| d.strip_prefix("<D>"))
+            .and_then(non_empty);
+        let caller: String = dial
+            .get(at + 3..)
+            .unwrap_or("")
+            .chars()
+            .filter(|c| c.is_ascii_digit())
+            .collect();
         (Direction::In, non_empty(&caller), ddi, None)
     } else if let Some(ext) = dial.strip_prefix("EXT") {
         (Direction::Internal, None, non_empty(ext), None)
@@ -98,7 +124,16 @@ mod tests {
 
     #[test]
     fn incoming_outgoing_and_status_lines() {
-        let line = line_of(&[(1, "03/10/26"), (10, "09:20AM"), (18, "201"), (24, "02"), (27, "<I>4155550123"), (53, "0'08"), (58, "00:03'02"), (78, "TR")]);
+        let line = line_of(&[
+            (1, "03/10/26"),
+            (10, "09:20AM"),
+            (18, "201"),
+            (24, "02"),
+            (27, "<I>4155550123"),
+            (53, "0'08"),
+            (58, "00:03'02"),
+            (78, "TR"),
+        ]);
         let Ok(Line::Record(p)) = parse(&line, &clock()) else {
             panic!("not a record")
         };
@@ -109,15 +144,40 @@ mod tests {
         assert_eq!(r.duration_s, Some(182.0));
         // Ended 09:20:00, rang 8 s and talked 182 s.
         assert_eq!(r.start, Some("2026-03-10T09:16:50Z".parse().unwrap()));
-        let out = line_of(&[(1, "03/10/26"), (10, "01:07PM"), (18, "202"), (24, "01"), (27, "0442071838750"), (58, "00:01'05"), (67, "9876")]);
+        let out = line_of(&[
+            (1, "03/10/26"),
+            (10, "01:07PM"),
+            (18, "202"),
+            (24, "01"),
+            (27, "0442071838750"),
+            (58, "00:01'05"),
+            (67, "9876"),
+        ]);
         let Ok(Line::Record(p)) = parse(&out, &clock()) else {
             panic!("not a record")
         };
         assert_eq!(p.record.dialed.as_deref(), Some("0442071838750"));
         assert_eq!(p.record.account.as_deref(), Some("9876"));
-        assert_eq!(parse(&line_of(&[(1, "03/10/26"), (10, "01:07PM"), (18, "202"), (27, "LOG IN")]), &clock()), Ok(Line::Skip));
-        assert_eq!(parse("Date     Time    Ext   CO  Dial Number", &clock()), Ok(Line::Skip));
+        assert_eq!(
+            parse(
+                &line_of(&[
+                    (1, "03/10/26"),
+                    (10, "01:07PM"),
+                    (18, "202"),
+                    (27, "LOG IN")
+                ]),
+                &clock()
+            ),
+            Ok(Line::Skip)
+        );
+        assert_eq!(
+            parse("Date     Time    Ext   CO  Dial Number", &clock()),
+            Ok(Line::Skip)
+        );
         let bad = line_of(&[(1, "13/45/26"), (10, "01:07PM"), (58, "00:01'05")]);
-        assert!(parse(&bad, &clock()).unwrap_err().to_string().contains("Date (columns 1-8)"));
+        assert!(parse(&bad, &clock())
+            .unwrap_err()
+            .to_string()
+            .contains("Date (columns 1-8)"));
     }
 }

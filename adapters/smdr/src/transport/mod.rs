@@ -42,7 +42,9 @@ impl Transport {
     pub async fn open(&mut self) -> io::Result<Opened> {
         match &self.link {
             Link::Serial(line) => serial::open(line),
-            Link::Connect { host, port, login } => tcp::connect(host, *port, login.as_deref()).await,
+            Link::Connect { host, port, login } => {
+                tcp::connect(host, *port, login.as_deref()).await
+            }
             Link::Listen { addr } => {
                 let addr = addr.clone();
                 let listener = match self.listener.take() {
