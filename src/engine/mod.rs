@@ -11,6 +11,7 @@
 //! - [`methods`]: API methods → permission checks → switch commands.
 //! - [`pops`]: screen pops and the CRM look-ups behind them.
 //! - [`queues`]: live `queue.stats`.
+//! - [`records`]: SMDR/CDR call records: dedup, correlation with calls, rows.
 //! - [`request`]: the requests and errors shared with the API.
 
 pub mod agents;
@@ -18,6 +19,7 @@ pub mod calls;
 pub mod methods;
 pub mod pops;
 pub mod queues;
+pub mod records;
 pub mod request;
 pub mod switch_events;
 
@@ -76,6 +78,15 @@ pub enum Internal {
     PopDeadline {
         call: String,
     },
+    /// A call record's database check (stored before?) and CRM look-up are done:
+    /// `None` when it was stored before.
+    RecordChecked {
+        switch: String,
+        record: Box<ctibridge_adapter::CallRecord>,
+        raw: Option<String>,
+        key: String,
+        result: Result<Option<CallerInfo>, String>,
+    },
     CommandDone {
         switch: String,
         result: Result<ctibridge_adapter::CommandOk, ApiError>,
@@ -107,6 +118,8 @@ pub struct Engine {
     /// may report the call before it answers the request, and the call's first events
     /// must carry the reference too.
     pending_dials: HashMap<String, Vec<String>>,
+    /// Recent call-record keys and ended calls records may complete.
+    records: records::RecordMemory,
 }
 
 impl Engine {
@@ -140,6 +153,7 @@ impl Engine {
             internal_rx: Some(internal_rx),
             metrics,
             pending_dials: HashMap::new(),
+            records: records::RecordMemory::default(),
         }
     }
 
@@ -245,6 +259,13 @@ impl Engine {
         match message {
             Internal::LookupDone { call, key, result } => self.lookup_done(&call, key, result),
             Internal::PopDeadline { call } => self.flush_pops(&call),
+            Internal::RecordChecked {
+                switch,
+                record,
+                raw,
+                key,
+                result,
+            } => self.record_checked(&switch, *record, raw, key, result),
             Internal::CommandDone {
                 switch,
                 result,
