@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -84,33 +83,9 @@ async fn records_from_a_listening_smdr_link_reach_clients_and_the_call_log() {
     );
     let db_url = format!("sqlite://{}", dir.join("crm.db").display());
     import_contacts(&db_url, &dir, CONTACTS);
-    let path = dir.join("ctibridge.toml");
-    std::fs::write(&path, &config).unwrap();
-    let log = std::fs::File::create(dir.join("daemon.log")).unwrap();
-    let child = Command::new(BIN)
-        .args(["run", "--config"])
-        .arg(&path)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    // Dropping it kills the daemon. Not healthy until the PBX connects: wait for
-    // any answer.
-    let daemon = Daemon {
-        child,
-        port,
-        dir: dir.clone(),
-    };
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while http_get(port, "/healthz", &[]).await.is_err() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no daemon:\n{}",
-            daemon.log()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // Not healthy until the PBX connects: wait for any answer.
+    let daemon = Daemon::spawn(&dir, port, &config);
+    daemon.answering().await;
     let (mut supervisor, _) = Client::login(&daemon.url(), SUPERVISOR).await;
     let (mut agent, _) = Client::login(&daemon.url(), AGENT_1001).await;
 
@@ -160,20 +135,8 @@ async fn records_from_a_listening_smdr_link_reach_clients_and_the_call_log() {
     drop(daemon);
 
     // After a restart, the same replay still adds nothing.
-    let log = std::fs::File::create(dir.join("daemon2.log")).unwrap();
-    let child = Command::new(BIN)
-        .args(["run", "--config"])
-        .arg(&path)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let daemon = Daemon { child, port, dir };
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while http_get(port, "/healthz", &[]).await.is_err() {
-        assert!(tokio::time::Instant::now() < deadline, "no daemon");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let daemon = Daemon::spawn(&dir, port, &config);
+    daemon.answering().await;
     let (mut supervisor, _) = Client::login(&daemon.url(), SUPERVISOR).await;
     let mut pbx = dial(smdr_port).await;
     supervisor.event("link.up", |d| d["switch"] == "ipo").await;
