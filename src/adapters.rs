@@ -6,5 +6,6 @@ pub fn registry() -> Registry {
     let mut registry = Registry::new();
     registry.register(ctibridge_csta::factory());
     registry.register(ctibridge_sim::factory());
+    registry.register(ctibridge_smdr::factory());
     registry
 }

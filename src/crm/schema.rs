@@ -53,6 +53,7 @@ diesel::table! {
         transferred_to -> Nullable<Text>,
         source -> Text,
         raw -> Nullable<Text>,
+        record_key -> Nullable<Text>,
     }
 }
 

@@ -21,6 +21,26 @@ pub enum DbWrite {
     AgentStateStart(AgentStateRow),
     /// An agent left the state begun in row `id`.
     AgentStateEnd { id: String, ended_at: NaiveDateTime },
+    /// A call record (SMDR/CDR) no live call matched: its own row, unless a row with
+    /// `record_key` is there already (the switch replayed it, perhaps before a restart).
+    CallRecord {
+        row: Box<CallLogRow>,
+        record_key: String,
+    },
+    /// A call record that completes the live call `call_id`'s row: its raw lines and
+    /// key, and the transfer target when the call did not report one. Nothing when
+    /// the key is there already.
+    CallRecordMerge {
+        call_id: String,
+        record_key: String,
+        raw: String,
+        transferred_to: Option<String>,
+    },
+}
+
+/// Whether a call record with this key has been stored.
+pub fn record_stored(conn: &mut SqliteConnection, record_key: &str) -> Result<bool, DbError> {
+    Ok(stored(conn, record_key)?)
 }
 
 /// Close agent-state rows an earlier run left open (it stopped or died while agents
@@ -60,6 +80,36 @@ pub fn apply(conn: &mut SqliteConnection, writes: &[DbWrite]) -> Result<(), DbEr
                         .on_conflict_do_nothing()
                         .execute(conn)?;
                 }
+                DbWrite::CallRecord { row, record_key } => {
+                    if !stored(conn, record_key)? {
+                        let row: &CallLogRow = row;
+                        diesel::insert_into(call_log::table)
+                            .values((row, call_log::record_key.eq(record_key)))
+                            .on_conflict_do_nothing()
+                            .execute(conn)?;
+                    }
+                }
+                DbWrite::CallRecordMerge {
+                    call_id,
+                    record_key,
+                    raw,
+                    transferred_to,
+                } => {
+                    if !stored(conn, record_key)? {
+                        diesel::update(call_log::table.find(call_id))
+                            .set((call_log::raw.eq(raw), call_log::record_key.eq(record_key)))
+                            .execute(conn)?;
+                        if let Some(to) = transferred_to {
+                            diesel::update(
+                                call_log::table
+                                    .find(call_id)
+                                    .filter(call_log::transferred_to.is_null()),
+                            )
+                            .set(call_log::transferred_to.eq(to))
+                            .execute(conn)?;
+                        }
+                    }
+                }
                 DbWrite::AgentStateEnd { id, ended_at } => {
                     diesel::update(agent_states::table.find(id))
                         .set(agent_states::ended_at.eq(ended_at))
@@ -70,4 +120,11 @@ pub fn apply(conn: &mut SqliteConnection, writes: &[DbWrite]) -> Result<(), DbEr
         Ok::<_, diesel::result::Error>(())
     })?;
     Ok(())
+}
+
+fn stored(conn: &mut SqliteConnection, record_key: &str) -> Result<bool, diesel::result::Error> {
+    diesel::select(diesel::dsl::exists(
+        call_log::table.filter(call_log::record_key.eq(record_key)),
+    ))
+    .get_result(conn)
 }

@@ -67,6 +67,9 @@ pub struct Call {
     pub popped: HashSet<String>,
     /// Devices whose pop waits for the CRM look-up.
     pub pops_waiting: Vec<String>,
+    /// A call record (SMDR/CDR) that arrived for this call while it was still going
+    /// on; it completes the call's log row when the call ends.
+    pub record: Option<super::records::Completion>,
 }
 
 impl Call {
@@ -104,6 +107,7 @@ impl Call {
             failed: false,
             popped: HashSet::new(),
             pops_waiting: Vec::new(),
+            record: None,
         }
     }
 

@@ -12,6 +12,7 @@
 //! - [`pops`]: screen pops and the CRM look-ups behind them.
 //! - [`queues`]: live `queue.stats`.
 //! - [`routing`]: data-directed routing (RouteRequest → CRM → RouteSelect).
+//! - [`records`]: SMDR/CDR call records: dedup, correlation with calls, rows.
 //! - [`request`]: the requests and errors shared with the API.
 
 pub mod agents;
@@ -19,6 +20,7 @@ pub mod calls;
 pub mod methods;
 pub mod pops;
 pub mod queues;
+pub mod records;
 pub mod request;
 pub mod routing;
 pub mod switch_events;
@@ -83,6 +85,15 @@ pub enum Internal {
         route_id: String,
         result: Result<crate::crm::lookup::CallerInfo, String>,
     },
+    /// A call record's database check (stored before?) and CRM look-up are done:
+    /// `None` when it was stored before.
+    RecordChecked {
+        switch: String,
+        record: Box<ctibridge_adapter::CallRecord>,
+        raw: Option<String>,
+        key: String,
+        result: Result<Option<CallerInfo>, String>,
+    },
     CommandDone {
         switch: String,
         result: Result<ctibridge_adapter::CommandOk, ApiError>,
@@ -114,6 +125,8 @@ pub struct Engine {
     /// may report the call before it answers the request, and the call's first events
     /// must carry the reference too.
     pending_dials: HashMap<String, Vec<String>>,
+    /// Recent call-record keys and ended calls records may complete.
+    records: records::RecordMemory,
 }
 
 impl Engine {
@@ -147,6 +160,7 @@ impl Engine {
             internal_rx: Some(internal_rx),
             metrics,
             pending_dials: HashMap::new(),
+            records: records::RecordMemory::default(),
         }
     }
 
@@ -257,6 +271,13 @@ impl Engine {
                 route_id,
                 result,
             } => self.route_lookup_done(switch, route_id, result),
+            Internal::RecordChecked {
+                switch,
+                record,
+                raw,
+                key,
+                result,
+            } => self.record_checked(&switch, *record, raw, key, result),
             Internal::CommandDone {
                 switch,
                 result,

@@ -8,14 +8,11 @@
 use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
-use ctibridge_adapter::{
-    AdapterEvent, AgentState, CallRecord, Direction, PartyState, Snapshot, SwitchEvent,
-};
+use ctibridge_adapter::{AdapterEvent, AgentState, Direction, PartyState, Snapshot, SwitchEvent};
 use serde_json::{json, Value};
 
 use super::calls::seconds;
 use super::Engine;
-use crate::crm::models::CallLogRow;
 use crate::crm::phone;
 use crate::crm::writes::DbWrite;
 use crate::hub::Audience;
@@ -143,7 +140,7 @@ impl Engine {
             RouteRequest {
                 route_id, calling, ..
             } => self.on_route_request(switch, route_id, calling),
-            CallRecord(record) => self.on_call_record(switch, record, event.raw, now),
+            CallRecord(record) => self.on_call_record(switch, record, event.raw),
         }
     }
 
@@ -631,13 +628,12 @@ impl Engine {
         data["agent"] = json!(call.agent);
         data["extension"] = json!(call.extension);
         data["transferred_to"] = json!(call.transferred_to);
-        self.emit(
-            "call.ended",
-            topic,
-            audience,
-            data,
-            vec![DbWrite::CallLog(Box::new(row))],
-        );
+        let mut writes = vec![DbWrite::CallLog(Box::new(row))];
+        if let Some(completion) = &call.record {
+            writes.push(completion.write(&call.id));
+        }
+        self.records.call_ended(&call, now);
+        self.emit("call.ended", topic, audience, data, writes);
         self.metrics.calls_ended.fetch_add(1, Ordering::Relaxed);
         self.metrics
             .calls_active
@@ -911,78 +907,5 @@ impl Engine {
                 self.set_agent_state(switch, &agent, &device, AgentState::LoggedOut, now);
             }
         }
-    }
-
-    /// A completed-call record (SMDR/CDR): published, and logged as its own row.
-    fn on_call_record(
-        &mut self,
-        switch: &str,
-        record: CallRecord,
-        raw: Option<String>,
-        now: DateTime<Utc>,
-    ) {
-        let id = super::calls::new_call_id();
-        let start = record.start.unwrap_or(now);
-        let duration = record.duration_s.unwrap_or(0.0);
-        let ended = start + chrono::Duration::milliseconds((duration * 1000.0) as i64);
-        let direction = record.direction.unwrap_or(Direction::In);
-        let ani = match direction {
-            Direction::In => record.calling.clone(),
-            _ => record.extension.clone().or(record.calling.clone()),
-        };
-        let answered = record.answered.unwrap_or(duration > 0.0);
-        let row = CallLogRow {
-            call_id: id.clone(),
-            switch: switch.to_string(),
-            direction: direction.as_str().to_string(),
-            ani_e164: ani
-                .as_deref()
-                .and_then(|a| phone::normalise(a, &self.config.country))
-                .map(|n| n.e164),
-            ani,
-            dnis: record.dialed.clone().or(record.called.clone()),
-            queue: None,
-            agent: record
-                .extension
-                .as_deref()
-                .and_then(|e| self.agents.agent_id_at(e))
-                .map(String::from),
-            extension: record.extension.clone(),
-            contact_id: None,
-            offered_at: start.naive_utc(),
-            answered_at: answered.then(|| start.naive_utc()),
-            ended_at: Some(ended.naive_utc()),
-            queue_s: None,
-            ring_s: record.ring_s,
-            talk_s: answered.then_some(duration),
-            hold_s: None,
-            acw_s: None,
-            outcome: if answered {
-                "answered"
-            } else if direction == Direction::In {
-                "abandoned"
-            } else {
-                "failed"
-            }
-            .into(),
-            transferred_to: record.transfer_to.clone(),
-            source: "smdr".into(),
-            raw,
-        };
-        let mut audience = Audience::default();
-        if let Some(extension) = &record.extension {
-            audience.devices.push(extension.clone());
-            if let Some(agent) = self.agents.agent_id_at(extension) {
-                audience.agents.push(agent.to_string());
-            }
-        }
-        let data = json!({ "switch": switch, "call": id, "record": record });
-        self.emit(
-            "call.record",
-            format!("switch:{switch}"),
-            audience,
-            data,
-            vec![DbWrite::CallLog(Box::new(row))],
-        );
     }
 }

@@ -114,6 +114,23 @@ impl Daemon {
     /// Write `config` into `dir` and start `ctibridge run` with it; returns once
     /// `/healthz` says the switch link is up.
     pub async fn start(dir: &Path, port: u16, config: &str) -> Daemon {
+        let daemon = Daemon::spawn(dir, port, config);
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if let Ok((200, _)) = http_get(port, "/healthz", &[]).await {
+                return daemon;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "daemon did not become healthy:\n{}",
+                daemon.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Write `config` into `dir` and start `ctibridge run` with it, without waiting.
+    pub fn spawn(dir: &Path, port: u16, config: &str) -> Daemon {
         let path = dir.join("ctibridge.toml");
         std::fs::write(&path, config).unwrap();
         let log = std::fs::File::create(dir.join("daemon.log")).unwrap();
@@ -125,20 +142,22 @@ impl Daemon {
             .stderr(log)
             .spawn()
             .unwrap();
-        let daemon = Daemon {
+        Daemon {
             child,
             port,
             dir: dir.to_path_buf(),
-        };
+        }
+    }
+
+    /// Wait until the daemon answers HTTP at all (healthy or not: a link may be
+    /// down until its switch connects).
+    pub async fn answering(&self) {
         let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            if let Ok((200, _)) = http_get(port, "/healthz", &[]).await {
-                return daemon;
-            }
+        while http_get(self.port, "/healthz", &[]).await.is_err() {
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "daemon did not become healthy:\n{}",
-                daemon.log()
+                "daemon does not answer:\n{}",
+                self.log()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

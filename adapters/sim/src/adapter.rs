@@ -197,6 +197,12 @@ impl Actor {
                 let _ = done.send(());
                 go
             }
+            Control::Record { record, raw, done } => {
+                let go = self.down_until.is_some()
+                    || link.send_raw(SwitchEvent::CallRecord(*record), raw).await;
+                let _ = done.send(());
+                go
+            }
         }
     }
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use ctibridge_adapter::CommandError;
+use ctibridge_adapter::{CallRecord, CommandError};
 use tokio::sync::{mpsc, oneshot};
 
 /// What a [`SimControl`] asks of the simulator's actor.
@@ -17,6 +17,11 @@ pub(crate) enum Control {
     },
     DropLink {
         down_for: Duration,
+        done: oneshot::Sender<()>,
+    },
+    Record {
+        record: Box<CallRecord>,
+        raw: String,
         done: oneshot::Sender<()>,
     },
 }
@@ -84,6 +89,21 @@ impl SimControl {
             .is_ok()
         {
             let _ = begun.await;
+        }
+    }
+
+    /// The switch prints a completed-call record (as a PBX with both a CTI link and
+    /// an SMDR port would), reported as `CallRecord` with `raw` as its line. Lost
+    /// while the link is down, like every event. Returns once it is reported.
+    pub async fn record(&self, record: CallRecord, raw: &str) {
+        let (done, reported) = oneshot::channel();
+        let message = Control::Record {
+            record: Box::new(record),
+            raw: raw.to_string(),
+            done,
+        };
+        if self.tx.send(message).await.is_ok() {
+            let _ = reported.await;
         }
     }
 }
