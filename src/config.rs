@@ -177,6 +177,8 @@ struct SharedSwitchKeys {
     devices: Vec<String>,
     #[serde(default)]
     request_timeout_s: Option<f64>,
+    #[serde(default)]
+    cti_switch: Option<String>,
 }
 
 /// A switch ready to start: its settings, checked by its adapter.
@@ -185,6 +187,9 @@ pub struct SwitchDef {
     pub settings: SwitchSettings,
     /// Seconds to wait for the switch to answer a request (default 10).
     pub request_timeout_s: f64,
+    /// For a records-only link (SMDR): the `[[switch]]` whose live calls its records
+    /// complete, when the PBX's CTI link is a separate switch table.
+    pub cti_switch: Option<String>,
 }
 
 /// A configuration error, located in the file where possible.
@@ -311,11 +316,14 @@ pub fn check(
                 message: "request_timeout_s must be between 0 and 600 seconds".into(),
             });
         }
+        // `cti_switch` is the daemon's key; the adapter does not see it.
+        let mut adapter_table = table.clone();
+        adapter_table.remove("cti_switch");
         let settings = SwitchSettings {
             name: shared.name.clone(),
             adapter: shared.adapter.clone(),
             devices: shared.devices.clone(),
-            table: table.clone(),
+            table: adapter_table,
         };
         registry
             .build(&settings)
@@ -330,7 +338,24 @@ pub fn check(
         switches.push(SwitchDef {
             settings,
             request_timeout_s: timeout,
+            cti_switch: shared.cti_switch.clone(),
         });
+    }
+    for (index, def) in switches.iter().enumerate() {
+        let Some(target) = &def.cti_switch else {
+            continue;
+        };
+        if *target == def.settings.name || !names.contains_key(target) {
+            return Err(ConfigError {
+                file: None,
+                line: text.and_then(|t| switch_key_line(t, index, "cti_switch")),
+                message: format!(
+                    "switch `{}`: cti_switch = \"{target}\" must name another [[switch]] (known: {})",
+                    def.settings.name,
+                    names.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            });
+        }
     }
     for (index, token) in config.auth.tokens.iter().enumerate() {
         token.check().map_err(|message| ConfigError {
@@ -487,6 +512,17 @@ mod tests {
         let err = load_str(text, &registry()).unwrap_err();
         assert_eq!(err.line, Some(5));
         assert!(err.message.contains("used twice"), "{err}");
+    }
+
+    #[test]
+    fn cti_switch_must_name_another_switch() {
+        let text = "[[switch]]\nname = \"pbx\"\nadapter = \"sim\"\n\n[[switch]]\nname = \"ipo\"\nadapter = \"smdr\"\nlisten = \"127.0.0.1:1\"\nformat = \"avaya-ipo\"\ncti_switch = \"pbx2\"\n";
+        let err = load_str(text, &registry()).unwrap_err();
+        assert_eq!(err.line, Some(10), "{err}");
+        assert!(err.message.contains("cti_switch = \"pbx2\""), "{err}");
+        let loaded = load_str(&text.replace("pbx2", "pbx"), &registry()).unwrap();
+        assert_eq!(loaded.switches[1].cti_switch.as_deref(), Some("pbx"));
+        assert!(!loaded.switches[1].settings.table.contains_key("cti_switch"));
     }
 
     #[test]

@@ -92,6 +92,7 @@ pub async fn run(
             up: false,
             devices: settings.devices.iter().cloned().collect(),
             request_timeout: Duration::from_secs_f64(def.request_timeout_s),
+            cti_switch: def.cti_switch.clone(),
         });
         tracing::info!(switch = %settings.name, adapter = %settings.adapter, devices = settings.devices.len(), "switch configured");
     }

@@ -244,3 +244,76 @@ async fn decode_prints_the_events_of_a_capture() {
         "{stderr}"
     );
 }
+
+/// A PBX with both links: live calls on CSTA, call records on an SMDR port (two
+/// `[[switch]]` tables tied by `cti_switch`). The record completes the call's row.
+#[tokio::test]
+async fn an_smdr_record_completes_the_csta_call_of_the_same_pbx() {
+    use tokio::io::AsyncWriteExt;
+    let switch = FakeSwitch::start(switch_config()).await.unwrap();
+    let dir = temp_dir("csta-smdr");
+    let port = free_port();
+    let smdr_port = free_port();
+    import_contacts(
+        &format!("sqlite://{}", dir.join("crm.db").display()),
+        &dir,
+        CONTACTS,
+    );
+    let config = csta_config(port, &dir, &switch).replacen(
+        "[[auth.tokens]]",
+        &format!(
+            "[[switch]]\nname = \"pbx-smdr\"\nadapter = \"smdr\"\nlisten = \"127.0.0.1:{smdr_port}\"\n\
+             format = \"avaya-ipo\"\nutc_offset = \"+00:00\"\ncti_switch = \"pbx\"\n\n[[auth.tokens]]"
+        ),
+        1,
+    );
+    // The SMDR link is up once the PBX has connected to it.
+    let daemon = Daemon::spawn(&dir, port, &config);
+    daemon.answering().await;
+    let mut pbx = loop {
+        match tokio::net::TcpStream::connect(("127.0.0.1", smdr_port)).await {
+            Ok(stream) => break stream,
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    };
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !matches!(http_get(port, "/healthz", &[]).await, Ok((200, _))) {
+        assert!(tokio::time::Instant::now() < deadline, "{}", daemon.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (mut supervisor, _) = Client::login(&daemon.url(), SUPERVISOR).await;
+    let (mut agent, _) = Client::login(&daemon.url(), AGENT_1001).await;
+    let started = chrono::Utc::now();
+    switch.ring(ANI, "1001").await;
+    let call = agent.event("call.offered", |_| true).await["data"]["call"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    agent.ok("call.answer", json!({"call": call})).await;
+    agent.ok("call.hangup", json!({"call": call})).await;
+    agent
+        .event("call.ended", |d| d["call"] == call.as_str())
+        .await;
+
+    // The PBX prints its record of the call (IP Office SMDR, the switch's clock).
+    let record = format!(
+        "{},00:00:02,1,4155550123,I,1001,1001,,0,1000042,0,E1001,Agent One,T9001,Line 1.1,0,0,,,,0.00,,0.00,0,0,0.00,0.00,,,\r\n",
+        started.format("%Y/%m/%d %H:%M:%S")
+    );
+    pbx.write_all(record.as_bytes()).await.unwrap();
+    let published = supervisor.event("call.record", |_| true).await;
+    assert_eq!(published["data"]["call"], call.as_str(), "{published}");
+    assert_eq!(published["data"]["switch"], "pbx-smdr");
+
+    let pool = ctibridge::crm::db::open(&daemon.db_url()).unwrap();
+    let mut conn = pool.get().unwrap();
+    use ctibridge::crm::schema::call_log::dsl as log;
+    let rows: Vec<(String, String, Option<String>)> = log::call_log
+        .select((log::call_id, log::source, log::raw))
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(rows.len(), 1, "one row for the call: {rows:?}");
+    assert_eq!(rows[0].0, call);
+    assert_eq!(rows[0].1, "cti");
+    assert!(rows[0].2.as_deref().unwrap_or("").contains("4155550123"));
+}

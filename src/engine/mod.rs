@@ -68,6 +68,8 @@ pub struct SwitchLink {
     /// Monitored devices (extensions and ACD groups).
     pub devices: HashSet<String>,
     pub request_timeout: Duration,
+    /// The switch whose calls this link's call records complete (itself by default).
+    pub cti_switch: Option<String>,
 }
 
 /// What spawned work reports back.

@@ -6,9 +6,10 @@
 //! restart): the key is checked before anything is published, in the same database
 //! round trip as the CRM look-up of the record's outside number.
 //!
-//! Correlation: when the same switch also reports live calls, the record usually
-//! describes a call the engine has just logged. A record matches a call of the same
-//! switch, live or ended within [`ENDED_KEPT_FOR`], when
+//! Correlation: when the PBX also reports live calls (on the same `[[switch]]`, or on
+//! the one the records' switch names in `cti_switch`), the record usually describes a
+//! call the engine has just logged. A record matches a call of that switch, live or
+//! ended within [`ENDED_KEPT_FOR`], when
 //! - the record's extension is one of the call's devices (when it names one),
 //! - the record's outside number is the call's ANI or DNIS (last 7 digits, when it
 //!   has one), with at least one of the two present, and
@@ -328,8 +329,15 @@ impl Engine {
         );
     }
 
-    /// The live or recently ended call of `switch` this record describes.
+    /// The live or recently ended call this record of `switch` describes: a call of
+    /// the same switch, or of its `cti_switch` when the PBX's CTI link is another
+    /// `[[switch]]`.
     fn correlate(&self, switch: &str, record: &CallRecord) -> Target {
+        let switch = self
+            .switches
+            .get(switch)
+            .and_then(|link| link.cti_switch.as_deref())
+            .unwrap_or(switch);
         let mut best: Option<(f64, Target)> = None;
         let mut consider = |apart: Option<f64>, target: Target| {
             if let Some(apart) = apart {
