@@ -3,29 +3,12 @@
 
 mod common;
 
-use std::sync::Mutex;
 use std::time::Duration;
 
+use common::in_process::InProcess;
 use common::*;
-use ctibridge::daemon::{self, RunOptions};
-use ctibridge_adapter::{Adapter, AdapterFactory, Registry, SettingsError, SwitchSettings};
-use ctibridge_sim::{SimAdapter, SimConfig, SimControl};
+
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
-
-/// The control handle of the simulator the daemon built last.
-static CONTROL: Mutex<Option<SimControl>> = Mutex::new(None);
-
-fn build(settings: &SwitchSettings) -> Result<Box<dyn Adapter>, SettingsError> {
-    let config: SimConfig = settings.parse(&[])?;
-    let (adapter, control) = SimAdapter::with_control(settings.devices.clone(), config);
-    *CONTROL.lock().unwrap() = Some(control);
-    Ok(Box::new(adapter))
-}
-
-fn control() -> SimControl {
-    CONTROL.lock().unwrap().clone().expect("simulator built")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_that_ended_or_started_during_an_outage_are_reconciled() {
@@ -34,31 +17,8 @@ async fn calls_that_ended_or_started_during_an_outage_are_reconciled() {
     // The caller hangs up 300 ms after an answer.
     let config = standard_config(port, &dir, "")
         .replace("queues = [\"8000\"]", "queues = [\"8000\"]\ntalk_ms = 300");
-    let mut registry = Registry::new();
-    registry.register(AdapterFactory {
-        name: "sim",
-        summary: "simulator with a test handle",
-        example: "",
-        build,
-        decode: None,
-    });
-    let loaded = ctibridge::config::load_str(&config, &registry).unwrap();
-    let shutdown = CancellationToken::new();
-    let options = RunOptions {
-        serve_pages: false,
-        on_listening: Box::new(|_| {}),
-        shutdown: shutdown.clone(),
-    };
-    let daemon = tokio::spawn(async move { daemon::run(loaded, &registry, options).await });
-    let url = format!("ws://127.0.0.1:{port}/v1/ws");
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !matches!(http_get(port, "/healthz", &[]).await, Ok((200, _))) {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "daemon did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let daemon = InProcess::start(&config, port).await;
+    let url = daemon.url.clone();
     let (mut supervisor, _) = Client::login(&url, SUPERVISOR).await;
     let (mut agent, _) = Client::login(&url, AGENT_1001).await;
 
@@ -75,7 +35,7 @@ async fn calls_that_ended_or_started_during_an_outage_are_reconciled() {
         .ok("sim.call", json!({"from": "+14155550123", "to": "1001"}))
         .await;
     let a = agent.event("call.offered", |_| true).await["data"]["call"].clone();
-    let sim = control();
+    let sim = daemon.sim();
     agent.ok("call.answer", json!({"call": a})).await;
     sim.drop_link(Duration::from_millis(1500)).await;
     supervisor
@@ -125,6 +85,5 @@ async fn calls_that_ended_or_started_during_an_outage_are_reconciled() {
         "no second pop for a call that rang through the outage"
     );
 
-    shutdown.cancel();
-    daemon.await.unwrap().unwrap();
+    daemon.stop().await;
 }

@@ -9,20 +9,15 @@
 
 mod common;
 
-use std::sync::Mutex;
 use std::time::Duration;
 
+use common::in_process::InProcess;
 use common::*;
-use ctibridge::daemon::{self, RunOptions};
-use ctibridge_adapter::{
-    Adapter, AdapterFactory, CallRecord, Direction, Registry, SettingsError, SwitchSettings,
-};
-use ctibridge_sim::{SimAdapter, SimConfig, SimControl};
+use ctibridge_adapter::{CallRecord, Direction};
 use diesel::prelude::*;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio_util::sync::CancellationToken;
 
 const CONTACTS: &str = "name,phone,company,external_id,url\n\
     Ada Lovelace,+14155550123,Analytical Engines,C-1,https://crm.example.com/c/1\n";
@@ -147,16 +142,6 @@ async fn records_from_a_listening_smdr_link_reach_clients_and_the_call_log() {
     assert_eq!(record_rows(&db_url).len(), 2);
 }
 
-/// The control handle of the simulator the daemon built last.
-static CONTROL: Mutex<Option<SimControl>> = Mutex::new(None);
-
-fn build(settings: &SwitchSettings) -> Result<Box<dyn Adapter>, SettingsError> {
-    let config: SimConfig = settings.parse(&[])?;
-    let (adapter, control) = SimAdapter::with_control(settings.devices.clone(), config);
-    *CONTROL.lock().unwrap() = Some(control);
-    Ok(Box::new(adapter))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_record_completes_the_row_of_the_call_it_describes() {
     let dir = temp_dir("smdr-correlate");
@@ -164,34 +149,11 @@ async fn a_record_completes_the_row_of_the_call_it_describes() {
     let config = standard_config(port, &dir, "");
     let db_url = format!("sqlite://{}", dir.join("crm.db").display());
     import_contacts(&db_url, &dir, CONTACTS);
-    let mut registry = Registry::new();
-    registry.register(AdapterFactory {
-        name: "sim",
-        summary: "simulator with a test handle",
-        example: "",
-        build,
-        decode: None,
-    });
-    let loaded = ctibridge::config::load_str(&config, &registry).unwrap();
-    let shutdown = CancellationToken::new();
-    let options = RunOptions {
-        serve_pages: false,
-        on_listening: Box::new(|_| {}),
-        shutdown: shutdown.clone(),
-    };
-    let daemon = tokio::spawn(async move { daemon::run(loaded, &registry, options).await });
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !matches!(http_get(port, "/healthz", &[]).await, Ok((200, _))) {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "daemon did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let url = format!("ws://127.0.0.1:{port}/v1/ws");
+    let daemon = InProcess::start(&config, port).await;
+    let url = daemon.url.clone();
     let (mut supervisor, _) = Client::login(&url, SUPERVISOR).await;
     let (mut agent, _) = Client::login(&url, AGENT_1001).await;
-    let sim = CONTROL.lock().unwrap().clone().expect("simulator built");
+    let sim = daemon.sim();
 
     // A live call at 1001 from Ada, answered and hung up.
     supervisor
@@ -238,6 +200,5 @@ async fn a_record_completes_the_row_of_the_call_it_describes() {
     sim.record(record, raw).await;
     no_record(&mut supervisor, Duration::from_millis(500)).await;
 
-    shutdown.cancel();
-    daemon.await.unwrap().unwrap();
+    daemon.stop().await;
 }
