@@ -235,22 +235,60 @@ mod tests {
         })))
     }
 
-    fn logged(pool: &Pool) -> Vec<String> {
-        let mut conn = pool.get().unwrap();
-        call_log::table
-            .select(call_log::call_id)
-            .order(call_log::call_id)
-            .load(&mut conn)
-            .unwrap()
+    async fn logged(pool: &Pool) -> Vec<String> {
+        db::with_conn(pool, |conn| {
+            Ok(crate::on_conn!(conn, c => call_log::table
+                .select(call_log::call_id)
+                .order(call_log::call_id)
+                .load(c))?)
+        })
+        .await
+        .unwrap()
+    }
+
+    async fn execute(pool: &Pool, sql: &'static str) {
+        db::with_conn(pool, move |conn| {
+            Ok(crate::on_conn!(conn, c => c.batch_execute(sql))?)
+        })
+        .await
+        .unwrap()
     }
 
     /// While the database refuses writes, events still go out once their writes are
     /// journaled; when it is back, the journal is replayed in order and emptied.
-    #[tokio::test]
-    async fn journals_during_an_outage_and_replays_after() {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn journals_during_an_outage_and_replays_after_on_sqlite() {
         let dir = std::env::temp_dir().join(format!("ctibridge-gate-{}", uuid::Uuid::now_v7()));
         std::fs::create_dir_all(&dir).unwrap();
-        let pool = db::open(&format!("sqlite://{}", dir.join("g.db").display())).unwrap();
+        outage_and_replay(&dir, &format!("sqlite://{}", dir.join("g.db").display())).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn journals_during_an_outage_and_replays_after_on_postgres() {
+        let Some(url) = db::scratch_database("CTIBRIDGE_TEST_POSTGRES") else {
+            return;
+        };
+        let dir = std::env::temp_dir().join(format!("ctibridge-gate-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        outage_and_replay(&dir, &url).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn journals_during_an_outage_and_replays_after_on_mysql() {
+        let Some(url) = db::scratch_database("CTIBRIDGE_TEST_MYSQL") else {
+            return;
+        };
+        let dir = std::env::temp_dir().join(format!("ctibridge-gate-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        outage_and_replay(&dir, &url).await;
+    }
+
+    async fn outage_and_replay(dir: &std::path::Path, url: &str) {
+        let db_url = url.to_string();
+        let pool = tokio::task::spawn_blocking(move || db::open(&db_url))
+            .await
+            .unwrap()
+            .unwrap();
         let journal = Journal::open(&dir.join("g.journal")).unwrap();
         let metrics = Arc::new(Metrics::default());
         let (hub_tx, mut hub_rx) = mpsc::unbounded_channel();
@@ -263,13 +301,10 @@ mod tests {
         })
         .unwrap();
         assert!(hub_rx.recv().await.is_some());
-        assert_eq!(logged(&pool), vec!["a"]);
+        assert_eq!(logged(&pool).await, vec!["a"]);
 
         // The outage: the table is gone.
-        pool.get()
-            .unwrap()
-            .batch_execute("ALTER TABLE call_log RENAME TO call_log_away")
-            .unwrap();
+        execute(&pool, "ALTER TABLE call_log RENAME TO call_log_away").await;
         tx.send(Outbound {
             writes: vec![row("b")],
             message: event(2),
@@ -291,17 +326,14 @@ mod tests {
         );
 
         // Back: replayed within the retry period, in order, journal emptied.
-        pool.get()
-            .unwrap()
-            .batch_execute("ALTER TABLE call_log_away RENAME TO call_log")
-            .unwrap();
+        execute(&pool, "ALTER TABLE call_log_away RENAME TO call_log").await;
         let deadline = Instant::now() + Duration::from_secs(10);
         while metrics.journal_pending.load(Ordering::Relaxed) > 0 {
             assert!(Instant::now() < deadline, "journal not replayed");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         assert!(metrics.database_up.load(Ordering::Relaxed));
-        assert_eq!(logged(&pool), vec!["a", "b", "c"]);
+        assert_eq!(logged(&pool).await, vec!["a", "b", "c"]);
         drop(tx);
         gate.await.unwrap();
         std::fs::remove_dir_all(dir).unwrap();

@@ -83,8 +83,7 @@ async fn screen_pop_with_crm_match_is_answered_and_logged() {
     assert_eq!(ended["data"]["agent"], "1001");
 
     // The row is durable before call.ended is published: read it straight away.
-    let pool = ctibridge::crm::db::open(&daemon.db_url()).unwrap();
-    let mut conn = pool.get().unwrap();
+    let mut conn = sqlite(&daemon.db_url());
     use ctibridge::crm::schema::call_log::dsl as log;
     let (outcome, contact, agent_id, ani_e164): (
         String,
@@ -542,8 +541,7 @@ async fn a_blind_transfer_keeps_the_call_id_and_pops_the_caller_at_the_target() 
     let ended = a2.event("call.ended", |d| d["call"] == call.as_str()).await;
     assert_eq!(ended["data"]["agent"], "1001");
     assert_eq!(ended["data"]["transferred_to"], "1002");
-    let pool = ctibridge::crm::db::open(&daemon.db_url()).unwrap();
-    let mut conn = pool.get().unwrap();
+    let mut conn = sqlite(&daemon.db_url());
     use ctibridge::crm::schema::call_log::dsl as log;
     let acw: Option<f64> = log::call_log
         .filter(log::call_id.eq(&call))
@@ -671,8 +669,7 @@ async fn a_call_seen_ended_survives_kill_9_and_ids_are_not_reused() {
     drop(daemon);
 
     let daemon = Daemon::start(&dir, port, &config).await;
-    let pool = ctibridge::crm::db::open(&daemon.db_url()).unwrap();
-    let mut conn = pool.get().unwrap();
+    let mut conn = sqlite(&daemon.db_url());
     use ctibridge::crm::schema::call_log::dsl as log;
     let ids: Vec<String> = log::call_log.select(log::call_id).load(&mut conn).unwrap();
     assert_eq!(ids, vec![first.clone()]);

@@ -102,8 +102,7 @@ async fn an_acd_call_pops_the_crm_record_and_lands_in_the_call_log() {
         .await;
     assert_eq!(ended["data"]["outcome"], "answered");
 
-    let pool = ctibridge::crm::db::open(&daemon.db_url()).unwrap();
-    let mut conn = pool.get().unwrap();
+    let mut conn = sqlite(&daemon.db_url());
     use ctibridge::crm::schema::call_log::dsl as log;
     let (ani, queue, agent_id, contact): (
         Option<String>,
@@ -305,8 +304,7 @@ async fn an_smdr_record_completes_the_csta_call_of_the_same_pbx() {
     assert_eq!(published["data"]["call"], call.as_str(), "{published}");
     assert_eq!(published["data"]["switch"], "pbx-smdr");
 
-    let pool = ctibridge::crm::db::open(&daemon.db_url()).unwrap();
-    let mut conn = pool.get().unwrap();
+    let mut conn = sqlite(&daemon.db_url());
     use ctibridge::crm::schema::call_log::dsl as log;
     let rows: Vec<(String, String, Option<String>)> = log::call_log
         .select((log::call_id, log::source, log::raw))

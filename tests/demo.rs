@@ -85,8 +85,7 @@ async fn the_demo_prints_where_to_look_serves_its_pages_and_pops_calls() {
     assert!(exit.success(), "{exit:?}");
     // A clean stop ends every agent's open state: downtime is not time in a state.
     let url = format!("sqlite://{}", dir.join("data").join("demo.db").display());
-    let pool = ctibridge::crm::db::open(&url).unwrap();
-    let mut conn = pool.get().unwrap();
+    let mut conn = sqlite(&url);
     use ctibridge::crm::schema::agent_states::dsl as st;
     use diesel::prelude::*;
     let open: i64 = st::agent_states

@@ -27,8 +27,7 @@ const SECOND: &str = "2026/03/10 09:30:00,00:00:45,3,2125550188,I,1002,1002,,0,1
 
 /// Rows with a record key: (raw, source, contact_id).
 fn record_rows(db_url: &str) -> Vec<(Option<String>, String, Option<i32>)> {
-    let pool = ctibridge::crm::db::open(db_url).unwrap();
-    let mut conn = pool.get().unwrap();
+    let mut conn = sqlite(db_url);
     use ctibridge::crm::schema::call_log::dsl as log;
     log::call_log
         .filter(log::record_key.is_not_null())
@@ -183,8 +182,7 @@ async fn a_record_completes_the_row_of_the_call_it_describes() {
     assert_eq!(event["data"]["crm"]["matches"][0]["name"], "Ada Lovelace");
 
     // One row for the call, completed by the record; `source` stays `cti`.
-    let pool = ctibridge::crm::db::open(&db_url).unwrap();
-    let mut conn = pool.get().unwrap();
+    let mut conn = sqlite(&db_url);
     use ctibridge::crm::schema::call_log::dsl as log;
     let rows: Vec<(String, String, Option<String>, Option<String>)> = log::call_log
         .select((log::call_id, log::source, log::raw, log::record_key))

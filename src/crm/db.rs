@@ -1,20 +1,209 @@
-//! Opening the CRM database: URL checks, the connection pool, pragmas and migrations.
+//! Opening the CRM database: URL checks, the connection pool, per-backend set-up and
+//! migrations.
 //!
-//! SQLite (bundled, no system library needed) is the embedded default. The pool hands
-//! connections to blocking threads (`spawn_blocking`); nothing here runs on the async
-//! runtime's worker threads.
+//! Three backends, chosen by `[database] url`:
+//! - `sqlite://PATH` (the embedded default; SQLite is compiled in);
+//! - `postgres://USER[:PASS]@HOST[:PORT]/DB`;
+//! - `mysql://USER[:PASS]@HOST[:PORT]/DB` (MySQL or MariaDB).
+//!
+//! PostgreSQL and MySQL go through pure-Rust drivers (diesel-async's tokio-postgres
+//! and mysql_async connections), wrapped to look synchronous, so the bridge's diesel
+//! code is written once and no C client library has to be installed. A connection is
+//! an [`AnyConn`]; [`on_conn!`](crate::on_conn) runs the same diesel code on whichever
+//! backend it holds. The pool hands connections to blocking threads
+//! (`spawn_blocking`); nothing here runs on the async runtime's worker threads.
 
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{self, ConnectionManager, CustomizeConnection};
+use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::{AsyncMysqlConnection, AsyncPgConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("schema/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("schema/postgres");
+pub const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("schema/mysql");
 
-pub type Pool = r2d2::Pool<ConnectionManager<SqliteConnection>>;
-pub type Conn = r2d2::PooledConnection<ConnectionManager<SqliteConnection>>;
+pub type PgConn = AsyncConnectionWrapper<AsyncPgConnection>;
+pub type MysqlConn = AsyncConnectionWrapper<AsyncMysqlConnection>;
+
+/// The runtime the PostgreSQL and MySQL drivers run on. A wrapped connection blocks
+/// on the runtime it was made in; made here, none owns a runtime of its own (which
+/// could not be dropped where the daemon drops its pool), and a blocking thread of
+/// the daemon's runtime, the pool's own threads and the CLI can all use it.
+static DRIVER_RUNTIME: std::sync::LazyLock<tokio::runtime::Runtime> =
+    std::sync::LazyLock::new(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("ctibridge-db")
+            .enable_all()
+            .build()
+            .expect("the database driver runtime starts")
+    });
+
+/// A connection to whichever backend the URL names. (A pool holds a handful; boxing
+/// the larger variants would only make every query dereference twice.)
+#[allow(clippy::large_enum_variant)]
+pub enum AnyConn {
+    Sqlite(SqliteConnection),
+    Postgres(PgConn),
+    Mysql(MysqlConn),
+}
+
+/// Run `$body` with `$c` bound to the concrete connection inside an [`AnyConn`]. The
+/// body is compiled once per backend, so ordinary diesel code works on all three.
+#[macro_export]
+macro_rules! on_conn {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::crm::db::AnyConn::Sqlite($c) => $body,
+            $crate::crm::db::AnyConn::Postgres($c) => $body,
+            $crate::crm::db::AnyConn::Mysql($c) => $body,
+        }
+    };
+}
+
+/// The database kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+impl Backend {
+    pub fn of(url: &str) -> Option<Backend> {
+        if sqlite_path(url).is_some() {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else if url.starts_with("mysql://") || url.starts_with("mariadb://") {
+            Some(Backend::Mysql)
+        } else {
+            None
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+            Backend::Mysql => "MySQL/MariaDB",
+        }
+    }
+}
+
+impl AnyConn {
+    pub fn backend(&self) -> Backend {
+        match self {
+            AnyConn::Sqlite(_) => Backend::Sqlite,
+            AnyConn::Postgres(_) => Backend::Postgres,
+            AnyConn::Mysql(_) => Backend::Mysql,
+        }
+    }
+
+    /// Connect to `url` (a URL [`check_url`] accepts).
+    pub fn establish(url: &str) -> Result<AnyConn, DbError> {
+        let failed = |e: diesel::ConnectionError| DbError::Connect(format!("{}: {e}", redact(url)));
+        match Backend::of(url) {
+            Some(Backend::Sqlite) => {
+                let path = sqlite_path(url).unwrap_or(":memory:");
+                let mut conn = SqliteConnection::establish(path).map_err(failed)?;
+                // WAL lets look-ups read while the writer commits; synchronous=FULL
+                // makes a commit durable before the daemon publishes `call.ended` (the
+                // durability promise); busy_timeout rides out the writer's short
+                // transactions. busy_timeout first: switching a new file to WAL takes
+                // a write lock that other connections opening at the same moment must
+                // wait for, not fail on.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                )?;
+                Ok(AnyConn::Sqlite(conn))
+            }
+            Some(Backend::Postgres) => {
+                let _runtime = DRIVER_RUNTIME.enter();
+                Ok(AnyConn::Postgres(PgConn::establish(url).map_err(failed)?))
+            }
+            Some(Backend::Mysql) => {
+                // mysql_async knows the scheme `mysql` only; MariaDB speaks it.
+                let url = url.replacen("mariadb://", "mysql://", 1);
+                let _runtime = DRIVER_RUNTIME.enter();
+                Ok(AnyConn::Mysql(MysqlConn::establish(&url).map_err(failed)?))
+            }
+            None => Err(DbError::Connect(check_url(url).err().unwrap_or_default())),
+        }
+    }
+
+    /// Bring the schema up to date.
+    pub fn migrate(&mut self) -> Result<(), DbError> {
+        let result = match self {
+            AnyConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop),
+            AnyConn::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(drop),
+            AnyConn::Mysql(c) => c.run_pending_migrations(MYSQL_MIGRATIONS).map(drop),
+        };
+        result.map_err(|e| DbError::Migrate(e.to_string()))
+    }
+
+    /// Run `f` in a transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so two writers never deadlock upgrading read locks.
+    pub fn write_transaction<T>(
+        &mut self,
+        f: impl FnOnce(&mut AnyConn) -> Result<T, diesel::result::Error>,
+    ) -> Result<T, diesel::result::Error> {
+        let begin = match self.backend() {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres | Backend::Mysql => "BEGIN",
+        };
+        on_conn!(self, c => c.batch_execute(begin))?;
+        match f(self) {
+            Ok(value) => {
+                on_conn!(self, c => c.batch_execute("COMMIT"))?;
+                Ok(value)
+            }
+            Err(e) => {
+                let _ = on_conn!(self, c => c.batch_execute("ROLLBACK"));
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Hands out [`AnyConn`]s for the r2d2 pool.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: String,
+    /// Each connection to SQLite's `:memory:` is a database of its own (the pool
+    /// holds one): it is migrated when it opens.
+    in_memory: bool,
+}
+
+impl ManageConnection for Manager {
+    type Connection = AnyConn;
+    type Error = DbError;
+
+    fn connect(&self) -> Result<AnyConn, DbError> {
+        let mut conn = AnyConn::establish(&self.url)?;
+        if self.in_memory {
+            conn.migrate()?;
+        }
+        Ok(conn)
+    }
+
+    fn is_valid(&self, conn: &mut AnyConn) -> Result<(), DbError> {
+        Ok(on_conn!(conn, c => c.batch_execute("SELECT 1"))?)
+    }
+
+    fn has_broken(&self, _conn: &mut AnyConn) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type Conn = r2d2::PooledConnection<Manager>;
 
 /// A database operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -38,22 +227,13 @@ pub fn sqlite_path(url: &str) -> Option<&str> {
 
 /// Check a database URL without connecting.
 pub fn check_url(url: &str) -> Result<(), String> {
-    if sqlite_path(url).is_some() {
-        return Ok(());
-    }
-    if url.starts_with("postgres://")
-        || url.starts_with("postgresql://")
-        || url.starts_with("mysql://")
-    {
-        return Err(format!(
-            "[database] url `{}`: PostgreSQL and MySQL/MariaDB are not built into this version yet; use sqlite://PATH",
+    match Backend::of(url) {
+        Some(_) => Ok(()),
+        None => Err(format!(
+            "[database] url `{}` is not a database URL this daemon knows (sqlite://PATH, postgres://USER@HOST/DB, mysql://USER@HOST/DB)",
             redact(url)
-        ));
+        )),
     }
-    Err(format!(
-        "[database] url `{}` is not a database URL this daemon knows (sqlite://PATH)",
-        redact(url)
-    ))
 }
 
 /// A URL with any password replaced, for messages and logs.
@@ -75,32 +255,16 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-#[derive(Debug)]
-struct Pragmas;
-
-impl CustomizeConnection<SqliteConnection, r2d2::Error> for Pragmas {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), r2d2::Error> {
-        // WAL lets look-ups read while the writer commits; synchronous=FULL makes a
-        // commit durable before the daemon publishes `call.ended` (the durability
-        // promise); busy_timeout rides out the writer's short transactions.
-        // busy_timeout first: switching a new file to WAL takes a write lock that
-        // other connections opening at the same moment must wait for, not fail on.
-        conn.batch_execute(
-            "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-             PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-        )
-        .map_err(r2d2::Error::QueryError)
-    }
-}
-
-/// Open (creating if needed) and migrate the database named by `url`.
+/// Open (creating a SQLite file if needed) and migrate the database named by `url`.
 pub fn open(url: &str) -> Result<Pool, DbError> {
     check_url(url).map_err(DbError::Connect)?;
-    let path = sqlite_path(url).unwrap_or(":memory:");
-    // Every connection to ":memory:" is a new empty database: keep one.
-    let size = if path == ":memory:" { 1 } else { 8 };
-    if path != ":memory:" {
-        if let Some(dir) = std::path::Path::new(path).parent() {
+    let mut size = 8;
+    let in_memory = sqlite_path(url) == Some(":memory:");
+    if let Some(path) = sqlite_path(url) {
+        // Every connection to ":memory:" is a new empty database: keep one.
+        if path == ":memory:" {
+            size = 1;
+        } else if let Some(dir) = std::path::Path::new(path).parent() {
             if !dir.as_os_str().is_empty() {
                 std::fs::create_dir_all(dir).map_err(|e| {
                     DbError::Connect(format!("cannot create {}: {e}", dir.display()))
@@ -108,24 +272,56 @@ pub fn open(url: &str) -> Result<Pool, DbError> {
             }
         }
     }
-    let pool = r2d2::Pool::builder()
+    // The first connection shows a bad URL, password or server at once, with the
+    // driver's message, rather than as a pool timeout.
+    let mut first = AnyConn::establish(url)?;
+    first.migrate()?;
+    drop(first);
+    r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(5))
-        .connection_customizer(Box::new(Pragmas))
-        .build(ConnectionManager::<SqliteConnection>::new(path))
-        .map_err(|e| DbError::Connect(format!("{path}: {e}")))?;
-    let mut conn = pool.get()?;
-    conn.run_pending_migrations(SQLITE_MIGRATIONS)
-        .map_err(|e| DbError::Migrate(e.to_string()))?;
-    Ok(pool)
+        .build(Manager {
+            url: url.to_string(),
+            in_memory,
+        })
+        .map_err(|e| DbError::Connect(format!("{}: {e}", redact(url))))
+}
+
+/// For tests: a new, empty database on the server that `$env_var` (a PostgreSQL or
+/// MySQL URL) points at, named uniquely; its URL. `None` when the variable is not
+/// set, so tests of that backend are skipped where no server runs.
+pub fn scratch_database(env_var: &str) -> Option<String> {
+    let server = std::env::var(env_var).ok().filter(|u| !u.is_empty())?;
+    let name = format!("ctibridge_test_{}", uuid::Uuid::now_v7().simple());
+    // On a thread of its own: the drivers block on a runtime, which a test's async
+    // context must not do.
+    let (url, db) = (server.clone(), name.clone());
+    let created = std::thread::spawn(move || {
+        let mut conn = AnyConn::establish(&url)?;
+        // `db` is ours (letters, digits, underscores), never input: an identifier,
+        // which no backend takes as a bound parameter.
+        on_conn!(&mut conn, c => c.batch_execute(&format!("CREATE DATABASE {db}")))?;
+        Ok::<_, DbError>(())
+    })
+    .join();
+    match created {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => panic!("{env_var}: cannot create a test database: {e}"),
+        Err(_) => panic!("{env_var}: creating a test database panicked"),
+    }
+    let base = match server.rfind('/') {
+        Some(slash) if slash > server.find("://").map_or(0, |s| s + 2) => &server[..slash],
+        _ => server.as_str(),
+    };
+    Some(format!("{base}/{name}"))
 }
 
 /// Run `f` with a pooled connection on a blocking thread.
 pub async fn with_conn<T, F>(pool: &Pool, f: F) -> Result<T, DbError>
 where
     T: Send + 'static,
-    F: FnOnce(&mut Conn) -> Result<T, DbError> + Send + 'static,
+    F: FnOnce(&mut AnyConn) -> Result<T, DbError> + Send + 'static,
 {
     let pool = pool.clone();
     tokio::task::spawn_blocking(move || {
@@ -145,10 +341,9 @@ mod tests {
         assert_eq!(sqlite_path("sqlite://a/b.db"), Some("a/b.db"));
         assert_eq!(sqlite_path("sqlite::memory:"), Some(":memory:"));
         assert!(check_url("sqlite://x.db").is_ok());
-        assert!(check_url("postgres://u:p@h/db")
-            .unwrap_err()
-            .contains("u:***@h"));
-        assert!(check_url("redis://x").is_err());
+        assert_eq!(Backend::of("postgres://u:p@h/db"), Some(Backend::Postgres));
+        assert_eq!(Backend::of("mysql://root@h/db"), Some(Backend::Mysql));
+        assert!(check_url("redis://u:p@x").unwrap_err().contains("u:***@x"));
     }
 
     #[test]
@@ -156,6 +351,6 @@ mod tests {
         let pool = open("sqlite://:memory:").unwrap();
         let mut conn = pool.get().unwrap();
         // Migrating again is a no-op.
-        conn.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
+        conn.migrate().unwrap();
     }
 }

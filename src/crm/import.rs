@@ -14,9 +14,10 @@ use std::io::Read;
 use diesel::prelude::*;
 use serde::Deserialize;
 
-use super::db::DbError;
+use super::db::{AnyConn, DbError};
 use super::phone;
 use super::schema::{contact_phones, contacts};
+use crate::on_conn;
 
 /// One CSV row.
 #[derive(Debug, Clone, Deserialize)]
@@ -128,7 +129,7 @@ struct Contact<'a> {
 
 /// Write `rows` to the database in one transaction.
 pub fn import_contacts(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConn,
     rows: &[ImportRow],
     country: &str,
 ) -> Result<ImportSummary, ImportError> {
@@ -172,26 +173,26 @@ pub fn import_contacts(
         return Err(ImportError::Rows(errors));
     }
     let mut summary = ImportSummary::default();
-    conn.immediate_transaction(|conn| {
+    conn.write_transaction(|conn| {
         for contact in grouped.values() {
             let row = contact.row;
             // The same contact again: by external id, or (without one) by name and
             // one of its numbers, so importing a file twice duplicates nothing.
             let e164s: Vec<&str> = contact.phones.iter().map(|(e, _)| e.as_str()).collect();
             let existing: Option<i32> = match &row.external_id {
-                Some(external) => contacts::table
+                Some(external) => on_conn!(&mut *conn, c => contacts::table
                     .filter(contacts::external_id.eq(external))
                     .select(contacts::id)
-                    .first(conn)
-                    .optional()?,
-                None => contacts::table
+                    .first(c)
+                    .optional())?,
+                None => on_conn!(&mut *conn, c => contacts::table
                     .inner_join(contact_phones::table)
                     .filter(contacts::external_id.is_null())
                     .filter(contacts::name.eq(&row.name))
                     .filter(contact_phones::phone_e164.eq_any(&e164s))
                     .select(contacts::id)
-                    .first(conn)
-                    .optional()?,
+                    .first(c)
+                    .optional())?,
             };
             let values = (
                 contacts::external_id.eq(&row.external_id),
@@ -202,32 +203,62 @@ pub fn import_contacts(
             );
             let id = match existing {
                 Some(id) => {
-                    diesel::update(contacts::table.find(id))
+                    on_conn!(&mut *conn, c => diesel::update(contacts::table.find(id))
                         .set(values)
-                        .execute(conn)?;
+                        .execute(c))?;
                     id
                 }
-                None => diesel::insert_into(contacts::table)
-                    .values(values)
-                    .returning(contacts::id)
-                    .get_result(conn)?,
+                None => insert_contact(conn, values)?,
             };
             summary.contacts += 1;
             for (e164, label) in &contact.phones {
-                summary.phones += diesel::insert_into(contact_phones::table)
-                    .values((
-                        contact_phones::contact_id.eq(id),
-                        contact_phones::phone_e164.eq(e164),
-                        contact_phones::label.eq(label),
-                    ))
-                    .on_conflict_do_nothing()
-                    .execute(conn)?;
+                let there: bool = on_conn!(&mut *conn, c => diesel::select(diesel::dsl::exists(
+                    contact_phones::table
+                        .filter(contact_phones::contact_id.eq(id))
+                        .filter(contact_phones::phone_e164.eq(e164)),
+                ))
+                .get_result(c))?;
+                if !there {
+                    summary.phones += on_conn!(&mut *conn, c => diesel::insert_into(contact_phones::table)
+                        .values((
+                            contact_phones::contact_id.eq(id),
+                            contact_phones::phone_e164.eq(e164),
+                            contact_phones::label.eq(label),
+                        ))
+                        .execute(c))?;
+                }
             }
         }
         Ok::<_, diesel::result::Error>(())
     })
     .map_err(DbError::from)?;
     Ok(summary)
+}
+
+/// The columns of a new contact.
+type ContactValues<'a> = (
+    diesel::dsl::Eq<contacts::external_id, &'a Option<String>>,
+    diesel::dsl::Eq<contacts::name, &'a String>,
+    diesel::dsl::Eq<contacts::company, &'a Option<String>>,
+    diesel::dsl::Eq<contacts::url, &'a Option<String>>,
+    diesel::dsl::Eq<contacts::route, &'a Option<String>>,
+);
+
+/// Insert a contact and return its id: with RETURNING where the backend has it, and
+/// on MySQL with the connection's LAST_INSERT_ID().
+fn insert_contact(conn: &mut AnyConn, values: ContactValues) -> Result<i32, diesel::result::Error> {
+    let insert = diesel::insert_into(contacts::table).values(values);
+    match conn {
+        AnyConn::Sqlite(c) => insert.returning(contacts::id).get_result(c),
+        AnyConn::Postgres(c) => insert.returning(contacts::id).get_result(c),
+        AnyConn::Mysql(c) => {
+            insert.execute(c)?;
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>(
+                "LAST_INSERT_ID()",
+            ))
+            .get_result(c)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -255,7 +286,7 @@ mod tests {
         // Importing again updates, never duplicates.
         let again = import_contacts(&mut conn, &rows, "US").unwrap();
         assert_eq!(again.phones, 0);
-        let count: i64 = contacts::table.count().get_result(&mut conn).unwrap();
+        let count: i64 = on_conn!(&mut *conn, c => contacts::table.count().get_result(c)).unwrap();
         assert_eq!(count, 2);
     }
 
@@ -275,7 +306,7 @@ mod tests {
             err.contains("line 3: `12` is not a valid phone number"),
             "{err}"
         );
-        let count: i64 = contacts::table.count().get_result(&mut conn).unwrap();
+        let count: i64 = on_conn!(&mut *conn, c => contacts::table.count().get_result(c)).unwrap();
         assert_eq!(count, 0);
     }
 

@@ -8,10 +8,11 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::db::DbError;
+use super::db::{AnyConn, DbError};
 use super::models::ContactMatch;
 use super::phone::{self, Normalised};
 use super::schema::{contact_phones, contacts, dnis_services};
+use crate::on_conn;
 
 /// At most this many contacts are returned for one number.
 pub const MAX_MATCHES: i64 = 10;
@@ -67,36 +68,37 @@ fn to_match((id, name, company, url, external_id, route): ContactTuple) -> Conta
 
 /// Contacts whose numbers match `number`.
 pub fn find_contacts(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConn,
     number: &Normalised,
 ) -> Result<Vec<ContactMatch>, DbError> {
-    let exact: Vec<ContactTuple> = contacts::table
+    let exact: Vec<ContactTuple> = on_conn!(conn, c => contacts::table
         .inner_join(contact_phones::table)
         .filter(contact_phones::phone_e164.eq(&number.e164))
         .select(CONTACT_COLUMNS)
         .distinct()
         .order(contacts::id)
         .limit(MAX_MATCHES)
-        .load(conn)?;
+        .load(c))?;
     if !exact.is_empty() || number.national.len() < MIN_SUFFIX_DIGITS {
         return Ok(exact.into_iter().map(to_match).collect());
     }
     // The pattern is a bound parameter; `national` is digits only, so it holds no
     // LIKE wildcards.
-    let suffix: Vec<ContactTuple> = contacts::table
+    let pattern = format!("%{}", number.national);
+    let suffix: Vec<ContactTuple> = on_conn!(conn, c => contacts::table
         .inner_join(contact_phones::table)
-        .filter(contact_phones::phone_e164.like(format!("%{}", number.national)))
+        .filter(contact_phones::phone_e164.like(&pattern))
         .select(CONTACT_COLUMNS)
         .distinct()
         .order(contacts::id)
         .limit(MAX_MATCHES)
-        .load(conn)?;
+        .load(c))?;
     Ok(suffix.into_iter().map(to_match).collect())
 }
 
 /// Look up a call's caller (by `ani`) and service (by `dnis`).
 pub fn lookup_call(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConn,
     ani: Option<&str>,
     dnis: Option<&str>,
     country: &str,
@@ -106,11 +108,11 @@ pub fn lookup_call(
         info.matches = find_contacts(conn, &number)?;
     }
     if let Some(dnis) = dnis {
-        let service: Option<(String, Option<String>)> = dnis_services::table
+        let service: Option<(String, Option<String>)> = on_conn!(conn, c => dnis_services::table
             .find(dnis)
             .select((dnis_services::service, dnis_services::campaign))
-            .first(conn)
-            .optional()?;
+            .first(c)
+            .optional())?;
         if let Some((service, campaign)) = service {
             info.service = Some(service);
             info.campaign = campaign;
@@ -133,13 +135,13 @@ mod tests {
             ImportRow::new("Grace Hopper", "+442079460000", None),
         ];
         import_contacts(&mut conn, &rows, "US").unwrap();
-        diesel::insert_into(dnis_services::table)
+        on_conn!(&mut *conn, c => diesel::insert_into(dnis_services::table)
             .values((
                 dnis_services::dnis.eq("8005550100"),
                 dnis_services::service.eq("Sales"),
             ))
-            .execute(&mut conn)
-            .unwrap();
+            .execute(c))
+        .unwrap();
         pool
     }
 

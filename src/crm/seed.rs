@@ -3,9 +3,10 @@
 
 use diesel::prelude::*;
 
-use super::db::DbError;
+use super::db::{AnyConn, DbError};
 use super::import::{import_contacts, ImportError, ImportRow};
 use super::schema::{contacts, dnis_services};
+use crate::on_conn;
 
 /// (name, phone, company, external id)
 pub const DEMO_CONTACTS: [(&str, &str, &str, &str); 8] = [
@@ -68,11 +69,9 @@ pub const DEMO_SERVICES: [(&str, &str, &str); 2] = [
 ];
 
 /// Seed the demo data when the database has no contacts yet. Returns whether it did.
-pub fn seed_demo(conn: &mut SqliteConnection) -> Result<bool, ImportError> {
-    let count: i64 = contacts::table
-        .count()
-        .get_result(conn)
-        .map_err(DbError::from)?;
+pub fn seed_demo(conn: &mut AnyConn) -> Result<bool, ImportError> {
+    let count: i64 =
+        on_conn!(&mut *conn, c => contacts::table.count().get_result(c)).map_err(DbError::from)?;
     if count > 0 {
         return Ok(false);
     }
@@ -87,14 +86,20 @@ pub fn seed_demo(conn: &mut SqliteConnection) -> Result<bool, ImportError> {
         .collect();
     import_contacts(conn, &rows, "US")?;
     for (dnis, service, _) in DEMO_SERVICES {
-        diesel::insert_into(dnis_services::table)
-            .values((
-                dnis_services::dnis.eq(dnis),
-                dnis_services::service.eq(service),
-            ))
-            .on_conflict_do_nothing()
-            .execute(conn)
+        let there: bool = on_conn!(&mut *conn, c => diesel::select(diesel::dsl::exists(
+            dnis_services::table.find(dnis),
+        ))
+        .get_result(c))
+        .map_err(DbError::from)?;
+        if !there {
+            on_conn!(&mut *conn, c => diesel::insert_into(dnis_services::table)
+                .values((
+                    dnis_services::dnis.eq(dnis),
+                    dnis_services::service.eq(service),
+                ))
+                .execute(c))
             .map_err(DbError::from)?;
+        }
     }
     Ok(true)
 }

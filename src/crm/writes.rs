@@ -6,9 +6,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::db::DbError;
+use super::db::{AnyConn, DbError};
 use super::models::{AgentStateRow, CallLogRow};
 use super::schema::{agent_states, call_log};
+use crate::on_conn;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -39,7 +40,7 @@ pub enum DbWrite {
 }
 
 /// Whether a call record with this key has been stored.
-pub fn record_stored(conn: &mut SqliteConnection, record_key: &str) -> Result<bool, DbError> {
+pub fn record_stored(conn: &mut AnyConn, record_key: &str) -> Result<bool, DbError> {
     Ok(stored(conn, record_key)?)
 }
 
@@ -47,84 +48,99 @@ pub fn record_stored(conn: &mut SqliteConnection, record_key: &str) -> Result<bo
 /// were logged on) at `at`, the new run's start: the switch's snapshot opens fresh
 /// rows, and a row left open would count time until the end of every report.
 /// Returns how many rows were closed.
-pub fn close_open_states(conn: &mut SqliteConnection, at: NaiveDateTime) -> Result<usize, DbError> {
-    Ok(
-        diesel::update(agent_states::table.filter(agent_states::ended_at.is_null()))
-            .set(agent_states::ended_at.eq(at))
-            .execute(conn)?,
+pub fn close_open_states(conn: &mut AnyConn, at: NaiveDateTime) -> Result<usize, DbError> {
+    Ok(on_conn!(conn, c => diesel::update(
+        agent_states::table.filter(agent_states::ended_at.is_null())
     )
+    .set(agent_states::ended_at.eq(at))
+    .execute(c))?)
 }
 
 /// Apply `writes` in order, in one transaction.
-pub fn apply(conn: &mut SqliteConnection, writes: &[DbWrite]) -> Result<(), DbError> {
-    conn.immediate_transaction(|conn| {
+///
+/// The same statements on every backend: an upsert is an update that, finding no
+/// row, becomes an insert (the gate is the only writer, and MySQL counts matched rows
+/// here, as the other two do), and an insert that must not repeat checks first.
+pub fn apply(conn: &mut AnyConn, writes: &[DbWrite]) -> Result<(), DbError> {
+    conn.write_transaction(|conn| {
         for write in writes {
-            match write {
-                DbWrite::CallLog(row) => {
-                    let row: &CallLogRow = row;
-                    diesel::insert_into(call_log::table)
-                        .values(row)
-                        .on_conflict(call_log::call_id)
-                        .do_update()
-                        .set(row)
-                        .execute(conn)?;
-                }
-                DbWrite::CallAcw { call_id, acw_s } => {
-                    diesel::update(call_log::table.find(call_id))
-                        .set(call_log::acw_s.eq(acw_s))
-                        .execute(conn)?;
-                }
-                DbWrite::AgentStateStart(row) => {
-                    diesel::insert_into(agent_states::table)
-                        .values(row)
-                        .on_conflict_do_nothing()
-                        .execute(conn)?;
-                }
-                DbWrite::CallRecord { row, record_key } => {
-                    if !stored(conn, record_key)? {
-                        let row: &CallLogRow = row;
-                        diesel::insert_into(call_log::table)
-                            .values((row, call_log::record_key.eq(record_key)))
-                            .on_conflict_do_nothing()
-                            .execute(conn)?;
-                    }
-                }
-                DbWrite::CallRecordMerge {
-                    call_id,
-                    record_key,
-                    raw,
-                    transferred_to,
-                } => {
-                    if !stored(conn, record_key)? {
-                        diesel::update(call_log::table.find(call_id))
-                            .set((call_log::raw.eq(raw), call_log::record_key.eq(record_key)))
-                            .execute(conn)?;
-                        if let Some(to) = transferred_to {
-                            diesel::update(
-                                call_log::table
-                                    .find(call_id)
-                                    .filter(call_log::transferred_to.is_null()),
-                            )
-                            .set(call_log::transferred_to.eq(to))
-                            .execute(conn)?;
-                        }
-                    }
-                }
-                DbWrite::AgentStateEnd { id, ended_at } => {
-                    diesel::update(agent_states::table.find(id))
-                        .set(agent_states::ended_at.eq(ended_at))
-                        .execute(conn)?;
-                }
-            }
+            apply_one(conn, write)?;
         }
-        Ok::<_, diesel::result::Error>(())
+        Ok(())
     })?;
     Ok(())
 }
 
-fn stored(conn: &mut SqliteConnection, record_key: &str) -> Result<bool, diesel::result::Error> {
-    diesel::select(diesel::dsl::exists(
+fn apply_one(conn: &mut AnyConn, write: &DbWrite) -> Result<(), diesel::result::Error> {
+    match write {
+        DbWrite::CallLog(row) => {
+            let row: &CallLogRow = row;
+            let updated = on_conn!(&mut *conn, c => diesel::update(call_log::table.find(&row.call_id))
+                .set(row)
+                .execute(c))?;
+            if updated == 0 {
+                on_conn!(conn, c => diesel::insert_into(call_log::table).values(row).execute(c))?;
+            }
+        }
+        DbWrite::CallAcw { call_id, acw_s } => {
+            on_conn!(conn, c => diesel::update(call_log::table.find(call_id))
+                .set(call_log::acw_s.eq(acw_s))
+                .execute(c))?;
+        }
+        DbWrite::AgentStateStart(row) => {
+            let there: bool = on_conn!(&mut *conn, c => diesel::select(diesel::dsl::exists(
+                agent_states::table.find(&row.id),
+            ))
+            .get_result(c))?;
+            if !there {
+                on_conn!(conn, c => diesel::insert_into(agent_states::table).values(row).execute(c))?;
+            }
+        }
+        DbWrite::CallRecord { row, record_key } => {
+            let row: &CallLogRow = row;
+            let there: bool = on_conn!(&mut *conn, c => diesel::select(diesel::dsl::exists(
+                call_log::table.find(&row.call_id),
+            ))
+            .get_result(c))?;
+            if !there && !stored(conn, record_key)? {
+                on_conn!(conn, c => diesel::insert_into(call_log::table)
+                    .values((row, call_log::record_key.eq(record_key)))
+                    .execute(c))?;
+            }
+        }
+        DbWrite::CallRecordMerge {
+            call_id,
+            record_key,
+            raw,
+            transferred_to,
+        } => {
+            if !stored(conn, record_key)? {
+                on_conn!(&mut *conn, c => diesel::update(call_log::table.find(call_id))
+                    .set((call_log::raw.eq(raw), call_log::record_key.eq(record_key)))
+                    .execute(c))?;
+                if let Some(to) = transferred_to {
+                    on_conn!(conn, c => diesel::update(
+                        call_log::table
+                            .find(call_id)
+                            .filter(call_log::transferred_to.is_null()),
+                    )
+                    .set(call_log::transferred_to.eq(to))
+                    .execute(c))?;
+                }
+            }
+        }
+        DbWrite::AgentStateEnd { id, ended_at } => {
+            on_conn!(conn, c => diesel::update(agent_states::table.find(id))
+                .set(agent_states::ended_at.eq(ended_at))
+                .execute(c))?;
+        }
+    }
+    Ok(())
+}
+
+fn stored(conn: &mut AnyConn, record_key: &str) -> Result<bool, diesel::result::Error> {
+    on_conn!(conn, c => diesel::select(diesel::dsl::exists(
         call_log::table.filter(call_log::record_key.eq(record_key)),
     ))
-    .get_result(conn)
+    .get_result(c))
 }

@@ -16,9 +16,10 @@ pub mod render;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::crm::db::DbError;
+use crate::crm::db::{AnyConn, DbError};
 use crate::crm::models::{AgentStateRow, CallLogRow};
 use crate::crm::schema::{agent_states, call_log};
+use crate::on_conn;
 
 /// Report thresholds, from `[reports]`.
 #[derive(Debug, Clone, Copy)]
@@ -29,24 +30,24 @@ pub struct Thresholds {
 
 /// Calls offered in `[from, to)`.
 pub fn load_calls(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConn,
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> Result<Vec<CallLogRow>, DbError> {
-    Ok(call_log::table
+    Ok(on_conn!(conn, c => call_log::table
         .filter(call_log::offered_at.ge(from))
         .filter(call_log::offered_at.lt(to))
         .select(CallLogRow::as_select())
-        .load(conn)?)
+        .load(c))?)
 }
 
 /// Agent states that overlap `[from, to)`.
 pub fn load_states(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConn,
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> Result<Vec<AgentStateRow>, DbError> {
-    Ok(agent_states::table
+    Ok(on_conn!(conn, c => agent_states::table
         .filter(agent_states::started_at.lt(to))
         .filter(
             agent_states::ended_at
@@ -54,7 +55,7 @@ pub fn load_states(
                 .or(agent_states::ended_at.gt(from)),
         )
         .select(AgentStateRow::as_select())
-        .load(conn)?)
+        .load(c))?)
 }
 
 /// A ratio, 0 when the base is empty.
@@ -75,7 +76,7 @@ pub enum Kind {
 
 /// A report for `[from, to)` as the JSON DESIGN.md gives.
 pub fn build(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConn,
     kind: Kind,
     from: NaiveDateTime,
     to: NaiveDateTime,

@@ -354,6 +354,14 @@ impl Client {
     }
 }
 
+/// A connection to a test's SQLite database (`sqlite://PATH`), to read what the
+/// daemon wrote. It opens the file the daemon uses (WAL lets both read).
+pub fn sqlite(db_url: &str) -> diesel::SqliteConnection {
+    use diesel::Connection;
+    let path = db_url.strip_prefix("sqlite://").unwrap_or(db_url);
+    diesel::SqliteConnection::establish(path).unwrap()
+}
+
 /// Run the real CLI with `args`; it must succeed. Returns its stdout.
 pub fn cli_ok(args: &[&str]) -> Vec<u8> {
     let out = Command::new(BIN).args(args).output().unwrap();
