@@ -93,8 +93,9 @@ pub struct DatabaseConfig {
     /// `sqlite://PATH` (`sqlite://:memory:` for a throw-away database).
     pub url: String,
     /// The on-disk journal that holds writes while the database is unreachable.
-    /// Default: the database file's path with `.journal` appended, or
-    /// `ctibridge.journal` in the working directory.
+    /// Default: the SQLite file's path with `.journal` appended; for a database
+    /// server, `ctibridge-BACKEND-HOST-PORT-DB.journal` in the working directory (one
+    /// per database, so two daemons on one host never share a journal).
     pub journal: Option<PathBuf>,
 }
 
@@ -114,7 +115,18 @@ impl DatabaseConfig {
         }
         match crate::crm::db::sqlite_path(&self.url) {
             Some(path) if path != ":memory:" => PathBuf::from(format!("{path}.journal")),
-            _ => PathBuf::from("ctibridge.journal"),
+            Some(_) => PathBuf::from("ctibridge.journal"),
+            None => {
+                // scheme://[user[:password]@]host[:port]/db[?options] → scheme-host-port-db
+                let (scheme, rest) = self.url.split_once("://").unwrap_or(("db", &self.url));
+                let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+                let rest = rest.split('?').next().unwrap_or(rest);
+                let name: String = format!("{scheme}-{rest}")
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                    .collect();
+                PathBuf::from(format!("ctibridge-{name}.journal"))
+            }
         }
     }
 }
@@ -512,6 +524,29 @@ mod tests {
         let err = load_str(text, &registry()).unwrap_err();
         assert_eq!(err.line, Some(5));
         assert!(err.message.contains("used twice"), "{err}");
+    }
+
+    #[test]
+    fn each_server_database_has_a_journal_of_its_own() {
+        let journal = |url: &str| {
+            DatabaseConfig {
+                url: url.into(),
+                journal: None,
+            }
+            .journal_path()
+        };
+        assert_eq!(
+            journal("sqlite://data/crm.db"),
+            PathBuf::from("data/crm.db.journal")
+        );
+        assert_eq!(
+            journal("postgres://app:secret@db.example.com:5432/crm?sslmode=disable"),
+            PathBuf::from("ctibridge-postgres-db-example-com-5432-crm.journal")
+        );
+        assert_ne!(
+            journal("mysql://root@127.0.0.1:3306/a"),
+            journal("mysql://root@127.0.0.1:3306/b")
+        );
     }
 
     #[test]

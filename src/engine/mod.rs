@@ -129,6 +129,8 @@ pub struct Engine {
     pending_dials: HashMap<String, Vec<String>>,
     /// Recent call-record keys and ended calls records may complete.
     records: records::RecordMemory,
+    /// The database state clients were last told (`database.down` / `database.up`).
+    database_up: bool,
 }
 
 impl Engine {
@@ -163,6 +165,7 @@ impl Engine {
             metrics,
             pending_dials: HashMap::new(),
             records: records::RecordMemory::default(),
+            database_up: true,
         }
     }
 
@@ -192,7 +195,10 @@ impl Engine {
                     Some(request) => self.handle_request(request),
                     None => requests_open = false,
                 },
-                _ = stats_tick.tick() => self.publish_queue_stats(),
+                _ = stats_tick.tick() => {
+                    self.publish_queue_stats();
+                    self.publish_database_state();
+                }
             }
         }
         self.close_states();
@@ -486,6 +492,31 @@ impl Engine {
                 reply,
             });
         });
+    }
+
+    /// Tell clients when the database stops taking writes (they are journaled on
+    /// disk meanwhile and nothing is lost) and when it is back, as `database.down`
+    /// and `database.up` on topic `system`. The gate keeps the state; the engine
+    /// looks at it on its stats tick.
+    fn publish_database_state(&mut self) {
+        let up = self.metrics.database_up.load(Ordering::Relaxed);
+        if up == self.database_up {
+            return;
+        }
+        self.database_up = up;
+        let pending = self.metrics.journal_pending.load(Ordering::Relaxed);
+        let name = if up { "database.up" } else { "database.down" };
+        let audience = crate::hub::Audience {
+            everyone: true,
+            ..crate::hub::Audience::default()
+        };
+        self.emit(
+            name,
+            "system".to_string(),
+            audience,
+            json!({ "journal_pending": pending }),
+            Vec::new(),
+        );
     }
 
     fn now() -> chrono::DateTime<Utc> {

@@ -1,0 +1,168 @@
+//! The same call-centre day on every database backend: SQLite always, PostgreSQL and
+//! MySQL/MariaDB when `CTIBRIDGE_TEST_POSTGRES` / `CTIBRIDGE_TEST_MYSQL` name a server
+//! (each run gets a database of its own there). The real daemon, real clients:
+//! contacts imported with the CLI pop on a call, its row is written, the database is
+//! taken away and the next call's events still go out (journaled; `database.down`,
+//! `/healthz` 503), and when it is back the journal lands (`database.up`), the
+//! reports count both calls.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use ctibridge::crm::db::{self, AnyConn};
+use ctibridge::crm::schema::call_log;
+use ctibridge::on_conn;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use serde_json::json;
+
+const CONTACTS: &str = "name,phone,company,external_id,url\n\
+    Ada Lovelace,+14155550123,Analytical Engines,C-1,https://crm.example.com/c/1\n";
+
+/// Run `f` on a connection of its own, on a thread of its own (the drivers block).
+fn with_db<T: Send + 'static>(url: &str, f: impl FnOnce(&mut AnyConn) -> T + Send + 'static) -> T {
+    let url = url.to_string();
+    std::thread::spawn(move || f(&mut AnyConn::establish(&url).unwrap()))
+        .join()
+        .unwrap()
+}
+
+fn logged_calls(url: &str) -> Vec<(String, Option<i32>, String)> {
+    with_db(url, |conn| {
+        on_conn!(conn, c => call_log::table
+            .select((call_log::call_id, call_log::contact_id, call_log::outcome))
+            .order(call_log::offered_at)
+            .load(c))
+        .unwrap()
+    })
+}
+
+fn execute(url: &str, sql: &'static str) {
+    with_db(url, move |conn| {
+        on_conn!(conn, c => c.batch_execute(sql)).unwrap()
+    });
+}
+
+/// A call from Ada to 1001, answered and hung up; its id.
+async fn one_call(agent: &mut Client) -> String {
+    agent
+        .ok("sim.call", json!({"from": "+14155550123", "to": "1001"}))
+        .await;
+    let pop = agent.event("call.offered", |_| true).await;
+    assert_eq!(pop["data"]["crm"]["matches"][0]["name"], "Ada Lovelace");
+    let call = pop["data"]["call"].as_str().unwrap().to_string();
+    agent.ok("call.answer", json!({"call": call})).await;
+    agent.ok("call.hangup", json!({"call": call})).await;
+    agent
+        .event("call.ended", |d| d["call"] == call.as_str())
+        .await;
+    call
+}
+
+async fn call_centre_day(name: &str, url: &str) {
+    let dir = temp_dir(name);
+    let port = free_port();
+    let sqlite_line = format!("url = \"sqlite://{}\"", dir.join("crm.db").display());
+    let config = standard_config(port, &dir, "").replace(
+        &sqlite_line,
+        &format!(
+            "url = \"{url}\"\njournal = \"{}\"",
+            dir.join("writes.journal").display()
+        ),
+    );
+    assert!(config.contains(url), "the config names the test database");
+    cli_ok(&["migrate", "--database", url]);
+    import_contacts(url, &dir, CONTACTS);
+    let daemon = Daemon::start(&dir, port, &config).await;
+    let (mut agent, _) = Client::login(&daemon.url(), AGENT_1001).await;
+    let (mut supervisor, _) = Client::login(&daemon.url(), SUPERVISOR).await;
+
+    let first = one_call(&mut agent).await;
+    let rows = logged_calls(url);
+    assert_eq!(
+        rows.len(),
+        1,
+        "the row is there when call.ended is: {rows:?}"
+    );
+    assert_eq!(rows[0].0, first);
+    assert!(rows[0].1.is_some(), "linked to the contact");
+    assert_eq!(rows[0].2, "answered");
+
+    // The database stops taking writes: the next call's events still go out.
+    execute(url, "ALTER TABLE call_log RENAME TO call_log_away");
+    let second = one_call(&mut agent).await;
+    supervisor.event("database.down", |_| true).await;
+    let (status, _) = http_get(port, "/healthz", &[]).await.unwrap();
+    assert_eq!(status, 503);
+
+    // Back: the journal lands in order and clients hear of it.
+    execute(url, "ALTER TABLE call_log_away RENAME TO call_log");
+    let up = supervisor.event("database.up", |_| true).await;
+    assert_eq!(up["topic"], "system");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let rows = loop {
+        let rows = logged_calls(url);
+        if rows.len() == 2 || tokio::time::Instant::now() > deadline {
+            break rows;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(ids, [first.as_str(), second.as_str()]);
+
+    let agents = supervisor
+        .ok("report.agents", json!({"from": "2020-01-01"}))
+        .await;
+    let a1001 = agents["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agent"] == "1001")
+        .cloned()
+        .unwrap();
+    assert_eq!(a1001["handled"], 2, "{a1001}");
+    let out = cli_ok(&[
+        "report",
+        "agents",
+        "--database",
+        url,
+        "--from",
+        "2020-01-01",
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert!(
+        report["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["agent"] == "1001" && a["handled"] == 2),
+        "{report}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_on_sqlite() {
+    let dir = temp_dir("db-sqlite-file");
+    let url = format!("sqlite://{}", dir.join("own.db").display());
+    call_centre_day("db-sqlite", &url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_on_postgres() {
+    match db::scratch_database("CTIBRIDGE_TEST_POSTGRES") {
+        Some(url) => call_centre_day("db-postgres", &url).await,
+        None => eprintln!("CTIBRIDGE_TEST_POSTGRES is not set; PostgreSQL not tested"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_on_mysql() {
+    match db::scratch_database("CTIBRIDGE_TEST_MYSQL") {
+        Some(url) => call_centre_day("db-mysql", &url).await,
+        None => eprintln!("CTIBRIDGE_TEST_MYSQL is not set; MySQL/MariaDB not tested"),
+    }
+}
