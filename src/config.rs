@@ -143,6 +143,10 @@ pub struct CrmConfig {
     /// How long a screen pop waits for the look-up before it goes out without the match
     /// (a `call.updated` with the match follows).
     pub pop_deadline_ms: u64,
+    /// Look callers up in an existing CRM schema instead of the bridge's contacts
+    /// (named parameters :e164, :national, :raw; columns id, name, and optionally
+    /// company, url, external_id). Checked against the database at start-up.
+    pub lookup_sql: Option<String>,
 }
 
 impl Default for CrmConfig {
@@ -152,6 +156,7 @@ impl Default for CrmConfig {
             cache_size: 10_000,
             cache_ttl_s: 300,
             pop_deadline_ms: 300,
+            lookup_sql: None,
         }
     }
 }

@@ -13,6 +13,8 @@ use tokio_util::sync::CancellationToken;
 use crate::api::{self, AppState};
 use crate::auth::TokenStore;
 use crate::config::Loaded;
+use crate::crm::lookup::CallerLookup;
+use crate::crm::lookup_sql::LookupSql;
 use crate::crm::{db, journal::Journal};
 use crate::engine::{Engine, EngineConfig, SwitchLink};
 use crate::gate::Gate;
@@ -34,6 +36,8 @@ pub enum DaemonError {
     Adapter(String, String),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
+    #[error("[crm] lookup_sql: {0}")]
+    LookupSql(String),
 }
 
 /// How the daemon runs beyond its config.
@@ -55,6 +59,22 @@ pub async fn run(
     let pool = tokio::task::spawn_blocking(move || db::open(&url))
         .await
         .map_err(|e| db::DbError::Connect(e.to_string()))??;
+    // A CRM statement that cannot work stops the start, naming it.
+    let lookup = match config.crm.lookup_sql.clone() {
+        None => CallerLookup::own_contacts(&config.crm.default_country),
+        Some(sql) => {
+            let country = config.crm.default_country.clone();
+            db::with_conn(&pool, move |conn| {
+                Ok(LookupSql::prepare(&sql, conn).map(|sql| CallerLookup {
+                    country,
+                    sql: Some(sql),
+                }))
+            })
+            .await?
+            .map_err(DaemonError::LookupSql)?
+        }
+    };
+    let lookup = Arc::new(lookup);
     let journal_path = config.database.journal_path();
     let journal = Journal::open(&journal_path).map_err(|error| DaemonError::Journal {
         path: journal_path.display().to_string(),
@@ -105,6 +125,7 @@ pub async fn run(
     let engine = Engine::new(
         EngineConfig {
             country: config.crm.default_country.clone(),
+            lookup: lookup.clone(),
             pop_deadline: Duration::from_millis(config.crm.pop_deadline_ms),
             short_abandon_s: config.reports.short_abandon_s,
             service_level_s: config.reports.service_level_s,
@@ -140,6 +161,7 @@ pub async fn run(
         metrics: metrics.clone(),
         pool,
         country: config.crm.default_country.clone(),
+        lookup,
         reports: crate::reports::Thresholds {
             service_level_s: config.reports.service_level_s,
             short_abandon_s: config.reports.short_abandon_s,

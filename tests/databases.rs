@@ -144,6 +144,88 @@ async fn call_centre_day(name: &str, url: &str) {
     );
 }
 
+/// `[crm] lookup_sql` on an existing CRM table: a pop carries the CRM's record; a
+/// statement that cannot work stops the start with a message naming it.
+async fn crm_schema_lookup(name: &str, url: &str) {
+    let dir = temp_dir(name);
+    cli_ok(&["migrate", "--database", url]);
+    execute(url, "CREATE TABLE people (pid INTEGER PRIMARY KEY, full_name VARCHAR(100), mobile VARCHAR(20), firm VARCHAR(100))");
+    execute(
+        url,
+        "INSERT INTO people VALUES (42, 'Ada (CRM)', '4155550123', 'Analytical Engines')",
+    );
+    let with_lookup = |port: u16, sql: &str| {
+        standard_config(port, &dir, "")
+            .replace(
+                &format!("url = \"sqlite://{}\"", dir.join("crm.db").display()),
+                &format!(
+                    "url = \"{url}\"\njournal = \"{}\"",
+                    dir.join("writes.journal").display()
+                ),
+            )
+            .replace("[crm]\n", &format!("[crm]\nlookup_sql = \"{sql}\"\n"))
+    };
+
+    let port = free_port();
+    let bad = with_lookup(
+        port,
+        "SELECT pid AS id, full_name AS name FROM peeple WHERE mobile = :national",
+    );
+    let path = dir.join("bad.toml");
+    std::fs::write(&path, bad).unwrap();
+    let out = std::process::Command::new(BIN)
+        .args(["run", "--config", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("[crm] lookup_sql"), "{stderr}");
+    assert!(stderr.contains("peeple"), "{stderr}");
+
+    let port = free_port();
+    let config = with_lookup(
+        port,
+        "SELECT pid AS id, full_name AS name, firm AS company FROM people WHERE mobile = :national",
+    );
+    let daemon = Daemon::start(&dir, port, &config).await;
+    let (mut agent, _) = Client::login(&daemon.url(), AGENT_1001).await;
+    agent
+        .ok("sim.call", json!({"from": "+14155550123", "to": "1001"}))
+        .await;
+    let pop = agent.event("call.offered", |_| true).await;
+    let matched = &pop["data"]["crm"]["matches"][0];
+    assert_eq!(matched["name"], "Ada (CRM)", "{pop}");
+    assert_eq!(matched["id"], 42);
+    assert_eq!(matched["company"], "Analytical Engines");
+    let found = agent
+        .ok("crm.lookup", json!({"number": "(415) 555-0123"}))
+        .await;
+    assert_eq!(found["matches"][0]["name"], "Ada (CRM)");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crm_schema_lookup_on_sqlite() {
+    let dir = temp_dir("lookup-sqlite-file");
+    let url = format!("sqlite://{}", dir.join("own.db").display());
+    crm_schema_lookup("lookup-sqlite", &url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crm_schema_lookup_on_postgres() {
+    match db::scratch_database("CTIBRIDGE_TEST_POSTGRES") {
+        Some(url) => crm_schema_lookup("lookup-postgres", &url).await,
+        None => eprintln!("CTIBRIDGE_TEST_POSTGRES is not set; PostgreSQL not tested"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crm_schema_lookup_on_mysql() {
+    match db::scratch_database("CTIBRIDGE_TEST_MYSQL") {
+        Some(url) => crm_schema_lookup("lookup-mysql", &url).await,
+        None => eprintln!("CTIBRIDGE_TEST_MYSQL is not set; MySQL/MariaDB not tested"),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_day_on_sqlite() {
     let dir = temp_dir("db-sqlite-file");

@@ -32,6 +32,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub pool: Pool,
     pub country: String,
+    pub lookup: std::sync::Arc<crate::crm::lookup::CallerLookup>,
     pub reports: crate::reports::Thresholds,
     pub next_client: AtomicU64,
     pub serve_pages: bool,

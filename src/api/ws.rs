@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 use super::protocol::{self, ClientFrame, Method};
 use super::AppState;
 use crate::auth::Principal;
-use crate::crm::{db, lookup, phone};
+use crate::crm::{db, phone};
 use crate::engine::request::{ApiError, ClientQueueSender, EngineRequest};
 use crate::hub::{HubInput, Resume};
 
@@ -348,13 +348,15 @@ async fn crm_lookup(
         );
     }
     let normalised = phone::normalise(&number, &state.country);
-    let Some(n) = normalised.clone() else {
+    if normalised.is_none() {
         return (
             id,
             Ok(json!({ "number": number, "e164": null, "matches": [] })),
         );
-    };
-    let result = db::with_conn(&state.pool, move |conn| lookup::find_contacts(conn, &n)).await;
+    }
+    let callers = state.lookup.clone();
+    let raw = number.clone();
+    let result = db::with_conn(&state.pool, move |conn| callers.contacts(conn, &raw)).await;
     let answer = match result {
         Ok(matches) => Ok(json!({
             "number": number,

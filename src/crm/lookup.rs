@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::db::{AnyConn, DbError};
+use super::lookup_sql::LookupSql;
 use super::models::ContactMatch;
 use super::phone::{self, Normalised};
 use super::schema::{contact_phones, contacts, dnis_services};
@@ -96,16 +97,44 @@ pub fn find_contacts(
     Ok(suffix.into_iter().map(to_match).collect())
 }
 
+/// How callers are found: in the bridge's own contacts, or with `[crm] lookup_sql`
+/// in the CRM's schema; numbers read as in `country`.
+#[derive(Debug, Clone)]
+pub struct CallerLookup {
+    pub country: String,
+    pub sql: Option<LookupSql>,
+}
+
+impl CallerLookup {
+    pub fn own_contacts(country: &str) -> CallerLookup {
+        CallerLookup {
+            country: country.to_string(),
+            sql: None,
+        }
+    }
+
+    /// The contacts a number (as the switch or a client gave it) belongs to.
+    pub fn contacts(&self, conn: &mut AnyConn, raw: &str) -> Result<Vec<ContactMatch>, DbError> {
+        let Some(number) = phone::normalise(raw, &self.country) else {
+            return Ok(Vec::new());
+        };
+        match &self.sql {
+            Some(sql) => sql.find(conn, raw, &number),
+            None => find_contacts(conn, &number),
+        }
+    }
+}
+
 /// Look up a call's caller (by `ani`) and service (by `dnis`).
 pub fn lookup_call(
     conn: &mut AnyConn,
     ani: Option<&str>,
     dnis: Option<&str>,
-    country: &str,
+    lookup: &CallerLookup,
 ) -> Result<CallerInfo, DbError> {
     let mut info = CallerInfo::default();
-    if let Some(number) = ani.and_then(|a| phone::normalise(a, country)) {
-        info.matches = find_contacts(conn, &number)?;
+    if let Some(ani) = ani {
+        info.matches = lookup.contacts(conn, ani)?;
     }
     if let Some(dnis) = dnis {
         let service: Option<(String, Option<String>)> = on_conn!(conn, c => dnis_services::table
@@ -150,7 +179,13 @@ mod tests {
         let pool = seeded();
         let mut conn = pool.get().unwrap();
         for ani in ["+14155550123", "4155550123", "14155550123"] {
-            let info = lookup_call(&mut conn, Some(ani), Some("8005550100"), "US").unwrap();
+            let info = lookup_call(
+                &mut conn,
+                Some(ani),
+                Some("8005550100"),
+                &CallerLookup::own_contacts("US"),
+            )
+            .unwrap();
             assert_eq!(info.matches.len(), 1, "{ani}");
             assert_eq!(info.matches[0].name, "Ada Lovelace");
             assert_eq!(
@@ -167,7 +202,13 @@ mod tests {
         let mut conn = pool.get().unwrap();
         // Stored as +44…; the switch reports the national number read as a US caller
         // would not be valid, but read in GB it is.
-        let info = lookup_call(&mut conn, Some("02079460000"), None, "GB").unwrap();
+        let info = lookup_call(
+            &mut conn,
+            Some("02079460000"),
+            None,
+            &CallerLookup::own_contacts("GB"),
+        )
+        .unwrap();
         assert_eq!(info.matches[0].name, "Grace Hopper");
     }
 
@@ -175,17 +216,32 @@ mod tests {
     fn unknown_and_internal_callers_match_nothing() {
         let pool = seeded();
         let mut conn = pool.get().unwrap();
-        assert!(lookup_call(&mut conn, Some("+12125550000"), None, "US")
-            .unwrap()
-            .matches
-            .is_empty());
-        assert!(lookup_call(&mut conn, Some("1001"), None, "US")
-            .unwrap()
-            .matches
-            .is_empty());
-        assert!(lookup_call(&mut conn, None, Some("123"), "US")
-            .unwrap()
-            .service
-            .is_none());
+        assert!(lookup_call(
+            &mut conn,
+            Some("+12125550000"),
+            None,
+            &CallerLookup::own_contacts("US")
+        )
+        .unwrap()
+        .matches
+        .is_empty());
+        assert!(lookup_call(
+            &mut conn,
+            Some("1001"),
+            None,
+            &CallerLookup::own_contacts("US")
+        )
+        .unwrap()
+        .matches
+        .is_empty());
+        assert!(lookup_call(
+            &mut conn,
+            None,
+            Some("123"),
+            &CallerLookup::own_contacts("US")
+        )
+        .unwrap()
+        .service
+        .is_none());
     }
 }

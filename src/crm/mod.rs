@@ -5,6 +5,7 @@
 //! - [`schema`], [`models`]: tables and rows.
 //! - [`phone`]: E.164 normalisation of ANIs.
 //! - [`lookup`]: caller and service look-up; [`cache`]: the engine's look-up cache.
+//! - [`lookup_sql`]: callers looked up in an existing CRM schema (`[crm] lookup_sql`).
 //! - [`writes`]: the idempotent writes the bridge makes; [`journal`]: where they wait
 //!   on disk while the database is down.
 //! - [`import`]: contacts from CSV; [`seed`]: the demo's contacts.
@@ -14,6 +15,7 @@ pub mod db;
 pub mod import;
 pub mod journal;
 pub mod lookup;
+pub mod lookup_sql;
 pub mod models;
 pub mod phone;
 pub mod schema;

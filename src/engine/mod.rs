@@ -51,6 +51,8 @@ use request::{ApiError, EngineRequest, Reply};
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
     pub country: String,
+    /// How callers are looked up (own contacts or `[crm] lookup_sql`).
+    pub lookup: std::sync::Arc<crate::crm::lookup::CallerLookup>,
     pub pop_deadline: Duration,
     pub short_abandon_s: f64,
     pub service_level_s: f64,

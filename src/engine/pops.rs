@@ -47,13 +47,13 @@ impl Engine {
         }
         call.crm.pending = true;
         let pool = self.pool.clone();
-        let country = self.config.country.clone();
+        let lookup = self.config.lookup.clone();
         let internal = self.internal_tx.clone();
         let call_id = id.to_string();
         self.metrics.lookups.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
             let result = db::with_conn(&pool, move |conn| {
-                lookup::lookup_call(conn, number.as_deref(), dnis.as_deref(), &country)
+                lookup::lookup_call(conn, number.as_deref(), dnis.as_deref(), &lookup)
             })
             .await
             .map_err(|e| e.to_string());

@@ -216,7 +216,7 @@ impl Engine {
         }
         let number = outside_number(&record);
         let pool = self.pool.clone();
-        let country = self.config.country.clone();
+        let lookup = self.config.lookup.clone();
         let internal = self.internal_tx.clone();
         let switch = switch.to_string();
         let lookup_key = key.clone();
@@ -229,7 +229,7 @@ impl Engine {
                     conn,
                     number.as_deref(),
                     None,
-                    &country,
+                    &lookup,
                 )?))
             })
             .await

@@ -27,12 +27,12 @@ impl Engine {
             return;
         };
         let pool = self.pool.clone();
-        let country = self.config.country.clone();
+        let lookup = self.config.lookup.clone();
         let internal = self.internal_tx.clone();
         let switch = switch.to_string();
         tokio::spawn(async move {
             let result = db::with_conn(&pool, move |conn| {
-                lookup::lookup_call(conn, Some(&number), None, &country)
+                lookup::lookup_call(conn, Some(&number), None, &lookup)
             })
             .await
             .map_err(|e| e.to_string());
