@@ -147,6 +147,9 @@ pub struct CrmConfig {
     /// (named parameters :e164, :national, :raw; columns id, name, and optionally
     /// company, url, external_id). Checked against the database at start-up.
     pub lookup_sql: Option<String>,
+    /// Also write every call into the CRM's own table (named parameters: the
+    /// call_log columns). Checked against the database at start-up.
+    pub log_sql: Option<String>,
 }
 
 impl Default for CrmConfig {
@@ -157,6 +160,7 @@ impl Default for CrmConfig {
             cache_ttl_s: 300,
             pop_deadline_ms: 300,
             lookup_sql: None,
+            log_sql: None,
         }
     }
 }

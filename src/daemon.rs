@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::api::{self, AppState};
 use crate::auth::TokenStore;
 use crate::config::Loaded;
+use crate::crm::log_sql::LogSql;
 use crate::crm::lookup::CallerLookup;
 use crate::crm::lookup_sql::LookupSql;
 use crate::crm::{db, journal::Journal};
@@ -38,6 +39,8 @@ pub enum DaemonError {
     Serve(std::io::Error),
     #[error("[crm] lookup_sql: {0}")]
     LookupSql(String),
+    #[error("[crm] log_sql: {0}")]
+    LogSql(String),
 }
 
 /// How the daemon runs beyond its config.
@@ -75,6 +78,14 @@ pub async fn run(
         }
     };
     let lookup = Arc::new(lookup);
+    let log_sql = match config.crm.log_sql.clone() {
+        None => None,
+        Some(sql) => Some(
+            db::with_conn(&pool, move |conn| Ok(LogSql::prepare(&sql, conn)))
+                .await?
+                .map_err(DaemonError::LogSql)?,
+        ),
+    };
     let journal_path = config.database.journal_path();
     let journal = Journal::open(&journal_path).map_err(|error| DaemonError::Journal {
         path: journal_path.display().to_string(),
@@ -147,7 +158,8 @@ pub async fn run(
         },
         metrics.clone(),
     );
-    let gate = Gate::new(pool.clone(), journal, hub_tx.clone(), metrics.clone());
+    let gate =
+        Gate::new(pool.clone(), journal, hub_tx.clone(), metrics.clone()).with_log_sql(log_sql);
     let engine_task = tokio::spawn(engine.run(events_rx, requests_rx));
     let gate_task = tokio::spawn(gate.run(out_rx));
     let hub_task = tokio::spawn(hub.run(hub_rx));

@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 
 use crate::crm::db::{self, DbError, Pool};
 use crate::crm::journal::Journal;
+use crate::crm::log_sql::LogSql;
 use crate::crm::writes::{self, DbWrite};
 use crate::hub::HubInput;
 use crate::metrics::Metrics;
@@ -37,6 +38,8 @@ pub struct Gate {
     journal: Journal,
     hub: mpsc::UnboundedSender<HubInput>,
     metrics: Arc<Metrics>,
+    /// `[crm] log_sql`, run with every call row.
+    log_sql: Option<Arc<LogSql>>,
 }
 
 impl Gate {
@@ -55,7 +58,14 @@ impl Gate {
             journal,
             hub,
             metrics,
+            log_sql: None,
         }
+    }
+
+    /// Also write every call into the CRM's table with `log`.
+    pub fn with_log_sql(mut self, log: Option<LogSql>) -> Self {
+        self.log_sql = log.map(Arc::new);
+        self
     }
 
     pub async fn run(mut self, mut input: mpsc::UnboundedReceiver<Outbound>) {
@@ -150,7 +160,11 @@ impl Gate {
     }
 
     async fn commit(&self, writes: Vec<DbWrite>) -> Result<(), DbError> {
-        db::with_conn(&self.pool, move |conn| writes::apply(conn, &writes)).await
+        let log = self.log_sql.clone();
+        db::with_conn(&self.pool, move |conn| {
+            writes::apply(conn, &writes, log.as_deref())
+        })
+        .await
     }
 
     async fn replay_journal(&mut self) {

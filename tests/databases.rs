@@ -145,7 +145,9 @@ async fn call_centre_day(name: &str, url: &str) {
 }
 
 /// `[crm] lookup_sql` on an existing CRM table: a pop carries the CRM's record; a
-/// statement that cannot work stops the start with a message naming it.
+/// statement that cannot work stops the start with a message naming it. `log_sql`
+/// writes the call into the CRM's activity table too. `log_sql`
+/// writes the call into the CRM's activity table too.
 async fn crm_schema_lookup(name: &str, url: &str) {
     let dir = temp_dir(name);
     cli_ok(&["migrate", "--database", url]);
@@ -154,6 +156,7 @@ async fn crm_schema_lookup(name: &str, url: &str) {
         url,
         "INSERT INTO people VALUES (42, 'Ada (CRM)', '4155550123', 'Analytical Engines')",
     );
+    execute(url, "CREATE TABLE activities (ref VARCHAR(64) PRIMARY KEY, phone VARCHAR(32), started TIMESTAMP NULL, seconds DOUBLE PRECISION)");
     let with_lookup = |port: u16, sql: &str| {
         standard_config(port, &dir, "")
             .replace(
@@ -163,7 +166,10 @@ async fn crm_schema_lookup(name: &str, url: &str) {
                     dir.join("writes.journal").display()
                 ),
             )
-            .replace("[crm]\n", &format!("[crm]\nlookup_sql = \"{sql}\"\n"))
+            .replace(
+                "[crm]\n",
+                &format!("[crm]\nlookup_sql = \"{sql}\"\nlog_sql = \"INSERT INTO activities (ref, phone, started, seconds) VALUES (:call_id, :ani_e164, :offered_at, :talk_s)\"\n"),
+            )
     };
 
     let port = free_port();
@@ -201,6 +207,30 @@ async fn crm_schema_lookup(name: &str, url: &str) {
         .ok("crm.lookup", json!({"number": "(415) 555-0123"}))
         .await;
     assert_eq!(found["matches"][0]["name"], "Ada (CRM)");
+
+    let call = pop["data"]["call"].as_str().unwrap().to_string();
+    agent.ok("call.answer", json!({"call": call})).await;
+    agent.ok("call.hangup", json!({"call": call})).await;
+    agent
+        .event("call.ended", |d| d["call"] == call.as_str())
+        .await;
+    let logged: Vec<(String, Option<String>)> = with_db(url, |conn| {
+        on_conn!(conn, c => diesel::sql_query("SELECT ref, phone FROM activities")
+            .load::<Activity>(c))
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.reference, a.phone))
+        .collect()
+    });
+    assert_eq!(logged, [(call, Some("+14155550123".to_string()))]);
+}
+
+#[derive(QueryableByName)]
+struct Activity {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "ref")]
+    reference: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    phone: Option<String>,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

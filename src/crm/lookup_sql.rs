@@ -19,6 +19,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use super::db::{AnyConn, Backend, DbError};
 use super::models::ContactMatch;
 use super::phone::Normalised;
+use super::statement::placeholders;
 use crate::on_conn;
 
 /// The most contacts one look-up returns (as for the bridge's own tables).
@@ -58,66 +59,6 @@ struct Row {
     external_id: Option<String>,
 }
 
-/// Replace named parameters with the backend's placeholders; the parameters in order.
-pub fn placeholders(sql: &str, backend: Backend) -> Result<(String, Vec<Param>), String> {
-    let mut out = String::with_capacity(sql.len());
-    let mut params = Vec::new();
-    let mut chars = sql.char_indices().peekable();
-    let mut quote: Option<char> = None;
-    while let Some((i, c)) = chars.next() {
-        if let Some(q) = quote {
-            out.push(c);
-            if c == q {
-                quote = None;
-            }
-            continue;
-        }
-        match c {
-            '\'' | '"' | '`' => {
-                quote = Some(c);
-                out.push(c);
-            }
-            ':' if chars.peek().map(|(_, n)| *n) == Some(':') => {
-                // A PostgreSQL cast, `value::text`.
-                out.push_str("::");
-                chars.next();
-            }
-            ':' if chars.peek().is_some_and(|(_, n)| n.is_ascii_alphabetic()) => {
-                let start = i + 1;
-                let mut end = start;
-                while let Some((j, n)) = chars.peek().copied() {
-                    if n.is_ascii_alphanumeric() || n == '_' {
-                        end = j + n.len_utf8();
-                        chars.next();
-                    } else {
-                        break;
-                    }
-                }
-                let param = match &sql[start..end] {
-                    "e164" => Param::E164,
-                    "national" => Param::National,
-                    "raw" => Param::Raw,
-                    other => {
-                        return Err(format!(
-                            "unknown parameter `:{other}`; lookup_sql may use :e164, :national and :raw"
-                        ))
-                    }
-                };
-                params.push(param);
-                match backend {
-                    Backend::Postgres => out.push_str(&format!("${}", params.len())),
-                    Backend::Sqlite | Backend::Mysql => out.push('?'),
-                }
-            }
-            _ => out.push(c),
-        }
-    }
-    if quote.is_some() {
-        return Err("a quoted string or name is not closed".into());
-    }
-    Ok((out, params))
-}
-
 fn text_type(backend: Backend) -> &'static str {
     match backend {
         Backend::Mysql => "CHAR",
@@ -141,7 +82,16 @@ impl LookupSql {
         if trimmed.is_empty() {
             return Err("lookup_sql is empty".into());
         }
-        let (inner, params) = placeholders(trimmed, backend)?;
+        let (inner, names) = placeholders(trimmed, backend, &["e164", "national", "raw"])
+            .map_err(|e| format!("{e}; lookup_sql may use :e164, :national and :raw"))?;
+        let params = names
+            .into_iter()
+            .map(|name| match name {
+                "e164" => Param::E164,
+                "national" => Param::National,
+                _ => Param::Raw,
+            })
+            .collect();
         let mut lookup = LookupSql {
             inner,
             params,
@@ -251,23 +201,6 @@ impl LookupSql {
 mod tests {
     use super::*;
     use crate::crm::db;
-
-    #[test]
-    fn named_parameters_become_placeholders() {
-        let sql = "SELECT id, full_name AS name FROM people WHERE mobile = :national OR phone = :e164 OR note = ':raw' OR x::text = :raw";
-        let (pg, params) = placeholders(sql, Backend::Postgres).unwrap();
-        assert_eq!(
-            pg,
-            "SELECT id, full_name AS name FROM people WHERE mobile = $1 OR phone = $2 OR note = ':raw' OR x::text = $3"
-        );
-        assert_eq!(params, [Param::National, Param::E164, Param::Raw]);
-        let (my, _) = placeholders(sql, Backend::Mysql).unwrap();
-        assert!(my.contains("mobile = ? OR phone = ?"), "{my}");
-        assert!(placeholders("SELECT :nope", Backend::Sqlite)
-            .unwrap_err()
-            .contains("`:nope`"));
-        assert!(placeholders("SELECT 'open", Backend::Sqlite).is_err());
-    }
 
     fn crm() -> db::Pool {
         let pool = db::open("sqlite://:memory:").unwrap();

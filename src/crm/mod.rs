@@ -5,7 +5,9 @@
 //! - [`schema`], [`models`]: tables and rows.
 //! - [`phone`]: E.164 normalisation of ANIs.
 //! - [`lookup`]: caller and service look-up; [`cache`]: the engine's look-up cache.
-//! - [`lookup_sql`]: callers looked up in an existing CRM schema (`[crm] lookup_sql`).
+//! - [`lookup_sql`]: callers looked up in an existing CRM schema (`[crm] lookup_sql`);
+//!   [`log_sql`]: calls written into the CRM's own activity table (`[crm] log_sql`);
+//!   [`statement`]: the named parameters of both.
 //! - [`writes`]: the idempotent writes the bridge makes; [`journal`]: where they wait
 //!   on disk while the database is down.
 //! - [`import`]: contacts from CSV; [`seed`]: the demo's contacts.
@@ -14,10 +16,12 @@ pub mod cache;
 pub mod db;
 pub mod import;
 pub mod journal;
+pub mod log_sql;
 pub mod lookup;
 pub mod lookup_sql;
 pub mod models;
 pub mod phone;
 pub mod schema;
 pub mod seed;
+pub mod statement;
 pub mod writes;

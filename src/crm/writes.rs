@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::db::{AnyConn, DbError};
+use super::log_sql::LogSql;
 use super::models::{AgentStateRow, CallLogRow};
 use super::schema::{agent_states, call_log};
 use crate::on_conn;
@@ -61,17 +62,22 @@ pub fn close_open_states(conn: &mut AnyConn, at: NaiveDateTime) -> Result<usize,
 /// The same statements on every backend: an upsert is an update that, finding no
 /// row, becomes an insert (the gate is the only writer, and MySQL counts matched rows
 /// here, as the other two do), and an insert that must not repeat checks first.
-pub fn apply(conn: &mut AnyConn, writes: &[DbWrite]) -> Result<(), DbError> {
+/// With `log`, every call row is also written into the CRM's table (`log_sql`).
+pub fn apply(conn: &mut AnyConn, writes: &[DbWrite], log: Option<&LogSql>) -> Result<(), DbError> {
     conn.write_transaction(|conn| {
         for write in writes {
-            apply_one(conn, write)?;
+            apply_one(conn, write, log)?;
         }
         Ok(())
     })?;
     Ok(())
 }
 
-fn apply_one(conn: &mut AnyConn, write: &DbWrite) -> Result<(), diesel::result::Error> {
+fn apply_one(
+    conn: &mut AnyConn,
+    write: &DbWrite,
+    log: Option<&LogSql>,
+) -> Result<(), diesel::result::Error> {
     match write {
         DbWrite::CallLog(row) => {
             let row: &CallLogRow = row;
@@ -79,7 +85,10 @@ fn apply_one(conn: &mut AnyConn, write: &DbWrite) -> Result<(), diesel::result::
                 .set(row)
                 .execute(c))?;
             if updated == 0 {
-                on_conn!(conn, c => diesel::insert_into(call_log::table).values(row).execute(c))?;
+                on_conn!(&mut *conn, c => diesel::insert_into(call_log::table).values(row).execute(c))?;
+            }
+            if let Some(log) = log {
+                log.log(conn, row)?;
             }
         }
         DbWrite::CallAcw { call_id, acw_s } => {
@@ -103,9 +112,12 @@ fn apply_one(conn: &mut AnyConn, write: &DbWrite) -> Result<(), diesel::result::
             ))
             .get_result(c))?;
             if !there && !stored(conn, record_key)? {
-                on_conn!(conn, c => diesel::insert_into(call_log::table)
+                on_conn!(&mut *conn, c => diesel::insert_into(call_log::table)
                     .values((row, call_log::record_key.eq(record_key)))
                     .execute(c))?;
+                if let Some(log) = log {
+                    log.log(conn, row)?;
+                }
             }
         }
         DbWrite::CallRecordMerge {
