@@ -3,6 +3,13 @@
 //!
 //! Agent states are the ACD's; talking and holding happen while the agent is in the
 //! `ready` state, so ready (idle) time is the `ready` state's time less talk and hold.
+//!
+//! Everything is clipped to the period: state rows by their times, and a call's talk
+//! and hold by the share of its answered-to-ended time inside the period (a call
+//! from 23:50 to 00:10 gives each day half). A call counts as handled in the period
+//! it was answered in. An agent's state rows never count twice: where two overlap
+//! (the agent logged on at a second phone before the first session was closed) the
+//! time counts once.
 
 use std::collections::BTreeMap;
 
@@ -47,9 +54,16 @@ pub fn agent_report(
     now: NaiveDateTime,
 ) -> Vec<AgentFigures> {
     let mut by_agent: BTreeMap<&str, Sums> = BTreeMap::new();
-    for state in states {
-        let start = state.started_at.max(from);
-        let end = state.ended_at.unwrap_or(now).min(to);
+    let mut ordered: Vec<&AgentStateRow> = states.iter().collect();
+    ordered.sort_by(|a, b| (&a.agent, a.started_at).cmp(&(&b.agent, b.started_at)));
+    // Per agent, the time already counted ends here.
+    let mut covered: BTreeMap<&str, NaiveDateTime> = BTreeMap::new();
+    for state in ordered {
+        let state_end = state.ended_at.unwrap_or(now);
+        let counted = covered.entry(&state.agent).or_insert(from);
+        let start = state.started_at.max(from).max(*counted);
+        *counted = (*counted).max(state_end);
+        let end = state_end.min(to);
         if end <= start {
             continue;
         }
@@ -70,10 +84,32 @@ pub fn agent_report(
         let (Some(agent), "answered") = (call.agent.as_deref(), call.outcome.as_str()) else {
             continue;
         };
+        let in_period = |t: NaiveDateTime| from <= t && t < to;
+        let (share, handled) = match call.answered_at {
+            Some(answered) => {
+                let ended = call.ended_at.unwrap_or(now);
+                let whole = seconds(answered.and_utc(), ended.and_utc());
+                let inside = seconds(answered.max(from).and_utc(), ended.min(to).and_utc());
+                let share = if whole > 0.0 {
+                    inside / whole
+                } else if in_period(answered) {
+                    1.0
+                } else {
+                    0.0
+                };
+                (share, in_period(answered))
+            }
+            // A row without an answer time (older rows): the period it was offered in.
+            None if in_period(call.offered_at) => (1.0, true),
+            None => (0.0, false),
+        };
+        if share == 0.0 && !handled {
+            continue;
+        }
         let s = by_agent.entry(agent).or_default();
-        s.handled += 1;
-        s.talk += call.talk_s.unwrap_or(0.0);
-        s.hold += call.hold_s.unwrap_or(0.0);
+        s.handled += u64::from(handled);
+        s.talk += call.talk_s.unwrap_or(0.0) * share;
+        s.hold += call.hold_s.unwrap_or(0.0) * share;
     }
     by_agent
         .into_iter()
@@ -144,6 +180,8 @@ mod tests {
             300.0,
         );
         call.agent = Some("1001".into());
+        call.answered_at = Some(at(9, 35));
+        call.ended_at = Some(at(9, 46));
         let report = agent_report(&states, &[call], at(8, 30), at(9, 50), at(10, 0));
         let a = &report[0];
         assert_eq!(a.logged_on_s, 4800.0);

@@ -41,6 +41,20 @@ pub fn load_calls(
         .load(c))?)
 }
 
+/// Calls that overlap `[from, to)`: offered before its end and not ended before its
+/// start (the agent report splits a call across periods).
+pub fn load_calls_overlapping(
+    conn: &mut AnyConn,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> Result<Vec<CallLogRow>, DbError> {
+    Ok(on_conn!(conn, c => call_log::table
+        .filter(call_log::offered_at.lt(to))
+        .filter(call_log::ended_at.is_null().or(call_log::ended_at.ge(from)))
+        .select(CallLogRow::as_select())
+        .load(c))?)
+}
+
 /// Agent states that overlap `[from, to)`.
 pub fn load_states(
     conn: &mut AnyConn,
@@ -82,10 +96,13 @@ pub fn build(
     to: NaiveDateTime,
     thresholds: Thresholds,
 ) -> Result<serde_json::Value, DbError> {
-    let calls = load_calls(conn, from, to)?;
     Ok(match kind {
-        Kind::Queues => render::queues_json(from, to, &queues::queue_report(&calls, thresholds)),
+        Kind::Queues => {
+            let calls = load_calls(conn, from, to)?;
+            render::queues_json(from, to, &queues::queue_report(&calls, thresholds))
+        }
         Kind::Agents => {
+            let calls = load_calls_overlapping(conn, from, to)?;
             let states = load_states(conn, from, to)?;
             let now = chrono::Utc::now().naive_utc();
             render::agents_json(
