@@ -11,7 +11,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use ctibridge::crm::db::{self, AnyConn};
+use ctibridge::crm::db::AnyConn;
 use ctibridge::crm::schema::call_log;
 use ctibridge::on_conn;
 use diesel::connection::SimpleConnection;
@@ -233,48 +233,23 @@ struct Activity {
     phone: Option<String>,
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn crm_schema_lookup_on_sqlite() {
-    let dir = temp_dir("lookup-sqlite-file");
-    let url = format!("sqlite://{}", dir.join("own.db").display());
-    crm_schema_lookup("lookup-sqlite", &url).await;
+/// One test per backend and scenario.
+macro_rules! on_backends {
+    ($($test:ident: $scenario:ident on $backend:literal;)*) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $test() {
+            if let Some(url) = test_database($backend) {
+                $scenario(stringify!($test), &url).await;
+            }
+        }
+    )*};
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn crm_schema_lookup_on_postgres() {
-    match db::scratch_database("CTIBRIDGE_TEST_POSTGRES") {
-        Some(url) => crm_schema_lookup("lookup-postgres", &url).await,
-        None => eprintln!("CTIBRIDGE_TEST_POSTGRES is not set; PostgreSQL not tested"),
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn crm_schema_lookup_on_mysql() {
-    match db::scratch_database("CTIBRIDGE_TEST_MYSQL") {
-        Some(url) => crm_schema_lookup("lookup-mysql", &url).await,
-        None => eprintln!("CTIBRIDGE_TEST_MYSQL is not set; MySQL/MariaDB not tested"),
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_day_on_sqlite() {
-    let dir = temp_dir("db-sqlite-file");
-    let url = format!("sqlite://{}", dir.join("own.db").display());
-    call_centre_day("db-sqlite", &url).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_day_on_postgres() {
-    match db::scratch_database("CTIBRIDGE_TEST_POSTGRES") {
-        Some(url) => call_centre_day("db-postgres", &url).await,
-        None => eprintln!("CTIBRIDGE_TEST_POSTGRES is not set; PostgreSQL not tested"),
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_day_on_mysql() {
-    match db::scratch_database("CTIBRIDGE_TEST_MYSQL") {
-        Some(url) => call_centre_day("db-mysql", &url).await,
-        None => eprintln!("CTIBRIDGE_TEST_MYSQL is not set; MySQL/MariaDB not tested"),
-    }
+on_backends! {
+    crm_schema_lookup_on_sqlite: crm_schema_lookup on "sqlite";
+    crm_schema_lookup_on_postgres: crm_schema_lookup on "postgres";
+    crm_schema_lookup_on_mysql: crm_schema_lookup on "mysql";
+    a_day_on_sqlite: call_centre_day on "sqlite";
+    a_day_on_postgres: call_centre_day on "postgres";
+    a_day_on_mysql: call_centre_day on "mysql";
 }

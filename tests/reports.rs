@@ -122,62 +122,68 @@ fn call(
 
 fn the_day() -> Vec<DbWrite> {
     let mut writes = Vec::new();
-    writes.extend(state(
-        "s1",
-        "1001",
-        "ready",
-        None,
-        at(23, 8, 0, 0),
-        at(23, 10, 5, 0),
-    ));
-    writes.extend(state(
-        "s2",
-        "1001",
-        "acw",
-        None,
-        at(23, 10, 5, 0),
-        at(23, 10, 10, 0),
-    ));
-    writes.extend(state(
-        "s3",
-        "1001",
-        "ready",
-        None,
-        at(23, 10, 10, 0),
-        at(23, 12, 0, 0),
-    ));
-    writes.extend(state(
-        "s4",
-        "1001",
-        "not_ready",
-        Some("meeting"),
-        at(23, 13, 0, 0),
-        at(23, 13, 30, 0),
-    ));
-    writes.extend(state(
-        "s5",
-        "1001",
-        "ready",
-        None,
-        at(23, 13, 30, 0),
-        at(23, 17, 0, 0),
-    ));
-    writes.extend(state(
-        "s6",
-        "1002",
-        "ready",
-        None,
-        at(23, 16, 0, 0),
-        at(23, 17, 0, 0),
-    ));
-    writes.extend(state(
-        "s7",
-        "1001",
-        "ready",
-        None,
-        at(23, 23, 0, 0),
-        at(24, 0, 30, 0),
-    ));
+    // (id, phone, state, reason, from, to): the table in the module doc.
+    let states = [
+        (
+            "s1",
+            "1001",
+            "ready",
+            None,
+            at(23, 8, 0, 0),
+            at(23, 10, 5, 0),
+        ),
+        (
+            "s2",
+            "1001",
+            "acw",
+            None,
+            at(23, 10, 5, 0),
+            at(23, 10, 10, 0),
+        ),
+        (
+            "s3",
+            "1001",
+            "ready",
+            None,
+            at(23, 10, 10, 0),
+            at(23, 12, 0, 0),
+        ),
+        (
+            "s4",
+            "1001",
+            "not_ready",
+            Some("meeting"),
+            at(23, 13, 0, 0),
+            at(23, 13, 30, 0),
+        ),
+        (
+            "s5",
+            "1001",
+            "ready",
+            None,
+            at(23, 13, 30, 0),
+            at(23, 17, 0, 0),
+        ),
+        (
+            "s6",
+            "1002",
+            "ready",
+            None,
+            at(23, 16, 0, 0),
+            at(23, 17, 0, 0),
+        ),
+        (
+            "s7",
+            "1001",
+            "ready",
+            None,
+            at(23, 23, 0, 0),
+            at(24, 0, 30, 0),
+        ),
+    ];
+    for (id, phone, name, reason, from, to) in states {
+        writes.extend(state(id, phone, name, reason, from, to));
+    }
     writes.push(call(
         "c1",
         at(23, 10, 0, 0),
@@ -312,22 +318,19 @@ fn scripted_day(url: &str) {
 
 #[test]
 fn a_scripted_day_on_sqlite() {
-    let dir = common::temp_dir("reports-sqlite");
-    scripted_day(&format!("sqlite://{}", dir.join("crm.db").display()));
+    scripted_day(&common::test_database("sqlite").unwrap());
 }
 
 #[test]
 fn a_scripted_day_on_postgres() {
-    match db::scratch_database("CTIBRIDGE_TEST_POSTGRES") {
-        Some(url) => scripted_day(&url),
-        None => eprintln!("CTIBRIDGE_TEST_POSTGRES is not set; PostgreSQL not tested"),
+    if let Some(url) = common::test_database("postgres") {
+        scripted_day(&url);
     }
 }
 
 #[test]
 fn a_scripted_day_on_mysql() {
-    match db::scratch_database("CTIBRIDGE_TEST_MYSQL") {
-        Some(url) => scripted_day(&url),
-        None => eprintln!("CTIBRIDGE_TEST_MYSQL is not set; MySQL/MariaDB not tested"),
+    if let Some(url) = common::test_database("mysql") {
+        scripted_day(&url);
     }
 }

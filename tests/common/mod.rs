@@ -362,6 +362,26 @@ pub fn sqlite(db_url: &str) -> diesel::SqliteConnection {
     diesel::SqliteConnection::establish(path).unwrap()
 }
 
+/// A database URL for a test on `backend` (`sqlite`, `postgres` or `mysql`): a new
+/// SQLite file, or a new database on the server `CTIBRIDGE_TEST_POSTGRES` /
+/// `CTIBRIDGE_TEST_MYSQL` names. `None` (said on stderr) when that variable is not
+/// set: the test is then not run on that backend.
+pub fn test_database(backend: &str) -> Option<String> {
+    let var = match backend {
+        "sqlite" => {
+            let dir = temp_dir("sqlite-db");
+            return Some(format!("sqlite://{}", dir.join("own.db").display()));
+        }
+        "postgres" => "CTIBRIDGE_TEST_POSTGRES",
+        _ => "CTIBRIDGE_TEST_MYSQL",
+    };
+    let url = ctibridge::crm::db::scratch_database(var);
+    if url.is_none() {
+        eprintln!("{var} is not set; {backend} not tested");
+    }
+    url
+}
+
 /// Run the real CLI with `args`; it must succeed. Returns its stdout.
 pub fn cli_ok(args: &[&str]) -> Vec<u8> {
     let out = Command::new(BIN).args(args).output().unwrap();
