@@ -275,6 +275,12 @@ fn scripted_day(url: &str) {
     let agents = report(url, Kind::Agents, 23);
     let a = &agents["agents"][0];
     assert_eq!(a["agent"], "1001", "{agents}");
+    assert_eq!(a["first_logon"], "2026-11-23T08:00:00Z");
+    assert_eq!(
+        a["last_logoff"],
+        serde_json::Value::Null,
+        "logged on over midnight"
+    );
     close(&a["logged_on_s"], 32400.0, "logged_on_s");
     close(&a["talk_s"], 860.0, "talk_s");
     close(&a["hold_s"], 30.0, "hold_s");
@@ -287,6 +293,8 @@ fn scripted_day(url: &str) {
 
     let next = report(url, Kind::Agents, 24);
     let a = &next["agents"][0];
+    assert_eq!(a["first_logon"], "2026-11-24T00:00:00Z");
+    assert_eq!(a["last_logoff"], "2026-11-24T00:30:00Z");
     close(&a["logged_on_s"], 1800.0, "logged_on_s on the 24th");
     close(&a["talk_s"], 600.0, "talk_s on the 24th");
     close(&a["ready_s"], 1200.0, "ready_s on the 24th");

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
+use super::period::show;
 use super::ratio;
 use crate::crm::models::{AgentStateRow, CallLogRow};
 use crate::engine::calls::seconds;
@@ -23,6 +24,12 @@ use crate::engine::calls::seconds;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AgentFigures {
     pub agent: String,
+    /// When the agent was first logged on in the period (its start, if logged on
+    /// then), RFC 3339.
+    pub first_logon: Option<String>,
+    /// When the agent last logged off in the period; `None` when still logged on at
+    /// its end.
+    pub last_logoff: Option<String>,
     pub logged_on_s: f64,
     pub ready_s: f64,
     pub talk_s: f64,
@@ -36,6 +43,9 @@ pub struct AgentFigures {
 
 #[derive(Default)]
 struct Sums {
+    first_on: Option<NaiveDateTime>,
+    last_end: Option<NaiveDateTime>,
+    open_at_end: bool,
     ready: f64,
     acw: f64,
     not_ready: f64,
@@ -69,6 +79,9 @@ pub fn agent_report(
         }
         let span = seconds(start.and_utc(), end.and_utc());
         let s = by_agent.entry(&state.agent).or_default();
+        s.first_on = Some(s.first_on.map_or(start, |t| t.min(start)));
+        s.last_end = Some(s.last_end.map_or(state_end, |t| t.max(state_end)));
+        s.open_at_end |= state.ended_at.is_none() || state_end >= to;
         match state.state.as_str() {
             "ready" => s.ready += span,
             "acw" => s.acw += span,
@@ -118,6 +131,8 @@ pub fn agent_report(
             let busy = s.talk + s.hold + s.acw;
             AgentFigures {
                 agent: agent.to_string(),
+                first_logon: s.first_on.map(show),
+                last_logoff: s.last_end.filter(|_| !s.open_at_end).map(show),
                 logged_on_s: logged_on,
                 ready_s: (s.ready - s.talk - s.hold).max(0.0),
                 talk_s: s.talk,
