@@ -299,6 +299,7 @@ pub fn scratch_database(env_var: &str) -> Option<String> {
     let (url, db) = (server.clone(), name.clone());
     let created = std::thread::spawn(move || {
         let mut conn = AnyConn::establish(&url)?;
+        drop_stale_scratch_databases(&mut conn);
         // `db` is ours (letters, digits, underscores), never input: an identifier,
         // which no backend takes as a bound parameter.
         on_conn!(&mut conn, c => c.batch_execute(&format!("CREATE DATABASE {db}")))?;
@@ -315,6 +316,43 @@ pub fn scratch_database(env_var: &str) -> Option<String> {
         _ => server.as_str(),
     };
     Some(format!("{base}/{name}"))
+}
+
+/// Test databases of earlier runs, older than an hour (their names carry a UUIDv7,
+/// hence their creation time), are dropped, so test servers do not fill up. Best
+/// effort: a database another run still uses is younger than that.
+fn drop_stale_scratch_databases(conn: &mut AnyConn) {
+    #[derive(diesel::QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let listing = match conn.backend() {
+        Backend::Postgres => {
+            "SELECT datname AS name FROM pg_database WHERE datname LIKE 'ctibridge_test_%'"
+        }
+        Backend::Mysql => {
+            "SELECT CAST(schema_name AS CHAR) AS name FROM information_schema.schemata WHERE schema_name LIKE 'ctibridge_test_%'"
+        }
+        Backend::Sqlite => return,
+    };
+    let Ok(names) =
+        on_conn!(&mut *conn, c => diesel::RunQueryDsl::load::<Name>(diesel::sql_query(listing), c))
+    else {
+        return;
+    };
+    let hour_ago = chrono::Utc::now().timestamp() - 3600;
+    for Name { name } in names {
+        let created = name
+            .strip_prefix("ctibridge_test_")
+            .and_then(|id| uuid::Uuid::parse_str(id).ok())
+            .and_then(|id| id.get_timestamp())
+            .map(|t| t.to_unix().0 as i64);
+        // Only names of our own making (checked by the parse) are ever dropped.
+        if created.is_some_and(|t| t < hour_ago) {
+            let _ = on_conn!(&mut *conn, c => c.batch_execute(&format!("DROP DATABASE {name}")));
+        }
+    }
 }
 
 /// Run `f` with a pooled connection on a blocking thread.
