@@ -70,6 +70,25 @@ pub struct CstaConfig {
     /// dialogue is ended and the switch uses its own default route.
     #[serde(default)]
     pub route_default: Option<String>,
+    /// How the switch names phones: `extension` (the default) or `avaya` (Avaya AES
+    /// DMCC device ids, asked for with GetDeviceId).
+    #[serde(default)]
+    pub device_ids: DeviceIds,
+    /// With `device_ids = "avaya"`: the switch connection name administered on AES,
+    /// and/or the CLAN/processor address.
+    #[serde(default)]
+    pub avaya_switch_name: Option<String>,
+    #[serde(default)]
+    pub avaya_switch_ip: Option<String>,
+}
+
+/// The `device_ids = …` key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceIds {
+    #[default]
+    Extension,
+    Avaya,
 }
 
 fn default_namespace() -> String {
@@ -147,6 +166,15 @@ impl CstaConfig {
         if self.password.is_some() && self.username.is_none() {
             return Err(SettingsError::new("password", "password needs a username"));
         }
+        if self.device_ids == DeviceIds::Avaya
+            && self.avaya_switch_name.is_none()
+            && self.avaya_switch_ip.is_none()
+        {
+            return Err(SettingsError::new(
+                "device_ids",
+                "device_ids = \"avaya\" needs avaya_switch_name (the switch connection on AES) or avaya_switch_ip",
+            ));
+        }
         if self.route_default.is_some() && self.route_points.is_empty() {
             return Err(SettingsError::new(
                 "route_default",
@@ -219,6 +247,10 @@ password = "secret"
 # …answer within this many ms, else send calls here (or leave it to the switch).
 # route_timeout_ms = 1500
 # route_default = "8000"
+# Avaya AES (DMCC XML): phones by device id, asked for with GetDeviceId.
+# device_ids = "avaya"             # extension (default) | avaya
+# avaya_switch_name = "CM1"
+# avaya_switch_ip = "10.0.0.6"
 "#;
 
 #[cfg(test)]
@@ -286,5 +318,16 @@ mod tests {
         assert!(config.application_session());
         assert!(!parse("host='h'\nport=1").unwrap().application_session());
         assert!(parse("host='h'\nport=1\nframing='xml'").is_err());
+    }
+
+    #[test]
+    fn avaya_device_ids_need_the_switch_connection() {
+        let config = parse("host='h'\nport=1\ndevice_ids='avaya'").unwrap();
+        let err = config.validate(&["1001".into()]).unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("device_ids"));
+        let config =
+            parse("host='h'\nport=1\ndevice_ids='avaya'\navaya_switch_name='CM1'").unwrap();
+        assert!(config.validate(&["1001".into()]).is_ok());
+        assert!(parse("host='h'\nport=1\ndevice_ids='cisco'").is_err());
     }
 }

@@ -13,6 +13,7 @@
 //! - [`requests`]: the CSTA service for each daemon command.
 //! - [`snapshot`]: the switch's state after (re)connecting, from SnapshotDevice and
 //!   GetAgentState.
+//! - [`devices`]: phones by extension or by Avaya DMCC device id.
 //! - [`ids`]: call ids as the engine knows them versus as the switch uses them
 //!   after a transfer.
 //! - [`dedup`]: one event per occurrence when several monitors see it.
@@ -25,6 +26,7 @@ pub mod adapter;
 pub mod config;
 pub mod decode;
 pub mod dedup;
+pub mod devices;
 pub mod events;
 pub mod framing;
 pub mod ids;

@@ -133,6 +133,21 @@ impl Requests<'_> {
         self.doc("SystemStatusResponse").finish()
     }
 
+    /// Avaya DMCC: the device id of an extension.
+    pub fn get_device_id(
+        &self,
+        extension: &str,
+        switch_name: Option<&str>,
+        switch_ip: Option<&str>,
+    ) -> String {
+        Writer::new("GetDeviceId", crate::devices::AVAYA_NAMESPACE)
+            .text_opt("switchName", switch_name)
+            .text_opt("switchIPInterface", switch_ip)
+            .text("extension", extension)
+            .text("controllableByOtherSessions", "true")
+            .finish()
+    }
+
     pub fn monitor_start(&self, device: &str) -> String {
         self.doc("MonitorStart")
             .open("monitorObject")

@@ -25,8 +25,9 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_util::codec::{Encoder, FramedRead};
 
-use crate::config::CstaConfig;
+use crate::config::{CstaConfig, DeviceIds};
 use crate::dedup::MonitorCopies;
+use crate::devices::DeviceNames;
 use crate::events::CstaEvent;
 use crate::framing::{Decoded, Frame, FrameCodec, EVENT_INVOKE_ID};
 use crate::ids::CallIds;
@@ -49,6 +50,7 @@ pub enum End {
 /// What an outstanding request was for.
 enum Purpose {
     Session,
+    DeviceId(String),
     Monitor(String),
     RouteRegister(String),
     SnapshotDevice(String),
@@ -73,6 +75,8 @@ struct Pending {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Session,
+    /// Avaya DMCC: asking for the phones' device ids.
+    DeviceIds,
     Setup,
     Up,
 }
@@ -89,6 +93,8 @@ struct SnapshotJob {
 #[derive(Default)]
 pub struct Carry {
     pub ids: CallIds,
+    /// Avaya DMCC device ids (they do not change between connections).
+    pub names: DeviceNames,
 }
 
 pub struct Session<'a> {
@@ -256,7 +262,40 @@ impl<'a> Session<'a> {
             self.request(xml, Purpose::Session, "StartApplicationSession")
                 .await
         } else {
-            self.setup().await
+            self.before_setup().await
+        }
+    }
+
+    /// With Avaya device ids, ask for every phone's first; then set up.
+    async fn before_setup(&mut self) -> Result<(), End> {
+        if self.config.device_ids != DeviceIds::Avaya {
+            return self.setup().await;
+        }
+        self.phase = Phase::DeviceIds;
+        let devices = self.devices;
+        for device in devices {
+            let xml = self.requests.get_device_id(
+                device,
+                self.config.avaya_switch_name.as_deref(),
+                self.config.avaya_switch_ip.as_deref(),
+            );
+            self.request(xml, Purpose::DeviceId(device.clone()), "GetDeviceId")
+                .await?;
+            self.setup_outstanding += 1;
+        }
+        Ok(())
+    }
+
+    /// The switch's name for a phone.
+    fn switch_device(&self, device: &str) -> String {
+        self.carry.names.switch(device)
+    }
+
+    /// Call ids and devices of an event as the engine knows them.
+    fn for_engine(&self, event: &mut SwitchEvent) {
+        self.carry.ids.event_to_engine(event);
+        if self.config.device_ids == DeviceIds::Avaya {
+            self.carry.names.event_to_engine(event);
         }
     }
 
@@ -265,7 +304,7 @@ impl<'a> Session<'a> {
         self.phase = Phase::Setup;
         let devices = self.devices;
         for device in devices {
-            let xml = self.requests.monitor_start(device);
+            let xml = self.requests.monitor_start(&self.switch_device(device));
             self.request(xml, Purpose::Monitor(device.clone()), "MonitorStart")
                 .await?;
             self.setup_outstanding += 1;
@@ -296,14 +335,14 @@ impl<'a> Session<'a> {
         });
         let devices = self.devices;
         for device in devices {
-            let xml = self.requests.snapshot_device(device);
+            let xml = self.requests.snapshot_device(&self.switch_device(device));
             self.request(
                 xml,
                 Purpose::SnapshotDevice(device.clone()),
                 "SnapshotDevice",
             )
             .await?;
-            let xml = self.requests.get_agent_state(device);
+            let xml = self.requests.get_agent_state(&self.switch_device(device));
             self.request(xml, Purpose::AgentState(device.clone()), "GetAgentState")
                 .await?;
         }
@@ -409,7 +448,7 @@ impl<'a> Session<'a> {
                 return Ok(());
             }
         };
-        self.carry.ids.event_to_engine(&mut event);
+        self.for_engine(&mut event);
         if !self.copies.is_new(&event, cross_ref.as_deref()) {
             return Ok(());
         }
@@ -464,6 +503,17 @@ impl<'a> Session<'a> {
         let what = pending.what;
         match pending.purpose {
             Purpose::Abandoned => {}
+            Purpose::DeviceId(extension) => {
+                match answer.map(|body| body.find_text("device").map(String::from)) {
+                    Ok(Some(id)) => self.carry.names.learn(&extension, &id),
+                    Ok(None) => tracing::warn!(switch = %self.link.switch, extension, "GetDeviceId answered without a device id"),
+                    Err(error) => tracing::warn!(switch = %self.link.switch, extension, "no device id for {extension}: {error}"),
+                }
+                self.setup_outstanding = self.setup_outstanding.saturating_sub(1);
+                if self.setup_outstanding == 0 {
+                    self.setup().await?;
+                }
+            }
             Purpose::Session => match answer {
                 Ok(body) => {
                     self.session_id = body.find_text("sessionID").map(String::from);
@@ -475,7 +525,7 @@ impl<'a> Session<'a> {
                     // end the session.
                     self.session_reset_every =
                         Some(Duration::from_millis((granted.max(1) * 1000) / 2));
-                    self.setup().await?;
+                    self.before_setup().await?;
                 }
                 Err(error) => {
                     return Err(End::Lost(format!(
@@ -571,7 +621,7 @@ impl<'a> Session<'a> {
         if done && self.phase == Phase::Up {
             if let Some(job) = self.snapshot.take() {
                 let mut event = SwitchEvent::Snapshot(job.builder.finish());
-                self.carry.ids.event_to_engine(&mut event);
+                self.for_engine(&mut event);
                 self.emit(event).await?;
                 if let Some(request) = job.request {
                     request.respond(Ok(CommandOk::default()));
@@ -595,7 +645,7 @@ impl<'a> Session<'a> {
             .map(|job| job.builder.finish())
             .unwrap_or_default();
         let mut event = SwitchEvent::Snapshot(snapshot);
-        self.carry.ids.event_to_engine(&mut event);
+        self.for_engine(&mut event);
         self.emit(event).await?;
         for event in std::mem::take(&mut self.waiting) {
             self.emit(event).await?;
@@ -609,6 +659,9 @@ impl<'a> Session<'a> {
             return Ok(());
         }
         self.carry.ids.command_to_switch(&mut request.command);
+        if self.config.device_ids == DeviceIds::Avaya {
+            self.carry.names.command_to_switch(&mut request.command);
+        }
         if matches!(request.command, ctibridge_adapter::Command::Snapshot) {
             return self.start_snapshot(Some(request)).await;
         }

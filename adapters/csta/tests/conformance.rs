@@ -43,6 +43,13 @@ async fn passes(config: FakeConfig, extra: &str) {
         .complete()
         .unwrap_or_else(|e| panic!("{e}: {report:?}"));
     assert_eq!(switch.connections_accepted().await, 2, "one reconnection");
+    let received = switch.received().await;
+    let asked_ids = received.iter().any(|r| r == "GetDeviceId");
+    assert_eq!(
+        asked_ids,
+        extra.contains("avaya"),
+        "GetDeviceId exactly when device ids are Avaya's: {received:?}"
+    );
 }
 
 #[tokio::test]
@@ -61,6 +68,22 @@ async fn nul_framing_with_prefixes_and_a_session_passes_the_kit() {
     passes(
         config,
         "framing = 'nul'\nusername = 'ctibridge'\npassword = 'secret'",
+    )
+    .await;
+}
+
+/// Avaya AES (DMCC XML) names phones by device ids the application asks for: the
+/// adapter asks (GetDeviceId), uses them towards the switch, and reports extensions.
+#[tokio::test]
+async fn avaya_device_ids_pass_the_kit() {
+    let config = FakeConfig {
+        avaya_switch: Some("CM1".into()),
+        credentials: Some(("avaya".into(), "secret".into())),
+        ..FakeConfig::default()
+    };
+    passes(
+        config,
+        "device_ids = 'avaya'\navaya_switch_name = 'CM1'\nusername = 'avaya'\npassword = 'secret'",
     )
     .await;
 }

@@ -67,6 +67,9 @@ pub struct FakeConfig {
     /// An agent whose ACD call ends goes to after-call work instead of
     /// straight back to ready.
     pub acw_after_call: bool,
+    /// Avaya AES (DMCC) style: phones are addressed by device ids the client asks
+    /// for with `GetDeviceId` (`1001:<switch>:0.0.0.0:0`), in requests and events.
+    pub avaya_switch: Option<String>,
 }
 
 impl Default for FakeConfig {
@@ -101,6 +104,7 @@ impl Default for FakeConfig {
             }],
             route_timeout: Duration::from_secs(2),
             acw_after_call: false,
+            avaya_switch: None,
         }
     }
 }

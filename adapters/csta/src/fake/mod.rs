@@ -76,6 +76,10 @@
 //!   `localConnectionInfo` is the monitored device's own state. A call
 //!   leaving an ACD queue is reported (`DeliveredEvent`) to the group's
 //!   monitor too.
+//! * **Avaya DMCC mode** ([`FakeConfig::avaya_switch`]): `GetDeviceId` answers
+//!   `<device>1001:<switch>:0.0.0.0:0</device>` for a known extension; device ids
+//!   in requests are read as their extensions, and extensions in `deviceID` and
+//!   `deviceIdentifier` fields go out as device ids.
 //! * **Vendor extensions** in `<privateData><private>…</private></privateData>`:
 //!   `acdGroup` in `DeliveredEvent` for calls distributed by a group;
 //!   `callingDevice`, `calledDevice` and (when there is one) `acdGroup` in

@@ -35,6 +35,10 @@ pub enum AgentRequest {
 /// Everything the fake understands from the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
+    /// Avaya DMCC: the device id of an extension.
+    GetDeviceId {
+        extension: String,
+    },
     StartSession {
         user: Option<String>,
         password: Option<String>,
@@ -162,6 +166,9 @@ fn seconds(el: &Element, name: &str) -> Option<u64> {
 pub fn parse(root: &Element) -> Result<Request, CstaError> {
     let r = root;
     Ok(match r.name.as_str() {
+        "GetDeviceId" => Request::GetDeviceId {
+            extension: text(r, &["extension"])?,
+        },
         "StartApplicationSession" => Request::StartSession {
             user: r
                 .descendant("userName")

@@ -216,6 +216,24 @@ impl Router {
 
     fn send(&mut self, invoke: u16, xml: &str) {
         let Some(link) = &self.link else { return };
+        // DMCC: phones go out by their device ids.
+        let dmcc;
+        let xml = match &self.cfg.avaya_switch {
+            Some(switch) => {
+                let mut out = xml.to_string();
+                for ext in &self.cfg.extensions {
+                    for tag in ["deviceIdentifier>", "deviceID>"] {
+                        out = out.replace(
+                            &format!("{tag}{ext}</"),
+                            &format!("{tag}{ext}:{switch}:0.0.0.0:0</"),
+                        );
+                    }
+                }
+                dmcc = out;
+                dmcc.as_str()
+            }
+            None => xml,
+        };
         tracing::debug!(link = link.id, invoke, %xml, "fake switch: send");
         match wire::encode(self.cfg.framing, invoke, xml) {
             Some(bytes) => {

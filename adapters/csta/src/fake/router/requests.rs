@@ -30,7 +30,14 @@ impl Router {
             xml = %String::from_utf8_lossy(&frame.body),
             "fake switch: received"
         );
-        let root = match Element::parse(&frame.body) {
+        // DMCC device ids in, extensions for the model.
+        let body = match &self.cfg.avaya_switch {
+            Some(switch) => String::from_utf8_lossy(&frame.body)
+                .replace(&format!(":{switch}:0.0.0.0:0"), "")
+                .into_bytes(),
+            None => frame.body.to_vec(),
+        };
+        let root = match Element::parse(&body) {
             Ok(root) => root,
             Err(e) => {
                 tracing::warn!(error = %e, "fake switch: unparseable document");
@@ -79,6 +86,15 @@ impl Router {
         let w = self.writer.clone();
         let empty = |root: &str| Ok(Some(w.csta(root, |_| {})));
         match req {
+            Request::GetDeviceId { extension } => match &self.cfg.avaya_switch {
+                Some(switch) if self.cfg.extensions.contains(&extension) => {
+                    Ok(Some(w.csta("GetDeviceIdResponse", |x| {
+                        x.leaf("device", &format!("{extension}:{switch}:0.0.0.0:0"))
+                    })))
+                }
+                Some(_) => Err(CstaError::Operation("invalidDeviceID")),
+                None => Err(CstaError::Operation("invalidFeature")),
+            },
             Request::StartSession {
                 user,
                 password,
