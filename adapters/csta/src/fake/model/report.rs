@@ -35,7 +35,7 @@ impl PartyState {
     }
 }
 
-/// One connection of a call, as seen by [`FakeSwitch::calls`](super::FakeSwitch::calls).
+/// One connection of a call, as seen by [`FakeSwitch::calls`](crate::fake::FakeSwitch::calls).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartySnapshot {
     pub device: String,
@@ -44,7 +44,7 @@ pub struct PartySnapshot {
     pub silent: bool,
 }
 
-/// A call, as seen by [`FakeSwitch::calls`](super::FakeSwitch::calls).
+/// A call, as seen by [`FakeSwitch::calls`](crate::fake::FakeSwitch::calls).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallSnapshot {
     pub id: String,
@@ -91,7 +91,7 @@ impl AgentState {
     }
 }
 
-/// An agent, as seen by [`FakeSwitch::agent_state`](super::FakeSwitch::agent_state).
+/// An agent, as seen by [`FakeSwitch::agent_state`](crate::fake::FakeSwitch::agent_state).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentSnapshot {
     pub agent: String,
