@@ -43,7 +43,7 @@ pub enum Command {
     Run {
         #[arg(long, short)]
         config: PathBuf,
-        /// Override [server] listen.
+        /// Override `[server] listen`.
         #[arg(long)]
         listen: Option<SocketAddr>,
     },
@@ -117,7 +117,7 @@ pub struct ReportArgs {
     /// The database to read (or --config).
     #[arg(long, conflicts_with = "config")]
     pub database: Option<String>,
-    /// A config file whose [database] and [reports] to use.
+    /// A config file whose `[database]` and `[reports]` to use.
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Start: RFC 3339 time or a date (default: today, UTC).

@@ -1,5 +1,5 @@
 //! The diesel table definitions; the same tables and columns on every backend
-//! (schema/<backend>/ holds the migrations).
+//! (`schema/BACKEND/` holds the migrations).
 
 diesel::table! {
     contacts (id) {

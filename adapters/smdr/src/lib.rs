@@ -8,7 +8,7 @@
 //! - [`config`]: the `[[switch]]` keys, their checks and [`config::EXAMPLE`].
 //! - [`transport`]: the byte link (serial port, TCP connect, TCP listen).
 //! - [`framing`]: record terminators and line noise.
-//! - [`format`]: one module per built-in record format, and the TOML-defined one.
+//! - [`format`](mod@format): one module per built-in record format, and the TOML-defined one.
 //! - [`record`]: joining a call's continuation lines.
 //! - [`dedup`]: dropping records a switch replays after a reconnect.
 //! - [`reader`]: bytes → records (framing, format, dedup, joining), shared by the
