@@ -68,7 +68,7 @@ pub fn parse(line: &str, clock: &Clock) -> Result<Line, ParseError> {
         return Err(ParseError::Missing {
             field: "amaflags",
             at: FieldAt::Field(MIN_FIELDS),
-            found: format!("{} fields", f.len()),
+            found: super::fields::count(f.len()),
         });
     }
     if get(10) == "start" {

@@ -44,7 +44,7 @@ pub fn parse(line: &str, clock: &Clock) -> Result<Line, ParseError> {
         return Err(ParseError::Missing {
             field: "Party2Name",
             at: FieldAt::Field(MIN_FIELDS),
-            found: format!("{} fields", f.len()),
+            found: super::fields::count(f.len()),
         });
     }
     let start = need(

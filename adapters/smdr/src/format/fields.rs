@@ -260,6 +260,15 @@ pub fn need<T>(
 }
 
 /// The clock the format tests read with: 10 March 2026, noon, on a switch at UTC.
+/// "1 field", "30 fields": how many fields a line has, for error messages.
+pub fn count(n: usize) -> String {
+    if n == 1 {
+        "1 field".into()
+    } else {
+        format!("{n} fields")
+    }
+}
+
 #[cfg(test)]
 pub(crate) fn test_clock() -> Clock {
     Clock {
