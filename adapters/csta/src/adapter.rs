@@ -1,7 +1,8 @@
 //! The adapter's life: get a TCP link to the switch (connect, or accept where the
 //! switch dials out), run a [`Session`] on it, and when it ends report `LinkDown`
 //! and try again with exponential backoff and jitter, answering commands
-//! `switch_unavailable` meanwhile.
+//! `switch_unavailable` meanwhile. Listening, a new connection from the switch
+//! replaces the current one at once.
 
 use std::time::Duration;
 
@@ -89,10 +90,15 @@ async fn run(
     let mut carry = Carry::default();
     let mut listener: Option<TcpListener> = None;
     let mut reported_down = false;
+    // A connection the switch opened while the last one was still up.
+    let mut next: Option<TcpStream> = None;
     loop {
-        let stream = tokio::select! {
-            _ = link.shutdown.cancelled() => return Ok(()),
-            stream = open(&endpoint, &mut listener) => stream,
+        let stream = match next.take() {
+            Some(stream) => Ok(stream),
+            None => tokio::select! {
+                _ = link.shutdown.cancelled() => return Ok(()),
+                stream = open(&endpoint, &mut listener) => stream,
+            },
         };
         let (reason, was_up) = match stream {
             Ok(stream) => {
@@ -101,10 +107,21 @@ async fn run(
                     .map(|a| a.to_string())
                     .unwrap_or_default();
                 tracing::info!(switch = %link.switch, peer, "connected to the CSTA server");
-                let session = Session::new(&config, &devices, &mut link, &mut carry, stream);
+                let session = Session::new(
+                    &config,
+                    &devices,
+                    &mut link,
+                    &mut carry,
+                    stream,
+                    listener.as_ref(),
+                );
                 match session.run().await {
                     (End::Shutdown | End::EngineGone, _) => return Ok(()),
                     (End::Lost(reason), was_up) => (reason, was_up),
+                    (End::Replaced(stream), was_up) => {
+                        next = Some(stream);
+                        ("the switch opened a new connection".to_string(), was_up)
+                    }
                 }
             }
             Err(e) => (e, false),
@@ -120,6 +137,9 @@ async fn run(
             if !link.send(SwitchEvent::LinkDown { reason }).await {
                 return Ok(());
             }
+        }
+        if next.is_some() {
+            continue;
         }
         if !pause(&mut link, backoff.wait()).await {
             return Ok(());

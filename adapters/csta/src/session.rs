@@ -21,7 +21,7 @@ use ctibridge_adapter::{AdapterLink, CommandError, CommandOk, CommandRequest, Sw
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 use tokio_util::codec::{Encoder, FramedRead};
 
@@ -45,6 +45,9 @@ pub enum End {
     Lost(String),
     /// The engine is gone (the daemon is stopping).
     EngineGone,
+    /// Listening, the switch opened a new connection: it gave up on this one (it
+    /// restarted, or saw the link die first). Carry on with the new one.
+    Replaced(TcpStream),
 }
 
 /// What an outstanding request was for.
@@ -103,6 +106,8 @@ pub struct Session<'a> {
     link: &'a mut AdapterLink,
     carry: &'a mut Carry,
     requests: Requests<'a>,
+    /// Where the switch connects, in listen mode.
+    listener: Option<&'a TcpListener>,
     reader: FramedRead<OwnedReadHalf, FrameCodec>,
     writer: OwnedWriteHalf,
     encoder: FrameCodec,
@@ -127,6 +132,7 @@ impl<'a> Session<'a> {
         link: &'a mut AdapterLink,
         carry: &'a mut Carry,
         stream: TcpStream,
+        listener: Option<&'a TcpListener>,
     ) -> Session<'a> {
         let _ = stream.set_nodelay(true);
         let (read, write) = stream.into_split();
@@ -138,6 +144,7 @@ impl<'a> Session<'a> {
             requests: Requests {
                 namespace: &config.namespace,
             },
+            listener,
             reader: FramedRead::new(read, FrameCodec::new(config.framing)),
             writer: write,
             encoder: FrameCodec::new(config.framing),
@@ -196,8 +203,16 @@ impl<'a> Session<'a> {
                 .flatten()
                 .min()
                 .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            let listener = self.listener;
             let step = tokio::select! {
                 _ = self.link.shutdown.cancelled() => return End::Shutdown,
+                accepted = next_connection(listener) => match accepted {
+                    Ok(stream) => return End::Replaced(stream),
+                    Err(e) => {
+                        tracing::warn!(switch = %self.link.switch, "accepting a new connection from the switch: {e}");
+                        Ok(())
+                    }
+                },
                 frame = self.reader.next() => match frame {
                     Some(Ok(Decoded::Frame(frame))) => self.on_frame(frame).await,
                     Some(Ok(Decoded::Skipped { offset, len, reason })) => {
@@ -773,6 +788,14 @@ impl<'a> Session<'a> {
             .finish();
         let invoke = (!self.ordered).then(|| self.invoke_id());
         let _ = tokio::time::timeout(Duration::from_millis(500), self.write(invoke, xml)).await;
+    }
+}
+
+/// The switch's next connection, in listen mode; never, otherwise.
+async fn next_connection(listener: Option<&TcpListener>) -> std::io::Result<TcpStream> {
+    match listener {
+        Some(listener) => listener.accept().await.map(|(stream, _)| stream),
+        None => std::future::pending().await,
     }
 }
 

@@ -585,3 +585,87 @@ async fn route_requests_are_answered_or_fall_back_to_the_default() {
     assert_eq!(fallback, "1001");
     h.stop().await;
 }
+
+/// Listening, a switch that reconnects while its old connection still looks open
+/// (it restarted, or saw the link die first) is taken at once, not after the old
+/// one times out.
+#[tokio::test]
+async fn in_listen_mode_a_new_connection_from_the_switch_replaces_the_old() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let switch = fake(FakeConfig::default()).await;
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let mut settings = settings(&switch, &DEVICES, "heartbeat_s = 0");
+    settings.table.remove("host");
+    settings.table.remove("port");
+    settings
+        .table
+        .insert("listen".into(), format!("127.0.0.1:{port}").into());
+    let mut h = Harness::start(build(&settings));
+    let dial_adapter = move || async move {
+        loop {
+            match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+                Ok(stream) => break stream,
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    };
+    // The first connection: relayed, but when the fake side goes away the adapter
+    // side stays open and silent, as a half-dead link does.
+    let first = tokio::spawn({
+        let fake_addr = switch.addr();
+        async move {
+            let to_adapter = dial_adapter().await;
+            let to_switch = tokio::net::TcpStream::connect(fake_addr).await.unwrap();
+            let (mut ar, mut aw) = to_adapter.into_split();
+            let (mut sr, mut sw) = to_switch.into_split();
+            let up = tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                while let Ok(n) = ar.read(&mut buf).await {
+                    if n == 0 || sw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            let mut buf = vec![0u8; 4096];
+            while let Ok(n) = sr.read(&mut buf).await {
+                if n == 0 || aw.write_all(&buf[..n]).await.is_err() {
+                    break;
+                }
+            }
+            up.abort();
+            // Hold the adapter side open.
+            std::future::pending::<()>().await;
+            drop(aw);
+        }
+    });
+    h.up().await;
+    // The switch comes back on a new connection (the fake drops the old one).
+    let second = tokio::spawn({
+        let fake_addr = switch.addr();
+        async move {
+            let mut to_adapter = dial_adapter().await;
+            let mut to_switch = tokio::net::TcpStream::connect(fake_addr).await.unwrap();
+            let _ = tokio::io::copy_bidirectional(&mut to_adapter, &mut to_switch).await;
+        }
+    });
+    let down = h
+        .expect("LinkDown", |e| matches!(e, SwitchEvent::LinkDown { .. }))
+        .await;
+    assert!(
+        matches!(&down, SwitchEvent::LinkDown { reason } if reason.contains("new connection")),
+        "{down:?}"
+    );
+    h.up().await;
+    switch.ring(ANI, "1001").await;
+    h.expect(
+        "Delivered on the new connection",
+        |e| matches!(e, SwitchEvent::Delivered { device, .. } if device == "1001"),
+    )
+    .await;
+    h.stop().await;
+    first.abort();
+    second.abort();
+}
