@@ -214,28 +214,8 @@ mod tests {
 
     fn row(id: &str) -> DbWrite {
         DbWrite::CallLog(Box::new(CallLogRow {
-            call_id: id.into(),
-            switch: "pbx".into(),
-            direction: "in".into(),
-            ani: None,
-            ani_e164: None,
-            dnis: None,
-            queue: None,
-            agent: None,
-            extension: None,
-            contact_id: None,
-            offered_at: chrono::Utc::now().naive_utc(),
-            answered_at: None,
-            ended_at: None,
-            queue_s: None,
-            ring_s: None,
-            talk_s: None,
-            hold_s: None,
-            acw_s: None,
             outcome: "abandoned".into(),
-            transferred_to: None,
-            source: "cti".into(),
-            raw: None,
+            ..CallLogRow::inbound(id, "pbx", chrono::Utc::now().naive_utc())
         }))
     }
 

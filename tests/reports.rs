@@ -95,17 +95,12 @@ fn call(
     talk_hold_acw: Option<(f64, f64, Option<f64>)>,
 ) -> DbWrite {
     DbWrite::CallLog(Box::new(CallLogRow {
-        call_id: id.into(),
-        switch: "pbx".into(),
-        direction: "in".into(),
         ani: Some("+14155550123".into()),
         ani_e164: Some("+14155550123".into()),
         dnis: Some("8005550100".into()),
         queue: Some("8000".into()),
         agent: Some("1001".into()),
         extension: Some("1001".into()),
-        contact_id: None,
-        offered_at: offered,
         answered_at: answered,
         ended_at: Some(ended),
         queue_s: Some(queue_s),
@@ -114,9 +109,7 @@ fn call(
         hold_s: talk_hold_acw.map(|t| t.1),
         acw_s: talk_hold_acw.and_then(|t| t.2),
         outcome: outcome.into(),
-        transferred_to: None,
-        source: "cti".into(),
-        raw: None,
+        ..CallLogRow::inbound(id, "pbx", offered)
     }))
 }
 

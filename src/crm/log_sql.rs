@@ -111,28 +111,20 @@ impl LogSql {
             backend,
         };
         let sample = CallLogRow {
-            call_id: "ctibridge-log-sql-check".into(),
-            switch: "check".into(),
-            direction: "in".into(),
             ani: Some("4155550123".into()),
             ani_e164: Some("+14155550123".into()),
             dnis: Some("8005550100".into()),
             queue: Some("8000".into()),
             agent: Some("1001".into()),
             extension: Some("1001".into()),
-            contact_id: None,
-            offered_at: chrono::Utc::now().naive_utc(),
-            answered_at: None,
-            ended_at: None,
             queue_s: Some(1.0),
             ring_s: Some(1.0),
             talk_s: Some(1.0),
-            hold_s: None,
-            acw_s: None,
-            outcome: "answered".into(),
-            transferred_to: None,
-            source: "cti".into(),
-            raw: None,
+            ..CallLogRow::inbound(
+                "ctibridge-log-sql-check",
+                "check",
+                chrono::Utc::now().naive_utc(),
+            )
         };
         on_conn!(&mut *conn, c => c.batch_execute("BEGIN")).map_err(|e| e.to_string())?;
         let result = log.execute(conn, &sample);
@@ -236,28 +228,8 @@ mod tests {
 
     fn sample_row() -> CallLogRow {
         CallLogRow {
-            call_id: String::new(),
-            switch: "pbx".into(),
-            direction: "in".into(),
-            ani: None,
             ani_e164: Some("+14155550123".into()),
-            dnis: None,
-            queue: None,
-            agent: None,
-            extension: None,
-            contact_id: None,
-            offered_at: chrono::Utc::now().naive_utc(),
-            answered_at: None,
-            ended_at: None,
-            queue_s: None,
-            ring_s: None,
-            talk_s: None,
-            hold_s: None,
-            acw_s: None,
-            outcome: "answered".into(),
-            transferred_to: None,
-            source: "cti".into(),
-            raw: None,
+            ..CallLogRow::inbound("", "pbx", chrono::Utc::now().naive_utc())
         }
     }
 }

@@ -37,6 +37,38 @@ pub struct CallLogRow {
     pub raw: Option<String>,
 }
 
+impl CallLogRow {
+    /// A row with only what every call has: an inbound CTI call offered at
+    /// `offered_at`, outcome `answered`, every figure absent. Callers fill in the
+    /// rest with struct update syntax.
+    pub fn inbound(call_id: &str, switch: &str, offered_at: NaiveDateTime) -> CallLogRow {
+        CallLogRow {
+            call_id: call_id.into(),
+            switch: switch.into(),
+            direction: "in".into(),
+            ani: None,
+            ani_e164: None,
+            dnis: None,
+            queue: None,
+            agent: None,
+            extension: None,
+            contact_id: None,
+            offered_at,
+            answered_at: None,
+            ended_at: None,
+            queue_s: None,
+            ring_s: None,
+            talk_s: None,
+            hold_s: None,
+            acw_s: None,
+            outcome: "answered".into(),
+            transferred_to: None,
+            source: "cti".into(),
+            raw: None,
+        }
+    }
+}
+
 /// One stretch of an agent's time in one state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Insertable, Queryable, Selectable)]
 #[diesel(table_name = agent_states)]

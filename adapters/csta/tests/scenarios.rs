@@ -164,31 +164,43 @@ async fn a_busy_destination_fails_the_dialled_call() {
     h.stop().await;
 }
 
-/// Where the switch dials out to the application: the adapter listens, and here the
-/// "switch's" outgoing connection is a relay to the fake switch.
-#[tokio::test]
-async fn in_listen_mode_the_switch_connects_to_the_adapter() {
+/// An adapter in listen mode (the switch dials out) beside a fake switch; the port it
+/// listens on.
+async fn listening(extra: &str) -> (FakeSwitch, Harness, u16) {
     let switch = fake(FakeConfig::default()).await;
     let port = {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         probe.local_addr().unwrap().port()
     };
-    let mut settings = settings(&switch, &DEVICES, "");
+    let mut settings = settings(&switch, &DEVICES, extra);
     settings.table.remove("host");
     settings.table.remove("port");
     settings
         .table
         .insert("listen".into(), format!("127.0.0.1:{port}").into());
-    let mut h = Harness::start(build(&settings));
+    let h = Harness::start(build(&settings));
+    (switch, h, port)
+}
+
+/// Connect to the adapter's listening port, as the switch does, once it listens.
+async fn dial(port: u16) -> tokio::net::TcpStream {
+    loop {
+        match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+            Ok(stream) => return stream,
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+}
+
+/// Where the switch dials out to the application: the adapter listens, and here the
+/// "switch's" outgoing connection is a relay to the fake switch.
+#[tokio::test]
+async fn in_listen_mode_the_switch_connects_to_the_adapter() {
+    let (switch, mut h, port) = listening("").await;
     let relay = tokio::spawn({
         let fake_addr = switch.addr();
         async move {
-            let mut outgoing = loop {
-                match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
-                    Ok(stream) => break stream,
-                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-                }
-            };
+            let mut outgoing = dial(port).await;
             let mut fake_side = tokio::net::TcpStream::connect(fake_addr).await.unwrap();
             let _ = tokio::io::copy_bidirectional(&mut outgoing, &mut fake_side).await;
         }
@@ -592,26 +604,8 @@ async fn route_requests_are_answered_or_fall_back_to_the_default() {
 #[tokio::test]
 async fn in_listen_mode_a_new_connection_from_the_switch_replaces_the_old() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let switch = fake(FakeConfig::default()).await;
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().port()
-    };
-    let mut settings = settings(&switch, &DEVICES, "heartbeat_s = 0");
-    settings.table.remove("host");
-    settings.table.remove("port");
-    settings
-        .table
-        .insert("listen".into(), format!("127.0.0.1:{port}").into());
-    let mut h = Harness::start(build(&settings));
-    let dial_adapter = move || async move {
-        loop {
-            match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
-                Ok(stream) => break stream,
-                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-            }
-        }
-    };
+    let (switch, mut h, port) = listening("heartbeat_s = 0").await;
+    let dial_adapter = move || dial(port);
     // The first connection: relayed, but when the fake side goes away the adapter
     // side stays open and silent, as a half-dead link does.
     let first = tokio::spawn({
