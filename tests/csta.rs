@@ -244,6 +244,51 @@ async fn decode_prints_the_events_of_a_capture() {
     );
 }
 
+/// The real-world forms in `tests/captures/csta`, as a user runs `decode` on them:
+/// OpenScape Voice's decorated devices and device-only connections, and input that
+/// is not CSTA at all.
+#[test]
+fn decode_reads_the_forms_real_switches_send_and_refuses_what_is_not_csta() {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures/csta");
+    let run = |file: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ctibridge"))
+            .args(["decode", "--adapter", "csta"])
+            .arg(corpus.join(file))
+            .output()
+            .unwrap()
+    };
+    let out = run("osv-delivered-deviceid-only.xml");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(line["kind"], "delivered");
+    assert!(line.get("call_id").is_none(), "{line}");
+    assert_eq!(line["device"], "+496975520417");
+    assert_eq!(line["calling"], "+4930812447309");
+    assert_eq!(line["cause"], "newCall");
+    assert_eq!(
+        line["calling_raw"],
+        "N<+4930812447309>;displayNumber=030812447309;noa=unknown"
+    );
+
+    for (file, says) in [
+        ("not-csta/empty.xml", "no CSTA message in "),
+        (
+            "not-csta/login-page.html",
+            "login-page.html:byte 0: not XML: starts with `<!DOCTYPE html>`",
+        ),
+    ] {
+        let out = run(file);
+        assert_eq!(out.status.code(), Some(1), "{file}");
+        assert!(out.stdout.is_empty(), "{file}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{file}: {stderr}");
+    }
+}
+
 /// A PBX with both links: live calls on CSTA, call records on an SMDR port (two
 /// `[[switch]]` tables tied by `cti_switch`). The record completes the call's row.
 #[tokio::test]

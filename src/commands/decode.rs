@@ -41,20 +41,40 @@ pub fn decode(adapter: &str, format: Option<String>, country: &str, file: &Path)
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut issues = 0usize;
+    // An empty file is a wrong path or a capture that never started; saying
+    // nothing would look like success.
+    if input.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(Failure::new(format!(
+            "no {} message in {}: the file is empty",
+            adapter.to_uppercase(),
+            file.display()
+        )));
+    }
     for item in items {
-        match item {
-            Decoded::Event(event) => {
-                let line = event_json(
-                    &serde_json::to_value(&event.event).unwrap_or_default(),
-                    country,
-                );
-                writeln!(out, "{line}").map_err(|e| Failure::new(format!("stdout: {e}")))?;
-            }
+        let (event, keys) = match item {
+            Decoded::Event(event) => (event, Vec::new()),
+            Decoded::Described { event, keys } => (event, keys),
             Decoded::Issue(issue) => {
                 issues += 1;
                 eprintln!("{}:{}: {}", file.display(), issue.position, issue.message);
+                continue;
+            }
+        };
+        let mut value = serde_json::to_value(&event.event).unwrap_or_default();
+        if let Value::Object(fields) = &mut value {
+            for (key, set) in keys {
+                match set {
+                    Some(v) => {
+                        fields.insert(key, Value::String(v));
+                    }
+                    None => {
+                        fields.shift_remove(&key);
+                    }
+                }
             }
         }
+        let line = event_json(&value, country);
+        writeln!(out, "{line}").map_err(|e| Failure::new(format!("stdout: {e}")))?;
     }
     out.flush()
         .map_err(|e| Failure::new(format!("stdout: {e}")))?;

@@ -30,6 +30,14 @@ pub struct DecodeIssue {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decoded {
     Event(AdapterEvent),
+    /// An event with decode keys its variant has no field for: the switch's
+    /// `cause` on a held or transferred call, the raw form of a device
+    /// (`calling_raw`), or a key to leave out (`None`), such as a `call_id` the
+    /// adapter made up because the switch named the call only by its device.
+    Described {
+        event: AdapterEvent,
+        keys: Vec<(String, Option<String>)>,
+    },
     Issue(DecodeIssue),
 }
 

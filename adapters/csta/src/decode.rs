@@ -6,10 +6,18 @@
 //! tshark's "follow TCP stream" as raw) or one or more bare XML documents. With no
 //! `--format`, a capture that starts with two zero bytes is read as `header` and
 //! anything else as `bare`.
+//!
+//! Each event line carries the decode keys: the variant's fields, plus `cause` when
+//! the switch gave one and `device_raw`/`calling_raw`/`called_raw` when it wrote a
+//! device in a decorated form (`N<+4989…>;displayNumber=…`). `call_id` is left out
+//! when the switch named the call by a device alone. Avaya DMCC device ids
+//! (`1001:CM1:10.0.0.6:0`) are shown as their extensions.
 
 use ctibridge_adapter::{AdapterEvent, DecodeIssue, DecodeOptions, Decoded, SwitchEvent};
 use tokio_util::codec::Decoder;
 
+use crate::correlate::Correlator;
+use crate::devices::DeviceNames;
 use crate::events::CstaEvent;
 use crate::framing::{self, FrameCodec, Framing};
 use crate::message::{classify, Message};
@@ -20,6 +28,13 @@ pub fn decode(options: &DecodeOptions, input: &[u8]) -> Result<Vec<Decoded>, Str
         None if input.starts_with(&[0, 0]) => Framing::Header,
         None => Framing::Bare,
     };
+    if let Some(issue) = not_xml(input, framing) {
+        return Ok(vec![Decoded::Issue(issue)]);
+    }
+    let mut calls = Correlator::default();
+    // DMCC device ids of any switch, without asking for them.
+    let names = DeviceNames::default();
+    let mut messages = 0usize;
     let mut codec = FrameCodec::new(framing);
     let mut buf = bytes::BytesMut::from(input);
     let mut out = Vec::new();
@@ -46,19 +61,42 @@ pub fn decode(options: &DecodeOptions, input: &[u8]) -> Result<Vec<Decoded>, Str
                     frame.offset + frame.xml.len() as u64
                 );
                 match classify(&frame.xml) {
-                    Ok(Message::Event(event)) => {
-                        let event = match event {
-                            CstaEvent::Switch(event) | CstaEvent::Renamed { event, .. } => event,
+                    Ok(Message::Event(mapped)) => {
+                        let mapped = *mapped;
+                        messages += 1;
+                        let (mut event, renames) = match mapped.event {
+                            CstaEvent::Switch(event) => (event, Vec::new()),
+                            CstaEvent::Renamed { event, renames } => (event, renames),
                             CstaEvent::RouteEnd { .. } => continue,
                         };
-                        out.push(Decoded::Event(AdapterEvent::from(event)));
+                        let unnamed = event.call_id() == Some("");
+                        calls.resolve(&mut event, &renames);
+                        names.event_to_engine(&mut event);
+                        let mut keys: Vec<(String, Option<String>)> = mapped
+                            .details
+                            .into_iter()
+                            .map(|(k, v)| (k.to_string(), Some(v)))
+                            .collect();
+                        if unnamed {
+                            keys.push(("call_id".into(), None));
+                        }
+                        out.push(Decoded::Described {
+                            event: AdapterEvent::from(event),
+                            keys,
+                        });
                     }
                     Ok(Message::Error(error)) => out.push(Decoded::Issue(DecodeIssue {
                         position,
                         message: format!("the switch answered with an error: {error}"),
                     })),
                     // Responses, heartbeats and unmapped events are not events.
-                    Ok(_) => {}
+                    Ok(Message::Ignored(name)) if !is_csta(&frame.xml) => {
+                        out.push(Decoded::Issue(DecodeIssue {
+                            position,
+                            message: format!("not a CSTA message: <{name}>"),
+                        }))
+                    }
+                    Ok(_) => messages += 1,
                     Err(e) => out.push(Decoded::Issue(DecodeIssue {
                         position,
                         message: e.to_string(),
@@ -67,7 +105,54 @@ pub fn decode(options: &DecodeOptions, input: &[u8]) -> Result<Vec<Decoded>, Str
             }
         }
     }
+    if messages == 0 && out.is_empty() {
+        out.push(Decoded::Issue(DecodeIssue {
+            position: "byte 0".into(),
+            message: "no CSTA message in the input".into(),
+        }));
+    }
     Ok(out)
+}
+
+/// Input that is plainly not CSTA XML (an HTML page, a text log), named by how it
+/// starts, rather than a run of skipped bytes or silence.
+fn not_xml(input: &[u8], framing: Framing) -> Option<DecodeIssue> {
+    if framing == Framing::Header {
+        return None;
+    }
+    let start = input
+        .iter()
+        .position(|b| !b.is_ascii_whitespace() && *b != 0)?;
+    let head: String = String::from_utf8_lossy(&input[start..input.len().min(start + 40)])
+        .chars()
+        .take_while(|c| *c != '\n' && *c != '\r')
+        .take(16)
+        .collect();
+    let lower = head.to_ascii_lowercase();
+    let html = lower.starts_with("<!doctype html") || lower.starts_with("<html");
+    if input[start] == b'<' && !html {
+        return None;
+    }
+    Some(DecodeIssue {
+        position: format!("byte {start}"),
+        message: format!("not XML: starts with `{head}`"),
+    })
+}
+
+/// Whether a document's root is in a CSTA namespace (ECMA-323, the ECMA-354 session
+/// messages, a vendor's CSTA namespace) or has none, as some switches send.
+fn is_csta(xml: &[u8]) -> bool {
+    let head = &xml[..xml.len().min(512)];
+    let text = String::from_utf8_lossy(head);
+    // The root's start tag, after any declaration and comments.
+    let Some(root) = text
+        .split('<')
+        .find(|t| !t.starts_with('?') && !t.starts_with('!') && !t.trim().is_empty())
+    else {
+        return false;
+    };
+    let tag = root.split('>').next().unwrap_or_default();
+    !tag.contains("xmlns") || tag.contains("csta") || tag.contains("ecma")
 }
 
 /// The kinds of a decoded capture, for tests and quick checks.
@@ -75,7 +160,11 @@ pub fn kinds(items: &[Decoded]) -> Vec<&'static str> {
     items
         .iter()
         .filter_map(|d| match d {
-            Decoded::Event(AdapterEvent { event, .. }) => Some(SwitchEvent::kind(event)),
+            Decoded::Event(AdapterEvent { event, .. })
+            | Decoded::Described {
+                event: AdapterEvent { event, .. },
+                ..
+            } => Some(SwitchEvent::kind(event)),
             Decoded::Issue(_) => None,
         })
         .collect()

@@ -5,11 +5,28 @@
 //! text of `deviceIdentifier` inside the field or the field's own text; an ACD group
 //! is `privateData/…/acdGroup` or, for a distributed call, the last redirection
 //! device; a not-ready reason is a `reasonCode` anywhere in the event. Devices given
-//! as `notKnown`/`notRequired`/`restricted` count as absent.
+//! as `notKnown`/`notRequired`/`restricted` count as absent. A device's text is read
+//! with [`Address`] (`N<+4989…>;displayNumber=…`, `tel:…;phone-context=…`).
+//!
+//! A connection identifier is a choice in ECMA-269: a call id, a device id, or both.
+//! OpenScape Voice sends some events with the device alone; such an event maps with
+//! an empty `call_id`, which [`crate::correlate`] fills in.
+
+use std::cell::RefCell;
 
 use ctibridge_adapter::SwitchEvent;
 
+use crate::address::Address;
 use crate::xml::Element;
+
+/// A mapped event and the facts its variant has no field for, by decode key: the
+/// switch's `cause`, `calling` of an originated call, and the raw text of devices
+/// the switch decorated (`device_raw`, `calling_raw`, `called_raw`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mapped {
+    pub event: CstaEvent,
+    pub details: Vec<(&'static str, String)>,
+}
 
 /// A known event that lacks a field it cannot do without.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,158 +54,191 @@ pub enum CstaEvent {
 
 /// Map an event document. `Ok(None)` for events we have no use for (call
 /// information, do-not-disturb, …): they are not errors.
-pub fn map_event(root: &Element) -> Result<Option<CstaEvent>, MissingField> {
-    let m = Mapper { root };
-    let event = match root.name.as_str() {
-        "ServiceInitiatedEvent" => SwitchEvent::Originated {
-            call_id: m.call_id("initiatedConnection")?,
-            device: m.device_or_connection("initiatingDevice", "initiatedConnection")?,
-            called: None,
-        },
-        "OriginatedEvent" => SwitchEvent::Originated {
-            call_id: m.call_id("originatedConnection")?,
-            device: m.device_or_connection("callingDevice", "originatedConnection")?,
-            called: m.device("calledDevice"),
-        },
-        "DeliveredEvent" => SwitchEvent::Delivered {
-            call_id: m.call_id("connection")?,
-            device: m.device_or_connection("alertingDevice", "connection")?,
-            calling: m.device("callingDevice"),
-            called: m.device("calledDevice"),
-            original_called: m.device("originalCalledDevice"),
-            trunk: m
-                .device("networkCallingDevice")
-                .or_else(|| m.device("associatedCallingDevice")),
-            queue: m.acd_group(),
-            digits: m.user_data(),
-        },
-        "EstablishedEvent" => SwitchEvent::Established {
-            call_id: m.call_id("establishedConnection")?,
-            device: m.device_or_connection("answeringDevice", "establishedConnection")?,
-            calling: m.device("callingDevice"),
-            called: m.device("calledDevice"),
-        },
-        "HeldEvent" => SwitchEvent::Held {
-            call_id: m.call_id("heldConnection")?,
-            device: m.device_or_connection("holdingDevice", "heldConnection")?,
-        },
-        "RetrievedEvent" => SwitchEvent::Retrieved {
-            call_id: m.call_id("retrievedConnection")?,
-            device: m.device_or_connection("retrievingDevice", "retrievedConnection")?,
-        },
-        "ConnectionClearedEvent" => SwitchEvent::ConnectionCleared {
-            call_id: m.call_id("droppedConnection")?,
-            device: m
-                .connection_device("droppedConnection")
-                .or_else(|| m.device("releasingDevice"))
-                .ok_or_else(|| m.missing("releasingDevice"))?,
-            cause: m.cause(),
-        },
-        "CallClearedEvent" => SwitchEvent::ConnectionCleared {
-            // The whole call ended; the engine ends it when its last party goes, and a
-            // cleared call has no party left that matters.
-            call_id: m.call_id("clearedCall")?,
-            device: m.connection_device("clearedCall").unwrap_or_default(),
-            cause: m.cause(),
-        },
-        "FailedEvent" => SwitchEvent::Failed {
-            call_id: m.call_id("failedConnection")?,
-            device: m.device_or_connection("failingDevice", "failedConnection")?,
-            cause: m.cause(),
-        },
-        "DivertedEvent" => SwitchEvent::Diverted {
-            call_id: m.call_id("connection")?,
-            device: m.device_or_connection("divertingDevice", "connection")?,
-            to: m
-                .device("newDestination")
-                .ok_or_else(|| m.missing("newDestination"))?,
-        },
-        "QueuedEvent" => SwitchEvent::Queued {
-            call_id: m.call_id("queuedConnection")?,
-            queue: m
-                .device("queue")
-                .or_else(|| m.connection_device("queuedConnection"))
-                .ok_or_else(|| m.missing("queue"))?,
-            calling: m.device("callingDevice"),
-            called: m.device("calledDevice"),
-            digits: m.user_data(),
-        },
-        // ECMA spells it with one r; some switches with two.
-        "TransferedEvent" | "TransferredEvent" => {
-            let primary = m.call_id("primaryOldCall")?;
-            let secondary = m.optional_call_id("secondaryOldCall");
-            let event = SwitchEvent::Transferred {
-                call_id: primary.clone(),
-                secondary_call_id: secondary.clone(),
-                device: m
-                    .device("transferringDevice")
-                    .ok_or_else(|| m.missing("transferringDevice"))?,
-                transferred_to: m
-                    .device("transferredToDevice")
-                    .ok_or_else(|| m.missing("transferredToDevice"))?,
-            };
-            return Ok(Some(m.renamed(
-                event,
-                &primary,
-                secondary.as_deref(),
-                "transferredConnections",
-            )));
-        }
-        "ConferencedEvent" => {
-            let primary = m.call_id("primaryOldCall")?;
-            let secondary = m.optional_call_id("secondaryOldCall");
-            let event = SwitchEvent::Conferenced {
-                call_id: primary.clone(),
-                secondary_call_id: secondary.clone(),
-                device: m
-                    .device("conferencingDevice")
-                    .ok_or_else(|| m.missing("conferencingDevice"))?,
-                added: m
-                    .device("addedParty")
-                    .ok_or_else(|| m.missing("addedParty"))?,
-            };
-            return Ok(Some(m.renamed(
-                event,
-                &primary,
-                secondary.as_deref(),
-                "conferenceConnections",
-            )));
-        }
-        "AgentLoggedOnEvent" => SwitchEvent::LoggedOn {
-            agent: m.agent()?,
-            device: m.agent_device()?,
-        },
-        "AgentLoggedOffEvent" => SwitchEvent::LoggedOff {
-            agent: m.agent()?,
-            device: m.agent_device()?,
-        },
-        "AgentReadyEvent" => SwitchEvent::Ready {
-            agent: m.agent()?,
-            device: m.agent_device()?,
-        },
-        "AgentNotReadyEvent" => SwitchEvent::NotReady {
-            agent: m.agent()?,
-            device: m.agent_device()?,
-            reason: root.find_text("reasonCode").map(String::from),
-        },
-        "AgentWorkingAfterCallEvent" => SwitchEvent::WorkNotReady {
-            agent: m.agent()?,
-            device: m.agent_device()?,
-        },
-        "RouteRequest" => SwitchEvent::RouteRequest {
-            route_id: m.route_id()?,
-            call_id: m.call_id("routedCall")?,
-            calling: m.device("callingDevice"),
-            called: m.device("currentRoute"),
-        },
-        "RouteEnd" | "RouteEndRequest" => {
-            return Ok(Some(CstaEvent::RouteEnd {
-                route_id: m.route_id()?,
-            }))
-        }
-        _ => return Ok(None),
+pub fn map_event(root: &Element) -> Result<Option<Mapped>, MissingField> {
+    let m = Mapper {
+        root,
+        raw: RefCell::default(),
     };
-    Ok(Some(CstaEvent::Switch(event)))
+    let Some(event) = m.map()? else {
+        return Ok(None);
+    };
+    let mut details = Vec::new();
+    if let Some(cause) = m.cause() {
+        details.push(("cause", cause));
+    }
+    if root.name == "OriginatedEvent" {
+        if let Some(calling) = m.device("callingDevice") {
+            details.push(("calling", calling));
+        }
+    }
+    for (field, raw) in m.raw.take() {
+        let Some(key) = raw_key(&field) else { continue };
+        if !details.iter().any(|(k, _)| *k == key) {
+            details.push((key, raw));
+        }
+    }
+    Ok(Some(Mapped { event, details }))
+}
+
+/// The decode key for the raw text of a device field.
+fn raw_key(field: &str) -> Option<&'static str> {
+    match field {
+        "callingDevice" => Some("calling_raw"),
+        "calledDevice" => Some("called_raw"),
+        "alertingDevice" | "answeringDevice" | "initiatingDevice" | "holdingDevice"
+        | "retrievingDevice" | "releasingDevice" | "failingDevice" | "divertingDevice"
+        | "transferringDevice" | "conferencingDevice" | "queue" | "agentDevice" => {
+            Some("device_raw")
+        }
+        _ => None,
+    }
+}
+
+impl Mapper<'_> {
+    fn map(&self) -> Result<Option<CstaEvent>, MissingField> {
+        let m = self;
+        let root = self.root;
+        let event = match root.name.as_str() {
+            "ServiceInitiatedEvent" => SwitchEvent::Originated {
+                call_id: m.call_id("initiatedConnection")?,
+                device: m.device_or_connection("initiatingDevice", "initiatedConnection")?,
+                called: None,
+            },
+            "OriginatedEvent" => SwitchEvent::Originated {
+                call_id: m.call_id("originatedConnection")?,
+                device: m.device_or_connection("callingDevice", "originatedConnection")?,
+                called: m.device("calledDevice"),
+            },
+            "DeliveredEvent" => SwitchEvent::Delivered {
+                call_id: m.call_id("connection")?,
+                device: m.device_or_connection("alertingDevice", "connection")?,
+                calling: m.device("callingDevice"),
+                called: m.device("calledDevice"),
+                original_called: m.device("originalCalledDevice"),
+                trunk: m
+                    .device("networkCallingDevice")
+                    .or_else(|| m.device("associatedCallingDevice")),
+                queue: m.acd_group(),
+                digits: m.user_data(),
+            },
+            "EstablishedEvent" => SwitchEvent::Established {
+                call_id: m.call_id("establishedConnection")?,
+                device: m.device_or_connection("answeringDevice", "establishedConnection")?,
+                calling: m.device("callingDevice"),
+                called: m.device("calledDevice"),
+            },
+            "HeldEvent" => SwitchEvent::Held {
+                call_id: m.call_id("heldConnection")?,
+                device: m.device_or_connection("holdingDevice", "heldConnection")?,
+            },
+            "RetrievedEvent" => SwitchEvent::Retrieved {
+                call_id: m.call_id("retrievedConnection")?,
+                device: m.device_or_connection("retrievingDevice", "retrievedConnection")?,
+            },
+            "ConnectionClearedEvent" => SwitchEvent::ConnectionCleared {
+                call_id: m.call_id("droppedConnection")?,
+                device: m
+                    .connection_device("droppedConnection")
+                    .or_else(|| m.device("releasingDevice"))
+                    .ok_or_else(|| m.missing("releasingDevice"))?,
+                cause: m.cause(),
+            },
+            "CallClearedEvent" => SwitchEvent::ConnectionCleared {
+                // The whole call ended; the engine ends it when its last party goes, and a
+                // cleared call has no party left that matters.
+                call_id: m.call_id("clearedCall")?,
+                device: m.connection_device("clearedCall").unwrap_or_default(),
+                cause: m.cause(),
+            },
+            "FailedEvent" => SwitchEvent::Failed {
+                call_id: m.call_id("failedConnection")?,
+                device: m.device_or_connection("failingDevice", "failedConnection")?,
+                cause: m.cause(),
+            },
+            "DivertedEvent" => SwitchEvent::Diverted {
+                call_id: m.call_id("connection")?,
+                device: m.device_or_connection("divertingDevice", "connection")?,
+                to: m
+                    .device("newDestination")
+                    .ok_or_else(|| m.missing("newDestination"))?,
+            },
+            "QueuedEvent" => SwitchEvent::Queued {
+                call_id: m.call_id("queuedConnection")?,
+                queue: m
+                    .device("queue")
+                    .or_else(|| m.connection_device("queuedConnection"))
+                    .ok_or_else(|| m.missing("queue"))?,
+                calling: m.device("callingDevice"),
+                called: m.device("calledDevice"),
+                digits: m.user_data(),
+            },
+            // ECMA spells it with one r; some switches with two.
+            "TransferedEvent" | "TransferredEvent" => {
+                let primary = m.call_id("primaryOldCall")?;
+                let secondary = m.optional_call_id("secondaryOldCall");
+                let event = SwitchEvent::Transferred {
+                    call_id: primary.clone(),
+                    secondary_call_id: secondary.clone(),
+                    device: m
+                        .device("transferringDevice")
+                        .ok_or_else(|| m.missing("transferringDevice"))?,
+                    transferred_to: m
+                        .device("transferredToDevice")
+                        .ok_or_else(|| m.missing("transferredToDevice"))?,
+                };
+                return Ok(Some(m.renamed(event, &primary, "transferredConnections")));
+            }
+            "ConferencedEvent" => {
+                let primary = m.call_id("primaryOldCall")?;
+                let secondary = m.optional_call_id("secondaryOldCall");
+                let event = SwitchEvent::Conferenced {
+                    call_id: primary.clone(),
+                    secondary_call_id: secondary.clone(),
+                    device: m
+                        .device("conferencingDevice")
+                        .ok_or_else(|| m.missing("conferencingDevice"))?,
+                    added: m
+                        .device("addedParty")
+                        .ok_or_else(|| m.missing("addedParty"))?,
+                };
+                return Ok(Some(m.renamed(event, &primary, "conferenceConnections")));
+            }
+            "AgentLoggedOnEvent" => SwitchEvent::LoggedOn {
+                agent: m.agent()?,
+                device: m.agent_device()?,
+            },
+            "AgentLoggedOffEvent" => SwitchEvent::LoggedOff {
+                agent: m.agent()?,
+                device: m.agent_device()?,
+            },
+            "AgentReadyEvent" => SwitchEvent::Ready {
+                agent: m.agent()?,
+                device: m.agent_device()?,
+            },
+            "AgentNotReadyEvent" => SwitchEvent::NotReady {
+                agent: m.agent()?,
+                device: m.agent_device()?,
+                reason: root.find_text("reasonCode").map(String::from),
+            },
+            "AgentWorkingAfterCallEvent" => SwitchEvent::WorkNotReady {
+                agent: m.agent()?,
+                device: m.agent_device()?,
+            },
+            "RouteRequest" => SwitchEvent::RouteRequest {
+                route_id: m.route_id()?,
+                call_id: m.call_id("routedCall")?,
+                calling: m.device("callingDevice"),
+                called: m.device("currentRoute"),
+            },
+            "RouteEnd" | "RouteEndRequest" => {
+                return Ok(Some(CstaEvent::RouteEnd {
+                    route_id: m.route_id()?,
+                }))
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(CstaEvent::Switch(event)))
+    }
 }
 
 /// The id we give a route dialogue: the switch's register id and cross reference,
@@ -199,6 +249,8 @@ pub fn route_id(register: &str, cross_ref: &str) -> String {
 
 struct Mapper<'a> {
     root: &'a Element,
+    /// The text of every decorated device read so far, by field name.
+    raw: RefCell<Vec<(String, String)>>,
 }
 
 impl Mapper<'_> {
@@ -209,9 +261,20 @@ impl Mapper<'_> {
         }
     }
 
+    /// The call id of a connection; empty when the switch named the connection by
+    /// its device alone.
     fn call_id(&self, connection: &'static str) -> Result<String, MissingField> {
-        self.optional_call_id(connection)
-            .ok_or_else(|| self.missing(connection))
+        let field = self
+            .root
+            .child(connection)
+            .ok_or_else(|| self.missing(connection))?;
+        if let Some(id) = field.find_text("callID") {
+            return Ok(id.to_string());
+        }
+        match connection_device(field) {
+            Some(_) => Ok(String::new()),
+            None => Err(self.missing(connection)),
+        }
     }
 
     fn optional_call_id(&self, connection: &str) -> Option<String> {
@@ -222,13 +285,23 @@ impl Mapper<'_> {
     }
 
     fn connection_device(&self, connection: &str) -> Option<String> {
-        connection_device(self.root.child(connection)?)
+        self.read(connection, connection_address(self.root.child(connection)?))
     }
 
     /// A device field: `<f><deviceIdentifier>1001</deviceIdentifier></f>` in events,
     /// `<f>1001</f>` in some switches' events and in requests.
     fn device(&self, field: &str) -> Option<String> {
-        device_of(self.root.child(field)?)
+        self.read(field, address_of(self.root.child(field)?))
+    }
+
+    fn read(&self, field: &str, address: Option<Address>) -> Option<String> {
+        let address = address?;
+        if address.is_decorated() {
+            self.raw
+                .borrow_mut()
+                .push((field.to_string(), address.raw.clone()));
+        }
+        Some(address.number)
     }
 
     fn device_or_connection(
@@ -291,21 +364,18 @@ impl Mapper<'_> {
     /// A transfer or conference whose connection list gives the resulting call a
     /// new id: the engine keeps the primary call's identity, so the adapter must
     /// translate the new id back to it.
-    fn renamed(
-        &self,
-        event: SwitchEvent,
-        primary: &str,
-        secondary: Option<&str>,
-        list: &str,
-    ) -> CstaEvent {
+    fn renamed(&self, event: SwitchEvent, primary: &str, list: &str) -> CstaEvent {
         let mut renames = Vec::new();
         if let Some(list) = self.root.child(list) {
             let mut items = Vec::new();
             list.find_all("newConnection", &mut items);
             for new in items {
+                // The surviving call may keep the primary's id, take the
+                // secondary's, or get a new one; whichever it is, the switch now
+                // calls the engine's (primary) call by it.
                 if let Some(id) = new.find_text("callID") {
                     if id != primary
-                        && Some(id) != secondary
+                        && !primary.is_empty()
                         && !renames.iter().any(|(n, _): &(String, String)| n == id)
                     {
                         renames.push((id.to_string(), primary.to_string()));
@@ -323,12 +393,19 @@ impl Mapper<'_> {
 
 /// The device of a connection id (`deviceID`, possibly wrapped).
 pub fn connection_device(connection: &Element) -> Option<String> {
-    let device = connection.child("deviceID")?;
-    device_of(device)
+    connection_address(connection).map(|a| a.number)
+}
+
+fn connection_address(connection: &Element) -> Option<Address> {
+    address_of(connection.child("deviceID")?)
 }
 
 /// The device a field names, unless it says the device is unknown.
 pub fn device_of(field: &Element) -> Option<String> {
+    address_of(field).map(|a| a.number)
+}
+
+fn address_of(field: &Element) -> Option<Address> {
     if ["notKnown", "notRequired", "restricted", "notSpecified"]
         .iter()
         .any(|n| field.find(n).is_some())
@@ -338,15 +415,9 @@ pub fn device_of(field: &Element) -> Option<String> {
     let text = field
         .find_text("deviceIdentifier")
         .or_else(|| field.find_text("deviceID"))
+        .or_else(|| field.find_text("numberDialed"))
         .unwrap_or(&field.text);
-    let text = text.trim();
-    // Some switches send `N<1001>` or `tel:+1415…` forms.
-    let text = text.strip_prefix("tel:").unwrap_or(text);
-    let text = match (text.strip_prefix("N<"), text.ends_with('>')) {
-        (Some(inner), true) => &inner[..inner.len() - 1],
-        _ => text,
-    };
-    (!text.is_empty()).then(|| text.to_string())
+    Address::parse(text)
 }
 
 #[cfg(test)]
@@ -354,6 +425,10 @@ mod tests {
     use super::*;
 
     fn map(xml: &str) -> CstaEvent {
+        mapped(xml).event
+    }
+
+    fn mapped(xml: &str) -> Mapped {
         let root = Element::parse(xml.as_bytes()).unwrap();
         map_event(&root).unwrap().expect("a known event")
     }
@@ -470,5 +545,83 @@ mod tests {
         let root = Element::parse(b"<DoNotDisturbEvent><device>1001</device></DoNotDisturbEvent>")
             .unwrap();
         assert_eq!(map_event(&root), Ok(None));
+    }
+
+    #[test]
+    fn a_connection_named_by_its_device_alone_maps_with_no_call_id() {
+        let event = switch(
+            "<DeliveredEvent><monitorCrossRefID>7</monitorCrossRefID>\
+             <connection><deviceID>N&lt;+496975520417&gt;;displayNumber=20417</deviceID></connection>\
+             <alertingDevice><deviceIdentifier>N&lt;+496975520417&gt;;displayNumber=20417</deviceIdentifier></alertingDevice>\
+             <callingDevice><deviceIdentifier>N&lt;+4930812447309&gt;;noa=unknown</deviceIdentifier></callingDevice>\
+             <cause>newCall</cause></DeliveredEvent>",
+        );
+        assert!(
+            matches!(&event, SwitchEvent::Delivered { call_id, device, calling: Some(calling), .. }
+                if call_id.is_empty() && device == "+496975520417" && calling == "+4930812447309"),
+            "{event:?}"
+        );
+        let event = switch(
+            "<ConnectionClearedEvent><droppedConnection><deviceID>1002</deviceID></droppedConnection>\
+             <cause>normalClearing</cause></ConnectionClearedEvent>",
+        );
+        assert!(
+            matches!(&event, SwitchEvent::ConnectionCleared { call_id, device, .. } if call_id.is_empty() && device == "1002")
+        );
+        // A connection with neither is still missing.
+        let root = Element::parse(b"<EstablishedEvent><establishedConnection/></EstablishedEvent>")
+            .unwrap();
+        assert_eq!(
+            map_event(&root).unwrap_err().to_string(),
+            "EstablishedEvent without establishedConnection"
+        );
+    }
+
+    #[test]
+    fn cause_and_raw_devices_come_along_for_every_event() {
+        for (xml, cause) in [
+            ("<HeldEvent><heldConnection><callID>4</callID><deviceID>314</deviceID></heldConnection><holdingDevice><deviceIdentifier>314</deviceIdentifier></holdingDevice><cause>normal</cause></HeldEvent>", "normal"),
+            ("<QueuedEvent><queuedConnection><callID>4</callID><deviceID>8000</deviceID></queuedConnection><queue><deviceIdentifier>8000</deviceIdentifier></queue><cause>enteringDistribution</cause></QueuedEvent>", "enteringDistribution"),
+            ("<ServiceInitiatedEvent><initiatedConnection><callID>4</callID><deviceID>1001</deviceID></initiatedConnection><cause>makeCall</cause></ServiceInitiatedEvent>", "makeCall"),
+            ("<TransferedEvent><primaryOldCall><callID>4</callID><deviceID>314</deviceID></primaryOldCall><transferringDevice><deviceIdentifier>314</deviceIdentifier></transferringDevice><transferredToDevice><deviceIdentifier>322</deviceIdentifier></transferredToDevice><cause>singleStepTransfer</cause></TransferedEvent>", "singleStepTransfer"),
+        ] {
+            let details = mapped(xml).details;
+            assert!(details.contains(&("cause", cause.to_string())), "{xml}: {details:?}");
+        }
+        let mapped = mapped(
+            "<OriginatedEvent><originatedConnection><callID>9</callID><deviceID>496975520410</deviceID></originatedConnection>\
+             <callingDevice><deviceIdentifier>496975520410</deviceIdentifier></callingDevice>\
+             <calledDevice><deviceIdentifier>N&lt;496975520433&gt;;displayNumber=496975520433;noa=nk</deviceIdentifier></calledDevice>\
+             <cause>newCall</cause></OriginatedEvent>",
+        );
+        assert!(
+            matches!(&mapped.event, CstaEvent::Switch(SwitchEvent::Originated { called: Some(c), .. }) if c == "496975520433")
+        );
+        assert!(mapped
+            .details
+            .contains(&("calling", "496975520410".to_string())));
+        assert!(mapped.details.contains(&(
+            "called_raw",
+            "N<496975520433>;displayNumber=496975520433;noa=nk".to_string()
+        )));
+    }
+
+    #[test]
+    fn a_transfer_whose_survivor_keeps_the_consultation_id_renames_it() {
+        let event = map(
+            "<TransferedEvent><primaryOldCall><callID>101</callID><deviceID>1001</deviceID></primaryOldCall>\
+             <secondaryOldCall><callID>102</callID><deviceID>1001</deviceID></secondaryOldCall>\
+             <transferringDevice><deviceIdentifier>1001</deviceIdentifier></transferringDevice>\
+             <transferredToDevice><deviceIdentifier>1002</deviceIdentifier></transferredToDevice>\
+             <transferredConnections><connectionListItem><newConnection><callID>102</callID><deviceID>1002</deviceID></newConnection>\
+             <oldConnection><callID>102</callID><deviceID>1002</deviceID></oldConnection></connectionListItem>\
+             <connectionListItem><newConnection><callID>102</callID><deviceID>+14155550123</deviceID></newConnection>\
+             <oldConnection><callID>101</callID><deviceID>+14155550123</deviceID></oldConnection></connectionListItem></transferredConnections>\
+             </TransferedEvent>",
+        );
+        let CstaEvent::Renamed { renames, .. } = event else {
+            panic!("{event:?}")
+        };
+        assert_eq!(renames, [("102".to_string(), "101".to_string())]);
     }
 }

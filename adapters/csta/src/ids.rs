@@ -85,8 +85,13 @@ impl CallIds {
                 ..
             } => {
                 fix(call_id);
+                // When the switch kept the consultation call's id for the result,
+                // that id already means the primary call; the engine must still be
+                // told which call was merged.
                 if let Some(secondary) = secondary_call_id {
-                    fix(secondary);
+                    if self.engine(secondary) != call_id {
+                        fix(secondary);
+                    }
                 }
             }
             Snapshot(snapshot) => {

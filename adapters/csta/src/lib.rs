@@ -7,7 +7,10 @@
 //! - [`framing`]: message delimiting on the stream (8-byte header, NUL, bare XML)
 //!   and resynchronisation after bytes that fit no frame.
 //! - [`xml`]: a bounded element tree read by local name, and the request writer.
+//! - [`address`]: the number in a device identifier (`N<+4989…>;displayNumber=…`,
+//!   `tel:…;phone-context=…`).
 //! - [`events`]: ECMA-323 events to normalised `SwitchEvent`s.
+//! - [`correlate`]: calls the switch names only by a device (OpenScape Voice).
 //! - [`message`]: what a document is (event, response, error, heartbeat) and the
 //!   CSTA error → API error table.
 //! - [`requests`]: the CSTA service for each daemon command.
@@ -23,7 +26,9 @@
 //! - `fake` (feature `fake-switch`): a fake CSTA switch on loopback for tests.
 
 pub mod adapter;
+pub mod address;
 pub mod config;
+pub mod correlate;
 pub mod decode;
 pub mod dedup;
 pub mod devices;

@@ -6,13 +6,13 @@
 
 use ctibridge_adapter::CommandError;
 
-use crate::events::{map_event, CstaEvent, MissingField};
+use crate::events::{map_event, Mapped, MissingField};
 use crate::xml::{Element, XmlError};
 
 /// A classified document.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
-    Event(CstaEvent),
+    Event(Box<Mapped>),
     /// A positive response (`…Response`, `…PosResponse`).
     Response(Element),
     /// `CSTAErrorCode` or a `…NegResponse`.
@@ -93,7 +93,7 @@ pub fn classify_element(root: Element) -> Result<Message, MessageError> {
         return Ok(Message::Response(root));
     }
     match map_event(&root)? {
-        Some(event) => Ok(Message::Event(event)),
+        Some(event) => Ok(Message::Event(Box::new(event))),
         None => Ok(Message::Ignored(root.name)),
     }
 }

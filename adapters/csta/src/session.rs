@@ -26,9 +26,10 @@ use tokio::time::Instant;
 use tokio_util::codec::{Encoder, FramedRead};
 
 use crate::config::{CstaConfig, DeviceIds};
+use crate::correlate::Correlator;
 use crate::dedup::MonitorCopies;
 use crate::devices::DeviceNames;
-use crate::events::CstaEvent;
+use crate::events::{CstaEvent, Mapped};
 use crate::framing::{Decoded, Frame, FrameCodec, EVENT_INVOKE_ID};
 use crate::ids::CallIds;
 use crate::message::{classify_element, CstaError, Message};
@@ -96,6 +97,8 @@ struct SnapshotJob {
 #[derive(Default)]
 pub struct Carry {
     pub ids: CallIds,
+    /// Calls the switch names only by device.
+    pub calls: Correlator,
     /// Avaya DMCC device ids (they do not change between connections).
     pub names: DeviceNames,
 }
@@ -314,6 +317,14 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// The snapshot names the calls the switch has: made-up ids it now names are
+    /// addressed by the switch's, calls it does not list are forgotten.
+    fn named_by_snapshot(&mut self, event: &mut SwitchEvent) {
+        for (switch_id, made_up) in self.carry.calls.resolve(event, &[]) {
+            self.carry.ids.rename(&switch_id, &made_up);
+        }
+    }
+
     /// Monitors, route registrations and the first snapshot, all at once.
     async fn setup(&mut self) -> Result<(), End> {
         self.phase = Phase::Setup;
@@ -435,7 +446,7 @@ impl<'a> Session<'a> {
             }
         };
         match message {
-            Message::Event(event) => self.on_event(event, cross_ref).await,
+            Message::Event(event) => self.on_event(*event, cross_ref).await,
             Message::Response(body) => self.on_answer(frame.invoke_id, Ok(body)).await,
             Message::Error(error) => self.on_answer(frame.invoke_id, Err(error)).await,
             Message::SystemStatus => {
@@ -449,21 +460,25 @@ impl<'a> Session<'a> {
         }
     }
 
-    async fn on_event(&mut self, event: CstaEvent, cross_ref: Option<String>) -> Result<(), End> {
-        let mut event = match event {
-            CstaEvent::Switch(event) => event,
-            CstaEvent::Renamed { event, renames } => {
-                for (new, old) in renames {
-                    self.carry.ids.rename(&new, &old);
-                }
-                event
-            }
+    async fn on_event(&mut self, mapped: Mapped, cross_ref: Option<String>) -> Result<(), End> {
+        let (mut event, renames) = match mapped.event {
+            CstaEvent::Switch(event) => (event, Vec::new()),
+            CstaEvent::Renamed { event, renames } => (event, renames),
             CstaEvent::RouteEnd { route_id } => {
                 self.routes.retain(|(id, _)| *id != route_id);
                 return Ok(());
             }
         };
+        // A call named by device alone gets its id; one named now for the first
+        // time keeps the id the engine knows it by.
+        for (switch_id, made_up) in self.carry.calls.resolve(&mut event, &renames) {
+            self.carry.ids.rename(&switch_id, &made_up);
+        }
         self.for_engine(&mut event);
+        // After translating: the event itself still names the calls as they were.
+        for (new, old) in renames {
+            self.carry.ids.rename(&new, &old);
+        }
         if !self.copies.is_new(&event, cross_ref.as_deref()) {
             return Ok(());
         }
@@ -636,6 +651,7 @@ impl<'a> Session<'a> {
         if done && self.phase == Phase::Up {
             if let Some(job) = self.snapshot.take() {
                 let mut event = SwitchEvent::Snapshot(job.builder.finish());
+                self.named_by_snapshot(&mut event);
                 self.for_engine(&mut event);
                 self.emit(event).await?;
                 if let Some(request) = job.request {
@@ -660,6 +676,7 @@ impl<'a> Session<'a> {
             .map(|job| job.builder.finish())
             .unwrap_or_default();
         let mut event = SwitchEvent::Snapshot(snapshot);
+        self.named_by_snapshot(&mut event);
         self.for_engine(&mut event);
         self.emit(event).await?;
         for event in std::mem::take(&mut self.waiting) {

@@ -248,10 +248,13 @@ impl Writer {
         }
     }
 
-    /// A connection id: `<name><callID>…</callID><deviceID>…</deviceID></name>`.
+    /// A connection id: `<name><callID>…</callID><deviceID>…</deviceID></name>`. A
+    /// call the switch named only by its device (the adapter made its id up) is
+    /// addressed by the device alone, as the switch named it.
     pub fn connection(self, name: &'static str, call_id: &str, device: Option<&str>) -> Writer {
+        let call_id = (!crate::correlate::is_made_up(call_id)).then_some(call_id);
         self.open(name)
-            .text("callID", call_id)
+            .text_opt("callID", call_id)
             .text_opt("deviceID", device)
             .close()
     }
