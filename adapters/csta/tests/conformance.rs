@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use ctibridge_adapter::testkit::{self, DriverFuture, KitConfig, SwitchDriver};
-use ctibridge_csta::fake::{FakeConfig, FakeSwitch, Framing};
+use ctibridge_csta::fake::{Dialect, FakeConfig, FakeSwitch, Framing};
 
 struct Driver(FakeSwitch);
 
@@ -86,4 +86,16 @@ async fn avaya_device_ids_pass_the_kit() {
         "device_ids = 'avaya'\navaya_switch_name = 'CM1'\nusername = 'avaya'\npassword = 'secret'",
     )
     .await;
+}
+
+/// OpenScape Voice: connections named by their device alone in Delivered,
+/// Established and ConnectionCleared, `N<…>;displayNumber=…` devices, the ed.4
+/// namespace.
+#[tokio::test]
+async fn openscape_voice_forms_pass_the_kit() {
+    let config = FakeConfig {
+        dialect: Dialect::OpenScapeVoice,
+        ..FakeConfig::default()
+    };
+    passes(config, "").await;
 }

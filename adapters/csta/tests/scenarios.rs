@@ -9,7 +9,7 @@ use common::{build, fake, settings, Harness};
 use ctibridge_adapter::{
     AgentStateRequest, Command, CommandError, MonitorMode, PartyState, SwitchEvent, TransferMode,
 };
-use ctibridge_csta::fake::{FakeConfig, FakeSwitch};
+use ctibridge_csta::fake::{Dialect, FakeConfig, FakeSwitch};
 
 const ANI: &str = "+14155550123";
 const DEVICES: [&str; 3] = ["1001", "1002", "8000"];
@@ -662,4 +662,93 @@ async fn in_listen_mode_a_new_connection_from_the_switch_replaces_the_old() {
     h.stop().await;
     first.abort();
     second.abort();
+}
+
+/// OpenScape Voice names the ringing, answered and cleared connections by their
+/// device alone and gives a transferred call a new id. The adapter finds the call
+/// by its devices, addresses it the way the switch names it at each step, and after
+/// the transfer hangs up the target on the call's new id.
+#[tokio::test]
+async fn openscape_voice_consult_transfer_then_hang_up_at_the_target() {
+    let config = FakeConfig {
+        dialect: Dialect::OpenScapeVoice,
+        ..FakeConfig::default()
+    };
+    let (switch, mut h) = started(config, "").await;
+    let first = switch.ring(ANI, "1001").await;
+    let ring = h
+        .expect("Delivered at 1001", |e| {
+            matches!(e, SwitchEvent::Delivered { device, calling: Some(c), .. } if device == "1001" && c == ANI)
+        })
+        .await;
+    let call = ring.call_id().unwrap().to_string();
+    assert!(call.starts_with('~'), "a made-up id: {call}");
+    h.ok(Command::Answer {
+        call_id: call.clone(),
+        device: "1001".into(),
+    })
+    .await;
+    h.expect(
+        "Established at 1001",
+        |e| matches!(e, SwitchEvent::Established { call_id, device, .. } if *call_id == call && device == "1001"),
+    )
+    .await;
+    let consult = consult_1002(&mut h, &call).await;
+    h.expect(
+        "the caller held, on the same call",
+        |e| matches!(e, SwitchEvent::Held { call_id, .. } if *call_id == call),
+    )
+    .await;
+    h.expect("the consultation rings at 1002", |e| {
+        matches!(e, SwitchEvent::Delivered { call_id, device, .. } if *call_id == consult && device == "1002")
+    })
+    .await;
+    switch.answer("1002").await;
+    h.expect("1002 answers the consultation", |e| {
+        matches!(e, SwitchEvent::Established { call_id, device, .. } if *call_id == consult && device == "1002")
+    })
+    .await;
+    h.ok(Command::Transfer {
+        call_id: call.clone(),
+        device: "1001".into(),
+        mode: TransferMode::Complete,
+        to: None,
+        consult_call_id: Some(consult.clone()),
+    })
+    .await;
+    let transferred = h
+        .expect("Transferred", |e| {
+            matches!(e, SwitchEvent::Transferred { .. })
+        })
+        .await;
+    assert_eq!(
+        transferred,
+        SwitchEvent::Transferred {
+            call_id: call.clone(),
+            secondary_call_id: Some(consult.clone()),
+            device: "1001".into(),
+            transferred_to: "1002".into(),
+        }
+    );
+    let calls = switch.calls().await;
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    let renamed = calls[0].id.clone();
+    assert!(
+        renamed != consult && renamed != first,
+        "the switch gave the call a new id"
+    );
+    // The target hangs up through call control: the command reaches the call
+    // under the id the switch uses now.
+    h.ok(Command::Hangup {
+        call_id: call.clone(),
+        device: "1002".into(),
+    })
+    .await;
+    h.expect(
+        "the call ends at 1002",
+        |e| matches!(e, SwitchEvent::ConnectionCleared { call_id, device, .. } if *call_id == call && device == "1002"),
+    )
+    .await;
+    assert!(switch.calls().await.is_empty());
+    h.stop().await;
 }

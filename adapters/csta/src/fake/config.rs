@@ -32,6 +32,23 @@ pub struct RoutePoint {
     pub default_route: String,
 }
 
+/// Whose CSTA the fake speaks, where switches differ in form.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Dialect {
+    /// ECMA-323 ed.3 as the standard writes it: every connection identifier has
+    /// a call id and a device id; devices are plain numbers; a transfer or
+    /// conference keeps the held call's id.
+    #[default]
+    Standard,
+    /// Unify OpenScape Voice: the ed.4 namespace; `DeliveredEvent`,
+    /// `EstablishedEvent` and `ConnectionClearedEvent` name their connection by
+    /// its device alone, as `N<device>;displayNumber=device`; every
+    /// `deviceIdentifier` is written `N<device>;displayNumber=device`; the call
+    /// resulting from a transfer or conference gets a new call id. Requests may
+    /// name a connection by its device alone.
+    OpenScapeVoice,
+}
+
 /// Everything the fake switch is configured with. `Default` gives a small
 /// call centre: extensions 1001–1003 and supervisor 2001, ACD group 8000
 /// served by agents 5001 and 5002 (password 1234), route point 7000 that
@@ -70,6 +87,8 @@ pub struct FakeConfig {
     /// Avaya AES (DMCC) style: phones are addressed by device ids the client asks
     /// for with `GetDeviceId` (`1001:<switch>:0.0.0.0:0`), in requests and events.
     pub avaya_switch: Option<String>,
+    /// Whose forms the fake writes (see [`Dialect`]).
+    pub dialect: Dialect,
 }
 
 impl Default for FakeConfig {
@@ -105,6 +124,7 @@ impl Default for FakeConfig {
             route_timeout: Duration::from_secs(2),
             acw_after_call: false,
             avaya_switch: None,
+            dialect: Dialect::Standard,
         }
     }
 }

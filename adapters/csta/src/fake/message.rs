@@ -2,12 +2,15 @@
 //! document per monitor), and the switch's own requests (`SystemStatus`,
 //! `RouteRequest`, `RouteEnd`). Element order follows ECMA-323 ed.3.
 
+use super::config::Dialect;
 use super::model::{AgentEventKind, CallEvent, Event, PartyState};
 use super::request::Conn;
 use super::xml::XmlOut;
 
 /// ECMA-323 ed.3 namespace, on every CSTA message.
 pub const CSTA_NS: &str = "http://www.ecma-international.org/standards/ecma-323/csta/ed3";
+/// ECMA-323 ed.4, which OpenScape Voice uses.
+pub const CSTA_ED4_NS: &str = "http://www.ecma-international.org/standards/ecma-323/csta/ed4";
 /// ECMA-354 namespace, on the application-session messages (as real
 /// switches send them; the client must match local names only anyway).
 pub const ACSE_NS: &str = "http://www.ecma-international.org/standards/ecma-354/appl_session";
@@ -32,20 +35,41 @@ impl CstaError {
     pub const INVALID_STATE: CstaError = CstaError::State("invalidObjectState");
 }
 
-/// Writes documents with the configured element prefix.
+/// Writes documents with the configured element prefix, in the configured
+/// dialect.
 #[derive(Debug, Clone)]
 pub struct Writer {
     prefix: Option<String>,
+    dialect: Dialect,
 }
 
 impl Writer {
-    pub fn new(prefix: Option<String>) -> Self {
-        Self { prefix }
+    pub fn new(prefix: Option<String>, dialect: Dialect) -> Self {
+        Self { prefix, dialect }
     }
 
     /// A CSTA document with root `root`.
     pub fn csta(&self, root: &str, body: impl FnOnce(&mut XmlOut<'_>)) -> String {
-        XmlOut::document(root, CSTA_NS, self.prefix.as_deref(), body)
+        match self.dialect {
+            Dialect::Standard => XmlOut::document(root, CSTA_NS, self.prefix.as_deref(), body),
+            Dialect::OpenScapeVoice => osv_devices(&XmlOut::document(
+                root,
+                CSTA_ED4_NS,
+                self.prefix.as_deref(),
+                body,
+            )),
+        }
+    }
+
+    /// A connection as this dialect writes it in Delivered, Established and
+    /// ConnectionCleared events: OpenScape Voice names it by the device alone.
+    fn event_conn(&self, x: &mut XmlOut<'_>, name: &str, c: &Conn) {
+        match self.dialect {
+            Dialect::Standard => conn(x, name, c),
+            Dialect::OpenScapeVoice => x.elem(name, |x| {
+                x.leaf("deviceID", &format!("N<{0}>;displayNumber={0}", c.device))
+            }),
+        }
     }
 
     /// An application-session (ECMA-354) document.
@@ -155,7 +179,7 @@ impl Writer {
                 cause,
             } => self.csta("DeliveredEvent", |x| {
                 x.leaf("monitorCrossRefID", xref);
-                conn(x, "connection", c);
+                self.event_conn(x, "connection", c);
                 dev(x, "alertingDevice", &c.device);
                 dev(x, "callingDevice", calling);
                 dev(x, "calledDevice", called);
@@ -173,7 +197,7 @@ impl Writer {
                 cause,
             } => self.csta("EstablishedEvent", |x| {
                 x.leaf("monitorCrossRefID", xref);
-                conn(x, "establishedConnection", c);
+                self.event_conn(x, "establishedConnection", c);
                 dev(x, "answeringDevice", &c.device);
                 dev(x, "callingDevice", calling);
                 dev(x, "calledDevice", called);
@@ -194,7 +218,7 @@ impl Writer {
             }),
             CallEvent::Cleared { conn: c, cause } => self.csta("ConnectionClearedEvent", |x| {
                 x.leaf("monitorCrossRefID", xref);
-                conn(x, "droppedConnection", c);
+                self.event_conn(x, "droppedConnection", c);
                 dev(x, "releasingDevice", &c.device);
                 tail(x, Some(cause));
             }),
@@ -269,6 +293,33 @@ impl Writer {
             }),
         }
     }
+}
+
+/// OpenScape Voice writes every device identifier `N<number>;displayNumber=…`.
+fn osv_devices(xml: &str) -> String {
+    let mut out = String::with_capacity(xml.len() + 64);
+    let mut rest = xml;
+    while let Some(at) = rest.find("deviceIdentifier>") {
+        let (head, tail) = rest.split_at(at + "deviceIdentifier>".len());
+        out.push_str(head);
+        // Only an opening tag (`<deviceIdentifier>` or `<p:deviceIdentifier>`).
+        let opening = !head[..at].ends_with('/')
+            && !head[..at]
+                .rsplit('<')
+                .next()
+                .unwrap_or_default()
+                .starts_with('/');
+        let end = tail.find('<').unwrap_or(tail.len());
+        let text = &tail[..end];
+        if opening && !text.is_empty() && !text.starts_with("N&lt;") {
+            out.push_str(&format!("N&lt;{text}&gt;;displayNumber={text}"));
+        } else {
+            out.push_str(text);
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `<name><callID/><deviceID/></name>`

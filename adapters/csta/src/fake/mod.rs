@@ -80,6 +80,14 @@
 //!   `<device>1001:<switch>:0.0.0.0:0</device>` for a known extension; device ids
 //!   in requests are read as their extensions, and extensions in `deviceID` and
 //!   `deviceIdentifier` fields go out as device ids.
+//! * **OpenScape Voice mode** ([`FakeConfig::dialect`] =
+//!   [`Dialect::OpenScapeVoice`]): the ed.4 namespace; Delivered, Established
+//!   and ConnectionCleared events name their connection by the device alone
+//!   (`<connection><deviceID>N&lt;1001&gt;;displayNumber=1001</deviceID>`), every
+//!   `deviceIdentifier` is `N<…>;displayNumber=…`, and transfers and
+//!   conferences give the resulting call a new id. A request's connection may
+//!   carry the device alone; it means that device's call (the ringing one for
+//!   `AnswerCall`, the held one for `RetrieveCall`, else the active one).
 //! * **Vendor extensions** in `<privateData><private>…</private></privateData>`:
 //!   `acdGroup` in `DeliveredEvent` for calls distributed by a group;
 //!   `callingDevice`, `calledDevice` and (when there is one) `acdGroup` in
@@ -136,7 +144,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
-pub use config::{AcdGroup, FakeAgent, FakeConfig, Framing, RoutePoint};
+pub use config::{AcdGroup, Dialect, FakeAgent, FakeConfig, Framing, RoutePoint};
 pub use model::{AgentSnapshot, AgentState, CallSnapshot, PartySnapshot, PartyState};
 pub use request::AgentRequest;
 

@@ -145,12 +145,11 @@ fn device(el: &Element, name: &str) -> Result<String, CstaError> {
 }
 
 /// A connection identifier `<name><callID/><deviceID/></name>`; `deviceID`
-/// may also sit inside `<staticID>`.
+/// may also sit inside `<staticID>`. ECMA-269 lets the call id be left out:
+/// then `call` is empty and the device's call is meant.
 fn conn(el: &Element, name: &str) -> Result<Conn, CstaError> {
     let field = el.child(name).ok_or_else(|| missing(name))?;
-    let call = field
-        .text_at(&["callID"])
-        .ok_or_else(|| missing("callID"))?;
+    let call = field.text_at(&["callID"]).unwrap_or("");
     let dev = field
         .text_at(&["deviceID"])
         .or_else(|| field.text_at(&["staticID", "deviceID"]))

@@ -91,6 +91,9 @@ pub struct Model {
     busy_numbers: Vec<String>,
     far_end_answer_after: Option<Duration>,
     acw_after_call: bool,
+    /// The call resulting from a transfer or conference gets a new id
+    /// (OpenScape Voice) instead of keeping the held call's.
+    new_id_on_join: bool,
     /// In creation order, which is also the order calls are reported in.
     calls: Vec<Call>,
     next_call: u64,
@@ -110,6 +113,7 @@ impl Model {
             busy_numbers: cfg.busy_numbers.clone(),
             far_end_answer_after: cfg.far_end_answer_after,
             acw_after_call: cfg.acw_after_call,
+            new_id_on_join: cfg.dialect == super::config::Dialect::OpenScapeVoice,
             calls: Vec::new(),
             next_call: 101,
             agents,
@@ -173,6 +177,21 @@ impl Model {
                 acd_group: c.acd_group.clone(),
             })
             .collect()
+    }
+
+    /// The call `device` has a connection to in the first of `states` it has
+    /// one in: what a connection named by its device alone means.
+    pub fn call_at(&self, device: &str, states: &[PartyState]) -> Option<String> {
+        states.iter().find_map(|s| {
+            self.calls
+                .iter()
+                .find(|c| {
+                    c.parties
+                        .iter()
+                        .any(|p| p.device == device && p.state == *s)
+                })
+                .map(|c| c.id.clone())
+        })
     }
 
     pub fn digits(&self, call: &str) -> String {
@@ -660,7 +679,8 @@ impl Model {
         if let Some(ci) = self.idx(&held.call) {
             self.calls[ci].parties.retain(|p| p.device != dev);
         }
-        let (ci, to, connections) = self.merge(held, active)?;
+        let (ci, to, mut connections) = self.merge(held, active)?;
+        let id = self.join_id(ci, &mut connections);
         self.emit(
             ci,
             CallEvent::Transfered {
@@ -673,8 +693,28 @@ impl Model {
             },
             &[&dev],
         );
-        self.after_leave(&held.call, std::slice::from_ref(&dev));
-        Ok((held.call.clone(), to))
+        self.after_leave(&id, std::slice::from_ref(&dev));
+        Ok((id, to))
+    }
+
+    /// The id of the call a transfer or conference leaves at `ci`: the held
+    /// call's, or (OpenScape Voice) a new one, written into the connection list.
+    fn join_id(&mut self, ci: usize, connections: &mut ConnList) -> String {
+        let old = self.calls[ci].id.clone();
+        if !self.new_id_on_join {
+            return old;
+        }
+        let id = self.next_call.to_string();
+        self.next_call += 1;
+        self.calls[ci].id = id.clone();
+        self.rename_acd_call(&old, &id);
+        if let Some(digits) = self.digits.remove(&old) {
+            self.digits.insert(id.clone(), digits);
+        }
+        for (new, _) in connections.iter_mut() {
+            new.call = id.clone();
+        }
+        id
     }
 
     pub fn single_step_transfer(&mut self, active: &Conn, to: &str) -> Result<(), CstaError> {
@@ -723,7 +763,8 @@ impl Model {
     pub fn conference(&mut self, held: &Conn, active: &Conn) -> Result<String, CstaError> {
         self.check_pair(held, active)?;
         let dev = held.device.clone();
-        let (ci, added, connections) = self.merge(held, active)?;
+        let (ci, added, mut connections) = self.merge(held, active)?;
+        let id = self.join_id(ci, &mut connections);
         // The conferencing device's two connections become one, connected.
         if let Some(p) = self.calls[ci].parties.iter_mut().find(|p| p.device == dev) {
             p.state = PartyState::Connected;
@@ -740,7 +781,7 @@ impl Model {
             },
             &[],
         );
-        Ok(held.call.clone())
+        Ok(id)
     }
 
     pub fn single_step_conference(

@@ -119,7 +119,7 @@ impl Router {
     pub fn new(cfg: FakeConfig, net_tx: mpsc::UnboundedSender<NetMsg>) -> Self {
         Self {
             model: Model::new(&cfg),
-            writer: Writer::new(cfg.prefix.clone()),
+            writer: Writer::new(cfg.prefix.clone(), cfg.dialect),
             cfg,
             net_tx,
             link: None,

@@ -3,7 +3,7 @@
 //! response or a `CSTAErrorCode`, written before the events it causes.
 
 use super::super::message::{self, CstaError, Writer, CSTA_NS};
-use super::super::model::{AgentCmd, AgentSnapshot, CallSnapshot, DeviceKind};
+use super::super::model::{AgentCmd, AgentSnapshot, CallSnapshot, DeviceKind, PartyState};
 use super::super::request::{self, Conn, Request};
 use super::super::wire::{InFrame, Invoke};
 use super::super::xml::Element;
@@ -13,7 +13,28 @@ use std::time::Duration;
 /// Session duration granted when the client asks for none.
 const DEFAULT_SESSION_SECS: u64 = 180;
 
+/// Any connection a device has, the active one first (as a hang-up picks).
+const ANY: &[PartyState] = &[
+    PartyState::Connected,
+    PartyState::Initiated,
+    PartyState::Alerting,
+    PartyState::Failed,
+    PartyState::Held,
+    PartyState::Queued,
+];
+
 impl Router {
+    /// A connection named by its device alone means that device's call in the
+    /// first of `states` it has one in.
+    fn at(&self, mut conn: Conn, states: &[PartyState]) -> Conn {
+        if conn.call.is_empty() {
+            if let Some(id) = self.model.call_at(&conn.device, states) {
+                conn.call = id;
+            }
+        }
+        conn
+    }
+
     pub(super) fn on_frame(&mut self, frame: InFrame) {
         let invoke = match frame.invoke {
             Invoke::Id(n) => Some(n),
@@ -193,22 +214,27 @@ impl Router {
                 })))
             }
             Request::AnswerCall(c) => {
+                let c = self.at(c, &[PartyState::Alerting]);
                 self.model.answer(&c)?;
                 empty("AnswerCallResponse")
             }
             Request::ClearConnection(c) => {
+                let c = self.at(c, ANY);
                 self.model.clear_connection(&c)?;
                 empty("ClearConnectionResponse")
             }
             Request::ClearCall(c) => {
+                let c = self.at(c, ANY);
                 self.model.clear_call(&c)?;
                 empty("ClearCallResponse")
             }
             Request::HoldCall(c) => {
+                let c = self.at(c, &[PartyState::Connected]);
                 self.model.hold(&c)?;
                 empty("HoldCallResponse")
             }
             Request::RetrieveCall(c) => {
+                let c = self.at(c, &[PartyState::Held]);
                 self.model.retrieve(&c)?;
                 empty("RetrieveCallResponse")
             }
@@ -216,24 +242,30 @@ impl Router {
                 existing,
                 consulted,
             } => {
+                let existing = self.at(existing, &[PartyState::Connected]);
                 let id = self.model.consultation(&existing, &consulted)?;
                 Ok(Some(w.csta("ConsultationCallResponse", |x| {
                     message::conn(x, "initiatedCall", &Conn::new(&id, &existing.device));
                 })))
             }
             Request::TransferCall { held, active } => {
+                let held = self.at(held, &[PartyState::Held]);
+                let active = self.at(active, &[PartyState::Connected]);
                 let (id, to) = self.model.transfer(&held, &active)?;
                 Ok(Some(w.csta("TransferCallResponse", |x| {
                     message::conn(x, "transferredCall", &Conn::new(&id, &to));
                 })))
             }
             Request::SingleStepTransfer { active, to } => {
+                let active = self.at(active, &[PartyState::Connected, PartyState::Held]);
                 self.model.single_step_transfer(&active, &to)?;
                 Ok(Some(w.csta("SingleStepTransferCallResponse", |x| {
                     message::conn(x, "transferredCall", &Conn::new(&active.call, &to));
                 })))
             }
             Request::ConferenceCall { held, active } => {
+                let held = self.at(held, &[PartyState::Held]);
+                let active = self.at(active, &[PartyState::Connected]);
                 let id = self.model.conference(&held, &active)?;
                 Ok(Some(w.csta("ConferenceCallResponse", |x| {
                     message::conn(x, "conferenceCall", &Conn::new(&id, &held.device));
@@ -244,12 +276,14 @@ impl Router {
                 join,
                 silent,
             } => {
+                let active = self.at(active, &[PartyState::Connected]);
                 self.model.single_step_conference(&active, &join, silent)?;
                 Ok(Some(w.csta("SingleStepConferenceCallResponse", |x| {
                     message::conn(x, "conferencedCall", &Conn::new(&active.call, &join));
                 })))
             }
             Request::GenerateDigits { conn, digits } => {
+                let conn = self.at(conn, &[PartyState::Connected]);
                 self.model.generate_digits(&conn, &digits)?;
                 empty("GenerateDigitsResponse")
             }
