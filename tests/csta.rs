@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use ctibridge_csta::fake::{AcdGroup, FakeAgent, FakeConfig, FakeSwitch};
+use ctibridge_csta::fake::{AcdGroup, Dialect, FakeAgent, FakeConfig, FakeSwitch};
 use diesel::prelude::*;
 use serde_json::json;
 
@@ -37,28 +37,57 @@ fn switch_config() -> FakeConfig {
 
 /// The standard test config with its simulator replaced by a CSTA link to `switch`.
 fn csta_config(port: u16, dir: &std::path::Path, switch: &FakeSwitch) -> String {
+    csta_config_with(port, dir, switch, "")
+}
+
+fn csta_config_with(port: u16, dir: &std::path::Path, switch: &FakeSwitch, extra: &str) -> String {
     let standard = standard_config(port, dir, "");
     let start = standard.find("[[switch]]").unwrap();
     let end = standard.find("[[auth.tokens]]").unwrap();
     let link = format!(
         "[[switch]]\nname = \"pbx\"\nadapter = \"csta\"\nhost = \"127.0.0.1\"\nport = {}\n\
          devices = [\"1001\", \"1002\", \"1100\", \"8000\"]\nreconnect_min_s = 0.1\nreconnect_max_s = 0.5\n\
-         route_points = [\"7000\"]\nroute_timeout_ms = 800\n\n",
+         route_points = [\"7000\"]\nroute_timeout_ms = 800\n{extra}\n",
         switch.addr().port()
     );
     format!("{}{link}{}", &standard[..start], &standard[end..])
 }
 
 async fn start(name: &str) -> (FakeSwitch, Daemon) {
-    let switch = FakeSwitch::start(switch_config()).await.unwrap();
-    let dir = temp_dir(name);
+    start_in(name, Switch::Standard).await
+}
+
+/// The switches whose CSTA forms the fake can speak.
+#[derive(Debug, Clone, Copy)]
+enum Switch {
+    /// ECMA-323 as the standard writes it.
+    Standard,
+    /// Device-only connections, `N<…>` devices, new call ids on transfer.
+    OpenScapeVoice,
+    /// Avaya AES DMCC: phones by device ids asked for with GetDeviceId.
+    AvayaDmcc,
+}
+
+async fn start_in(name: &str, kind: Switch) -> (FakeSwitch, Daemon) {
+    let mut config = switch_config();
+    let mut extra = "";
+    match kind {
+        Switch::Standard => {}
+        Switch::OpenScapeVoice => config.dialect = Dialect::OpenScapeVoice,
+        Switch::AvayaDmcc => {
+            config.avaya_switch = Some("CM1".into());
+            extra = "device_ids = \"avaya\"\navaya_switch_name = \"CM1\"\n";
+        }
+    }
+    let switch = FakeSwitch::start(config).await.unwrap();
+    let dir = temp_dir(&format!("{name}-{kind:?}"));
     let port = free_port();
     import_contacts(
         &format!("sqlite://{}", dir.join("crm.db").display()),
         &dir,
         CONTACTS,
     );
-    let daemon = Daemon::start(&dir, port, &csta_config(port, &dir, &switch)).await;
+    let daemon = Daemon::start(&dir, port, &csta_config_with(port, &dir, &switch, extra)).await;
     (switch, daemon)
 }
 
@@ -120,55 +149,231 @@ async fn an_acd_call_pops_the_crm_record_and_lands_in_the_call_log() {
     assert!(contact.is_some(), "linked to the CRM contact");
 }
 
-#[tokio::test]
-async fn a_blind_transfer_keeps_the_call_and_pops_the_caller_at_the_target() {
-    let (switch, daemon) = start("csta-transfer").await;
-    let (mut a1, _) = Client::login(&daemon.url(), AGENT_1001).await;
-    let (mut a2, _) = Client::login(&daemon.url(), AGENT_1002).await;
-    switch.ring(ANI, "1001").await;
-    let call = a1.event("call.offered", |_| true).await["data"]["call"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    a1.ok("call.answer", json!({"call": call})).await;
-    a1.ok(
-        "call.transfer",
-        json!({"call": call, "to": "1002", "mode": "blind"}),
-    )
-    .await;
-    let pop = a2
-        .event("call.offered", |d| d["call"] == call.as_str())
+/// The user-visible call-centre basics, run against the fake in each switch's forms.
+mod in_each_dialect {
+    use super::*;
+
+    /// An ACD call pops the caller's CRM record; the agent answers and hangs up.
+    async fn pop(kind: Switch) {
+        let (switch, daemon) = start_in("csta-d-pop", kind).await;
+        let mut agent = ready_agent(&daemon, AGENT_1001, "1001").await;
+        switch.ring_with(ANI, "8000", "8005550100").await;
+        let pop = agent.event("call.offered", |_| true).await;
+        assert_eq!(pop["data"]["ani"], ANI);
+        assert_eq!(pop["data"]["device"], "1001");
+        assert_eq!(pop["data"]["crm"]["matches"][0]["name"], "Ada Lovelace");
+        let call = pop["data"]["call"].as_str().unwrap().to_string();
+        agent.ok("call.answer", json!({"call": call})).await;
+        agent
+            .event("call.answered", |d| d["call"] == call.as_str())
+            .await;
+        agent.ok("call.hangup", json!({"call": call})).await;
+        let ended = agent
+            .event("call.ended", |d| d["call"] == call.as_str())
+            .await;
+        assert_eq!(ended["data"]["outcome"], "answered");
+    }
+
+    /// Click-to-dial: the far end answers, the agent hangs up.
+    async fn dial(kind: Switch) {
+        let (_switch, daemon) = start_in("csta-d-dial", kind).await;
+        let (mut a1, _) = Client::login(&daemon.url(), AGENT_1001).await;
+        let call = a1.ok("call.dial", json!({"to": "+442079460000"})).await["call"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        a1.event("call.answered", |d| d["call"] == call.as_str())
+            .await;
+        a1.ok("call.hangup", json!({"call": call})).await;
+        a1.event("call.ended", |d| d["call"] == call.as_str()).await;
+    }
+
+    async fn blind_transfer(kind: Switch) {
+        let (switch, daemon) = start_in("csta-d-blind", kind).await;
+        let (mut a1, _) = Client::login(&daemon.url(), AGENT_1001).await;
+        let (mut a2, _) = Client::login(&daemon.url(), AGENT_1002).await;
+        switch.ring(ANI, "1001").await;
+        let call = a1.event("call.offered", |_| true).await["data"]["call"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        a1.ok("call.answer", json!({"call": call})).await;
+        a1.ok(
+            "call.transfer",
+            json!({"call": call, "to": "1002", "mode": "blind"}),
+        )
         .await;
-    assert_eq!(
-        pop["data"]["ani"], ANI,
-        "the target sees the original caller"
-    );
-    assert_eq!(pop["data"]["crm"]["matches"][0]["name"], "Ada Lovelace");
-    a2.ok("call.answer", json!({"call": call})).await;
-    a2.event("call.answered", |d| d["call"] == call.as_str())
+        let pop = a2
+            .event("call.offered", |d| d["call"] == call.as_str())
+            .await;
+        assert_eq!(
+            pop["data"]["ani"], ANI,
+            "the target sees the original caller"
+        );
+        assert_eq!(pop["data"]["crm"]["matches"][0]["name"], "Ada Lovelace");
+        a2.ok("call.answer", json!({"call": call})).await;
+        a2.event("call.answered", |d| d["call"] == call.as_str())
+            .await;
+        a2.ok("call.hangup", json!({"call": call})).await;
+        a2.event("call.ended", |d| d["call"] == call.as_str()).await;
+        assert!(switch.calls().await.is_empty());
+    }
+
+    /// Consult 1002, complete the transfer, then the target hangs up through the
+    /// API: the hang-up must reach the call under the id the switch uses now.
+    async fn consult_transfer(kind: Switch) {
+        let (switch, daemon) = start_in("csta-d-consult", kind).await;
+        let (mut a1, _) = Client::login(&daemon.url(), AGENT_1001).await;
+        let (mut a2, _) = Client::login(&daemon.url(), AGENT_1002).await;
+        switch.ring(ANI, "1001").await;
+        let call = a1.event("call.offered", |_| true).await["data"]["call"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        a1.ok("call.answer", json!({"call": call})).await;
+        a1.event("call.answered", |d| d["call"] == call.as_str())
+            .await;
+        let consult = a1
+            .ok(
+                "call.transfer",
+                json!({"call": call, "to": "1002", "mode": "consult"}),
+            )
+            .await["consult_call"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        a2.event("call.offered", |d| d["call"] == consult.as_str())
+            .await;
+        a2.ok("call.answer", json!({"call": consult})).await;
+        a2.event("call.answered", |d| d["call"] == consult.as_str())
+            .await;
+        a1.ok(
+            "call.transfer",
+            json!({"call": call, "mode": "complete", "consult_call": consult}),
+        )
         .await;
+        a2.event("call.transferred", |d| d["call"] == call.as_str())
+            .await;
+        a2.ok("call.hangup", json!({"call": call})).await;
+        a2.event("call.ended", |d| d["call"] == call.as_str()).await;
+        assert!(
+            switch.calls().await.is_empty(),
+            "{:?}",
+            switch.calls().await
+        );
+    }
+
+    /// Bytes that are not CSTA cost nothing but themselves.
+    async fn garbage(kind: Switch) {
+        let (switch, daemon) = start_in("csta-d-garbage", kind).await;
+        let (mut a1, _) = Client::login(&daemon.url(), AGENT_1001).await;
+        assert!(
+            switch
+                .inject_raw(b"\x16\x03\x01 not csta at all \xff\xfe".to_vec())
+                .await
+        );
+        switch.ring(ANI, "1001").await;
+        let pop = a1.event("call.offered", |_| true).await;
+        assert_eq!(pop["data"]["ani"], ANI);
+        assert_eq!(switch.connections_accepted().await, 1);
+    }
+
+    /// The link goes down and up: clients see it, and a call that started
+    /// meanwhile is adopted from the snapshot and popped.
+    async fn reconnect(kind: Switch) {
+        let (switch, daemon) = start_in("csta-d-link", kind).await;
+        let (mut supervisor, _) = Client::login(&daemon.url(), SUPERVISOR).await;
+        switch.set_accepting(false).await;
+        assert!(switch.drop_link().await);
+        let down = supervisor.event("link.down", |_| true).await;
+        assert_eq!(down["data"]["switch"], "pbx");
+        let (status, _) = http_get(daemon.port, "/healthz", &[]).await.unwrap();
+        assert_eq!(status, 503);
+        switch.ring(ANI, "1002").await;
+        switch.set_accepting(true).await;
+        supervisor.event("link.up", |_| true).await;
+        let pop = supervisor
+            .event("call.offered", |d| d["device"] == "1002")
+            .await;
+        assert_eq!(pop["data"]["ani"], ANI);
+        let (status, _) = http_get(daemon.port, "/healthz", &[]).await.unwrap();
+        assert_eq!(status, 200);
+    }
+
+    macro_rules! in_dialect {
+        ($module:ident, $kind:expr) => {
+            mod $module {
+                use super::*;
+                #[tokio::test]
+                async fn pops_answers_and_hangs_up() {
+                    pop($kind).await
+                }
+                #[tokio::test]
+                async fn dials() {
+                    dial($kind).await
+                }
+                #[tokio::test]
+                async fn transfers_blind() {
+                    blind_transfer($kind).await
+                }
+                #[tokio::test]
+                async fn transfers_after_consulting_then_the_target_hangs_up() {
+                    consult_transfer($kind).await
+                }
+                #[tokio::test]
+                async fn survives_garbage() {
+                    garbage($kind).await
+                }
+                #[tokio::test]
+                async fn reconnects_and_resyncs() {
+                    reconnect($kind).await
+                }
+            }
+        };
+    }
+
+    in_dialect!(standard, Switch::Standard);
+    in_dialect!(openscape_voice, Switch::OpenScapeVoice);
+    in_dialect!(avaya_dmcc, Switch::AvayaDmcc);
 }
 
+/// A switch under load confirms an agent's log-on with its event well after the
+/// answer. The answer alone means done: setting the state right after works, and
+/// the late confirmations change nothing.
 #[tokio::test]
-async fn the_switch_link_going_down_and_up_is_seen_by_clients_and_health() {
-    let (switch, daemon) = start("csta-link").await;
-    let (mut supervisor, _) = Client::login(&daemon.url(), SUPERVISOR).await;
-    switch.set_accepting(false).await;
-    assert!(switch.drop_link().await);
-    let down = supervisor.event("link.down", |_| true).await;
-    assert_eq!(down["data"]["switch"], "pbx");
-    let (status, _) = http_get(daemon.port, "/healthz", &[]).await.unwrap();
-    assert_eq!(status, 503);
-    // A call that rings during the outage is adopted and popped after it.
-    switch.ring(ANI, "1002").await;
-    switch.set_accepting(true).await;
-    supervisor.event("link.up", |_| true).await;
-    let pop = supervisor
-        .event("call.offered", |d| d["device"] == "1002")
+async fn a_log_on_is_done_when_the_switch_answers_it() {
+    let config = FakeConfig {
+        agent_events_after: Some(Duration::from_millis(400)),
+        ..switch_config()
+    };
+    let switch = FakeSwitch::start(config).await.unwrap();
+    let dir = temp_dir("csta-login-res");
+    let port = free_port();
+    let daemon = Daemon::start(&dir, port, &csta_config(port, &dir, &switch)).await;
+    let (mut client, _) = Client::login(&daemon.url(), AGENT_1001).await;
+    client
+        .ok(
+            "agent.login",
+            json!({"agent": "1001", "extension": "1001", "password": "1234"}),
+        )
         .await;
-    assert_eq!(pop["data"]["ani"], ANI);
-    let (status, _) = http_get(daemon.port, "/healthz", &[]).await.unwrap();
-    assert_eq!(status, 200);
+    client
+        .ok("agent.set_state", json!({"state": "ready"}))
+        .await;
+    client.event("agent.state", |d| d["state"] == "ready").await;
+    // The switch's LoggedOn and Ready events arrive now: still ready.
+    let mut later = Vec::new();
+    while let Some(frame) = client.frame_within(Duration::from_millis(1200)).await {
+        later.push(frame);
+    }
+    assert!(
+        !later.iter().any(|f| f["type"] == "evt"
+            && f["name"] == "agent.state"
+            && f["data"]["state"] != "ready"),
+        "{later:?}"
+    );
+    let at_switch = switch.agent_state("1001").await.expect("logged on");
+    assert_eq!(at_switch.state, ctibridge_csta::fake::AgentState::Ready);
 }
 
 #[tokio::test]

@@ -106,8 +106,57 @@ pub enum Internal {
         created: Option<&'static str>,
         /// The calling device of a dial (whose pending `client_ref` is settled now).
         dial_from: Option<String>,
+        /// The agent state the command sets when the switch accepts it.
+        implied: Option<Implied>,
         reply: Reply,
     },
+}
+
+/// The agent state an accepted agent command means. The engine takes it on when the
+/// switch's answer comes, so a client's next request sees it: the switch confirms
+/// with an event too, but that may come after the answer (and the client's next
+/// request). The event then changes nothing.
+#[derive(Debug)]
+pub struct Implied {
+    agent: String,
+    device: String,
+    state: ctibridge_adapter::AgentState,
+    /// A log-on: taken on only by an agent not yet logged on (the switch's own
+    /// events may have moved it on already).
+    login: bool,
+}
+
+impl Implied {
+    fn of(command: &ctibridge_adapter::Command) -> Option<Implied> {
+        use ctibridge_adapter::{AgentState, AgentStateRequest, Command};
+        let (agent, device, state, login) = match command {
+            Command::AgentLogin { agent, device, .. } => {
+                (agent, device, AgentState::NotReady { reason: None }, true)
+            }
+            Command::AgentLogout { agent, device } => (agent, device, AgentState::LoggedOut, false),
+            Command::SetAgentState {
+                agent,
+                device,
+                state,
+            } => {
+                let state = match state {
+                    AgentStateRequest::Ready => AgentState::Ready,
+                    AgentStateRequest::NotReady { reason } => AgentState::NotReady {
+                        reason: reason.clone(),
+                    },
+                    AgentStateRequest::Acw => AgentState::Acw,
+                };
+                (agent, device, state, false)
+            }
+            _ => return None,
+        };
+        Some(Implied {
+            agent: agent.clone(),
+            device: device.clone(),
+            state,
+            login,
+        })
+    }
 }
 
 pub struct Engine {
@@ -294,8 +343,24 @@ impl Engine {
                 client_ref,
                 created,
                 dial_from,
+                implied,
                 reply,
             } => {
+                if let (Ok(_), Some(implied)) = (&result, implied) {
+                    let logged_on = self
+                        .agents
+                        .get(&implied.agent)
+                        .is_some_and(|a| a.state != ctibridge_adapter::AgentState::LoggedOut);
+                    if !(implied.login && logged_on) {
+                        self.set_agent_state(
+                            &switch,
+                            &implied.agent,
+                            &implied.device,
+                            implied.state,
+                            Self::now(),
+                        );
+                    }
+                }
                 // Whether or not the switch reported the call first, this dial's
                 // reference is settled now: on the call, or on its reserved id.
                 if let (Some(device), Some(reference)) = (&dial_from, &client_ref) {
@@ -449,6 +514,7 @@ impl Engine {
             ctibridge_adapter::Command::MakeCall { from, .. } => Some(from.clone()),
             _ => None,
         };
+        let implied = Implied::of(&command);
         let Some(link) = self.switches.get(switch) else {
             let _ = reply.send(Err(ApiError::new(
                 "switch_unavailable",
@@ -491,6 +557,7 @@ impl Engine {
                 client_ref,
                 created,
                 dial_from,
+                implied,
                 reply,
             });
         });

@@ -110,13 +110,23 @@ impl Engine {
                     self.end_call(&id, &cause, now);
                 }
             }
-            LoggedOn { agent, device } => self.set_agent_state(
-                switch,
-                &agent,
-                &device,
-                AgentState::NotReady { reason: None },
-                now,
-            ),
+            LoggedOn { agent, device } => {
+                // The switch confirming a log-on the engine took on from its
+                // answer (the agent may be ready by now): nothing changes.
+                let already = self
+                    .agents
+                    .get(&agent)
+                    .is_some_and(|a| a.device == device && a.state != AgentState::LoggedOut);
+                if !already {
+                    self.set_agent_state(
+                        switch,
+                        &agent,
+                        &device,
+                        AgentState::NotReady { reason: None },
+                        now,
+                    )
+                }
+            }
             LoggedOff { agent, device } => {
                 self.set_agent_state(switch, &agent, &device, AgentState::LoggedOut, now)
             }

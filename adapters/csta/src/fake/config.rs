@@ -89,6 +89,9 @@ pub struct FakeConfig {
     pub avaya_switch: Option<String>,
     /// Whose forms the fake writes (see [`Dialect`]).
     pub dialect: Dialect,
+    /// Send agent events (logged on, ready, …) this long after the request's
+    /// response, as a loaded switch may: the response alone must be enough.
+    pub agent_events_after: Option<Duration>,
 }
 
 impl Default for FakeConfig {
@@ -125,6 +128,7 @@ impl Default for FakeConfig {
             acw_after_call: false,
             avaya_switch: None,
             dialect: Dialect::Standard,
+            agent_events_after: None,
         }
     }
 }

@@ -37,10 +37,22 @@ pub enum NetMsg {
 
 #[derive(Debug)]
 pub enum TimerMsg {
-    FarEndAnswer { call: String, device: String },
-    RouteTimeout { xref: u32 },
-    SessionExpiry { link: u64, generation: u64 },
-    Heartbeat { link: u64 },
+    FarEndAnswer {
+        call: String,
+        device: String,
+    },
+    RouteTimeout {
+        xref: u32,
+    },
+    SessionExpiry {
+        link: u64,
+        generation: u64,
+    },
+    Heartbeat {
+        link: u64,
+    },
+    /// An agent event held back by [`FakeConfig::agent_events_after`].
+    Notify(Notice),
 }
 
 /// Outstanding heartbeats kept when the client never answers (non-strict).
@@ -254,7 +266,12 @@ impl Router {
                 return;
             }
             for notice in &out.notices {
-                self.notify(notice);
+                match (self.cfg.agent_events_after, &notice.event) {
+                    (Some(after), Event::Agent { .. }) => {
+                        self.after(after, TimerMsg::Notify(notice.clone()))
+                    }
+                    _ => self.notify(notice),
+                }
             }
             for timer in out.timers {
                 match timer {
@@ -295,6 +312,7 @@ impl Router {
 
     fn on_timer(&mut self, t: TimerMsg) {
         match t {
+            TimerMsg::Notify(notice) => self.notify(&notice),
             TimerMsg::FarEndAnswer { call, device } => {
                 self.model.far_end_answer(&call, &device);
             }
