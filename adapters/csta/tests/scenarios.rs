@@ -752,3 +752,69 @@ async fn openscape_voice_consult_transfer_then_hang_up_at_the_target() {
     assert!(switch.calls().await.is_empty());
     h.stop().await;
 }
+
+/// OpenScape Voice gives a conference a new call id too: the parties' later
+/// hang-ups go to the call under that id, and the call goes on until the last.
+#[tokio::test]
+async fn openscape_voice_conference_then_the_parties_hang_up() {
+    let config = FakeConfig {
+        dialect: Dialect::OpenScapeVoice,
+        ..FakeConfig::default()
+    };
+    let (switch, mut h) = started(config, "").await;
+    let first = switch.ring(ANI, "1001").await;
+    let call = h
+        .expect(
+            "Delivered at 1001",
+            |e| matches!(e, SwitchEvent::Delivered { device, .. } if device == "1001"),
+        )
+        .await
+        .call_id()
+        .unwrap()
+        .to_string();
+    h.ok(Command::Answer {
+        call_id: call.clone(),
+        device: "1001".into(),
+    })
+    .await;
+    let consult = consult_1002(&mut h, &call).await;
+    switch.answer("1002").await;
+    h.expect("1002 answers the consultation", |e| {
+        matches!(e, SwitchEvent::Established { call_id, device, .. } if *call_id == consult && device == "1002")
+    })
+    .await;
+    h.ok(Command::Conference {
+        call_id: call.clone(),
+        device: "1001".into(),
+        to: None,
+        consult_call_id: Some(consult.clone()),
+    })
+    .await;
+    h.expect("Conferenced", |e| {
+        matches!(e, SwitchEvent::Conferenced { call_id, added, .. } if *call_id == call && added == "1002")
+    })
+    .await;
+    let calls = switch.calls().await;
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert!(calls[0].id != first && calls[0].id != consult, "a new id");
+    h.ok(Command::Hangup {
+        call_id: call.clone(),
+        device: "1002".into(),
+    })
+    .await;
+    h.expect("1002 leaves the conference", |e| {
+        matches!(e, SwitchEvent::ConnectionCleared { call_id, device, .. } if *call_id == call && device == "1002")
+    })
+    .await;
+    assert_eq!(switch.calls().await[0].parties.len(), 2, "the call goes on");
+    h.ok(Command::Hangup {
+        call_id: call.clone(),
+        device: "1001".into(),
+    })
+    .await;
+    h.expect("1001 leaves", |e| {
+        matches!(e, SwitchEvent::ConnectionCleared { call_id, device, .. } if *call_id == call && device == "1001")
+    })
+    .await;
+    h.stop().await;
+}

@@ -711,3 +711,54 @@ async fn session_timer_and_heartbeats() {
         .iter()
         .all(|r| r == "SystemStatusResponse"));
 }
+
+#[tokio::test]
+async fn openscape_voice_names_connections_by_device_and_decorates_devices() {
+    let sw = start(FakeConfig {
+        dialect: Dialect::OpenScapeVoice,
+        ..FakeConfig::default()
+    })
+    .await;
+    let mut c = Client::connect(&sw).await;
+    c.monitor("0001", "1001").await;
+    sw.ring_with("+14155550123", "1001", "8005550100").await;
+    let got = c.until("DeliveredEvent").await;
+    let ed4 = "http://www.ecma-international.org/standards/ecma-323/csta/ed4";
+    assert!(
+        got.xml
+            .contains(&format!(r#"<DeliveredEvent xmlns="{ed4}">"#)),
+        "{}",
+        got.xml
+    );
+    assert!(
+        got.xml.contains(
+            "<connection><deviceID>N&lt;1001&gt;;displayNumber=1001</deviceID></connection>"
+        ),
+        "{}",
+        got.xml
+    );
+    assert!(!got.xml.contains("<callID>"), "{}", got.xml);
+    assert!(
+        got.xml.contains(
+            "<callingDevice><deviceIdentifier>N&lt;+14155550123&gt;;displayNumber=+14155550123</deviceIdentifier></callingDevice>"
+        ),
+        "{}",
+        got.xml
+    );
+    // A request may name the connection by its device alone: the ringing call.
+    let answered = c
+        .request(
+            "0002",
+            "AnswerCall",
+            "<callToBeAnswered><deviceID>1001</deviceID></callToBeAnswered>",
+        )
+        .await;
+    assert_eq!(answered.root(), "AnswerCallResponse", "{}", answered.xml);
+    let got = c.until("EstablishedEvent").await;
+    assert!(
+        got.xml
+            .contains("<establishedConnection><deviceID>N&lt;1001&gt;"),
+        "{}",
+        got.xml
+    );
+}
