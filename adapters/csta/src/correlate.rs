@@ -14,8 +14,9 @@
 //!   An Originated or ServiceInitiated event always starts a new call: a device
 //!   that dials while it has a call on hold is making a second call.
 //! - When the switch later names a call that has a made-up id (the first event with
-//!   a call id at one of its devices), the made-up id stays the engine's and the
-//!   switch's id is recorded as the one to address it by ([`crate::ids`]).
+//!   a call id at one of its devices that is not a new call or a clear), the made-up
+//!   id stays the engine's and the switch's id is recorded as the one to address it
+//!   by ([`crate::ids`]).
 //! - A call's devices leave with ConnectionCleared and Diverted; a call with one
 //!   device left, a Failed or a CallCleared call, is forgotten. Transfers and
 //!   conferences merge the two calls' devices.
@@ -281,7 +282,9 @@ impl Correlator {
         } else {
             let at = self.position(call_id).or_else(|| {
                 // The first id the switch gives a call that only had a made-up one.
-                if role == Role::Starts {
+                // A new call (Originated) is not it, and neither is a late clear of
+                // some other call at the device.
+                if !matches!(role, Role::Opens | Role::Continues) {
                     return None;
                 }
                 let at = self.unnamed_at(&[device])?;
@@ -492,6 +495,24 @@ mod tests {
         let mut hangup = cleared("", "1002");
         c.resolve(&mut hangup, &[]);
         assert_eq!(hangup.call_id(), Some(made_up.as_str()));
+    }
+
+    #[test]
+    fn a_late_clear_of_another_call_does_not_name_the_current_one() {
+        let mut c = Correlator::default();
+        let mut ring = delivered("", "1001", "+4930812447309");
+        c.resolve(&mut ring, &[]);
+        let mut late = cleared("FF09", "1001");
+        assert!(c.resolve(&mut late, &[]).is_empty());
+        assert_eq!(late.call_id(), Some("FF09"));
+        let mut answer = SwitchEvent::Established {
+            call_id: String::new(),
+            device: "1001".into(),
+            calling: None,
+            called: None,
+        };
+        c.resolve(&mut answer, &[]);
+        assert_eq!(answer.call_id(), ring.call_id());
     }
 
     #[test]

@@ -93,7 +93,8 @@
 //!   `callingDevice`, `calledDevice` and (when there is one) `acdGroup` in
 //!   each `snapshotDeviceResponseInfo`; `reasonCode` in `AgentNotReadyEvent`
 //!   and in `GetAgentState` entries.
-//! * **Transfer and conference** keep the held (primary) call's id; the
+//! * **Transfer and conference** keep the held (primary) call's id (a new
+//!   one in the OpenScape Voice dialect); the
 //!   connection lists give every connection of the resulting call with its
 //!   old connection. The transferring device leaves without a separate
 //!   `ConnectionClearedEvent`.
