@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use ctibridge_csta::fake::{AcdGroup, Dialect, FakeAgent, FakeConfig, FakeSwitch};
+use ctibridge_csta::fake::{AcdGroup, Dialect, FakeAgent, FakeConfig, FakeSwitch, JoinedCallId};
 use diesel::prelude::*;
 use serde_json::json;
 
@@ -335,6 +335,53 @@ mod in_each_dialect {
     in_dialect!(standard, Switch::Standard);
     in_dialect!(openscape_voice, Switch::OpenScapeVoice);
     in_dialect!(avaya_dmcc, Switch::AvayaDmcc);
+}
+
+/// Some switches keep the consultation call's id for the call a consultation
+/// transfer leaves. The target's hang-up must reach the call under that id (it
+/// went to the caller's old id, which the switch no longer has: `call_not_found`).
+#[tokio::test]
+async fn after_a_transfer_that_keeps_the_consultation_id_the_target_hangs_up() {
+    let config = FakeConfig {
+        joined_call_id: Some(JoinedCallId::Consultation),
+        ..switch_config()
+    };
+    let switch = FakeSwitch::start(config).await.unwrap();
+    let dir = temp_dir("csta-keeps-consult-id");
+    let port = free_port();
+    let daemon = Daemon::start(&dir, port, &csta_config(port, &dir, &switch)).await;
+    let (mut a1, _) = Client::login(&daemon.url(), AGENT_1001).await;
+    let (mut a2, _) = Client::login(&daemon.url(), AGENT_1002).await;
+    let first = switch.ring(ANI, "1001").await;
+    let call = a1.event("call.offered", |_| true).await["data"]["call"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    a1.ok("call.answer", json!({"call": call})).await;
+    let consult = a1
+        .ok(
+            "call.transfer",
+            json!({"call": call, "to": "1002", "mode": "consult"}),
+        )
+        .await["consult_call"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    a2.event("call.offered", |d| d["call"] == consult.as_str())
+        .await;
+    a2.ok("call.answer", json!({"call": consult})).await;
+    a1.ok(
+        "call.transfer",
+        json!({"call": call, "mode": "complete", "consult_call": consult}),
+    )
+    .await;
+    a2.event("call.transferred", |d| d["call"] == call.as_str())
+        .await;
+    let calls = switch.calls().await;
+    assert!(calls.len() == 1 && calls[0].id != first, "{calls:?}");
+    a2.ok("call.hangup", json!({"call": call})).await;
+    a2.event("call.ended", |d| d["call"] == call.as_str()).await;
+    assert!(switch.calls().await.is_empty());
 }
 
 /// A switch under load confirms an agent's log-on with its event well after the

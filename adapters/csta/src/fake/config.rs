@@ -49,6 +49,17 @@ pub enum Dialect {
     OpenScapeVoice,
 }
 
+/// Which id the call a transfer or conference leaves has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinedCallId {
+    /// The held (primary) call's.
+    Held,
+    /// A new one.
+    New,
+    /// The consultation (secondary) call's.
+    Consultation,
+}
+
 /// Everything the fake switch is configured with. `Default` gives a small
 /// call centre: extensions 1001–1003 and supervisor 2001, ACD group 8000
 /// served by agents 5001 and 5002 (password 1234), route point 7000 that
@@ -92,6 +103,9 @@ pub struct FakeConfig {
     /// Send agent events (logged on, ready, …) this long after the request's
     /// response, as a loaded switch may: the response alone must be enough.
     pub agent_events_after: Option<Duration>,
+    /// The id of the call a transfer or conference leaves; `None` = the
+    /// dialect's (`Held` in the standard one, `New` for OpenScape Voice).
+    pub joined_call_id: Option<JoinedCallId>,
 }
 
 impl Default for FakeConfig {
@@ -129,6 +143,7 @@ impl Default for FakeConfig {
             avaya_switch: None,
             dialect: Dialect::Standard,
             agent_events_after: None,
+            joined_call_id: None,
         }
     }
 }

@@ -94,7 +94,8 @@
 //!   each `snapshotDeviceResponseInfo`; `reasonCode` in `AgentNotReadyEvent`
 //!   and in `GetAgentState` entries.
 //! * **Transfer and conference** keep the held (primary) call's id (a new
-//!   one in the OpenScape Voice dialect); the
+//!   one in the OpenScape Voice dialect; [`FakeConfig::joined_call_id`]
+//!   chooses); the
 //!   connection lists give every connection of the resulting call with its
 //!   old connection. The transferring device leaves without a separate
 //!   `ConnectionClearedEvent`.
@@ -145,7 +146,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
-pub use config::{AcdGroup, Dialect, FakeAgent, FakeConfig, Framing, RoutePoint};
+pub use config::{AcdGroup, Dialect, FakeAgent, FakeConfig, Framing, JoinedCallId, RoutePoint};
 pub use model::{AgentSnapshot, AgentState, CallSnapshot, PartySnapshot, PartyState};
 pub use request::AgentRequest;
 

@@ -16,7 +16,7 @@ mod tests;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::config::FakeConfig;
+use super::config::{Dialect, FakeConfig, JoinedCallId};
 use super::message::CstaError;
 use super::request::Conn;
 
@@ -91,9 +91,8 @@ pub struct Model {
     busy_numbers: Vec<String>,
     far_end_answer_after: Option<Duration>,
     acw_after_call: bool,
-    /// The call resulting from a transfer or conference gets a new id
-    /// (OpenScape Voice) instead of keeping the held call's.
-    new_id_on_join: bool,
+    /// The id of the call a transfer or conference leaves.
+    joined: JoinedCallId,
     /// In creation order, which is also the order calls are reported in.
     calls: Vec<Call>,
     next_call: u64,
@@ -113,7 +112,10 @@ impl Model {
             busy_numbers: cfg.busy_numbers.clone(),
             far_end_answer_after: cfg.far_end_answer_after,
             acw_after_call: cfg.acw_after_call,
-            new_id_on_join: cfg.dialect == super::config::Dialect::OpenScapeVoice,
+            joined: cfg.joined_call_id.unwrap_or(match cfg.dialect {
+                Dialect::Standard => JoinedCallId::Held,
+                Dialect::OpenScapeVoice => JoinedCallId::New,
+            }),
             calls: Vec::new(),
             next_call: 101,
             agents,
@@ -680,7 +682,7 @@ impl Model {
             self.calls[ci].parties.retain(|p| p.device != dev);
         }
         let (ci, to, mut connections) = self.merge(held, active)?;
-        let id = self.join_id(ci, &mut connections);
+        let id = self.join_id(ci, &active.call, &mut connections);
         self.emit(
             ci,
             CallEvent::Transfered {
@@ -697,15 +699,18 @@ impl Model {
         Ok((id, to))
     }
 
-    /// The id of the call a transfer or conference leaves at `ci`: the held
-    /// call's, or (OpenScape Voice) a new one, written into the connection list.
-    fn join_id(&mut self, ci: usize, connections: &mut ConnList) -> String {
+    /// The id of the call a transfer or conference leaves at `ci` (see
+    /// [`JoinedCallId`]), written into the connection list.
+    fn join_id(&mut self, ci: usize, consultation: &str, connections: &mut ConnList) -> String {
         let old = self.calls[ci].id.clone();
-        if !self.new_id_on_join {
-            return old;
-        }
-        let id = self.next_call.to_string();
-        self.next_call += 1;
+        let id = match self.joined {
+            JoinedCallId::Held => return old,
+            JoinedCallId::Consultation => consultation.to_string(),
+            JoinedCallId::New => {
+                self.next_call += 1;
+                (self.next_call - 1).to_string()
+            }
+        };
         self.calls[ci].id = id.clone();
         self.rename_acd_call(&old, &id);
         if let Some(digits) = self.digits.remove(&old) {
@@ -764,7 +769,7 @@ impl Model {
         self.check_pair(held, active)?;
         let dev = held.device.clone();
         let (ci, added, mut connections) = self.merge(held, active)?;
-        let id = self.join_id(ci, &mut connections);
+        let id = self.join_id(ci, &active.call, &mut connections);
         // The conferencing device's two connections become one, connected.
         if let Some(p) = self.calls[ci].parties.iter_mut().find(|p| p.device == dev) {
             p.state = PartyState::Connected;
