@@ -79,6 +79,23 @@ fn non_empty(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_text_reads_or_is_absent_without_panicking(text in "\\PC{0,40}") {
+            if let Some(address) = Address::parse(&text) {
+                prop_assert!(!address.number.is_empty());
+                prop_assert_eq!(address.raw, text.trim());
+            }
+        }
+
+        #[test]
+        fn a_number_in_n_brackets_comes_out_as_given(number in "\\+?[0-9]{1,15}", tail in "(;[a-z]+=[0-9a-z]{0,8}){0,3}") {
+            let text = format!("N<{number}>{tail}");
+            prop_assert_eq!(Address::parse(&text).map(|a| a.number), Some(number));
+        }
+    }
 
     fn number(text: &str) -> Option<String> {
         Address::parse(text).map(|a| a.number)

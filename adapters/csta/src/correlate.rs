@@ -407,6 +407,67 @@ impl Correlator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn event(kind: u8, device: &str, other: &str, id: Option<&str>) -> SwitchEvent {
+        let call_id = id.unwrap_or_default().to_string();
+        match kind % 8 {
+            0 => delivered(&call_id, device, other),
+            1 => SwitchEvent::Established {
+                call_id,
+                device: device.into(),
+                calling: Some(other.into()),
+                called: None,
+            },
+            2 => SwitchEvent::Originated {
+                call_id,
+                device: device.into(),
+                called: Some(other.into()),
+            },
+            3 => SwitchEvent::Held {
+                call_id,
+                device: device.into(),
+            },
+            4 => cleared(&call_id, device),
+            5 => SwitchEvent::Failed {
+                call_id,
+                device: device.into(),
+                cause: None,
+            },
+            6 => SwitchEvent::Transferred {
+                call_id,
+                secondary_call_id: Some(other.into()),
+                device: device.into(),
+                transferred_to: other.into(),
+            },
+            _ => SwitchEvent::Diverted {
+                call_id,
+                device: device.into(),
+                to: other.into(),
+            },
+        }
+    }
+
+    proptest! {
+        /// Any order of events, named or not: every event leaves with a call id,
+        /// the switch's own where it gave one, else a call's it named before or a
+        /// made-up one.
+        #[test]
+        fn every_event_gets_a_call_id(steps in proptest::collection::vec((0u8..8, 0usize..4, 0usize..4, proptest::option::of(0u8..5)), 0..60)) {
+            let devices = ["1001", "1002", "+4930812447309", "8000"];
+            let mut c = Correlator::default();
+            for (kind, d, o, id) in steps {
+                let id = id.map(|n| format!("C{n}"));
+                let mut e = event(kind, devices[d], devices[o], id.as_deref());
+                c.resolve(&mut e, &[]);
+                let got = e.call_id().unwrap();
+                match &id {
+                    Some(id) => prop_assert_eq!(got, id.as_str()),
+                    None => prop_assert!(is_made_up(got) || got.starts_with('C'), "{}", got),
+                }
+            }
+        }
+    }
 
     fn delivered(call_id: &str, device: &str, calling: &str) -> SwitchEvent {
         SwitchEvent::Delivered {
