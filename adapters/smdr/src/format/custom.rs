@@ -3,41 +3,59 @@
 //!
 //! ```toml
 //! [switch.format]
-//! kind = "fixed"                     # or "csv" (delimiter = ",", quotes honoured)
+//! kind = "fixed"                     # or "csv" (delimiter = ",", quotes honoured), or
+//!                                    # "words" (fields are runs of non-blanks)
 //! skip = ['^CLASS ', 'PAGE \d+']     # regexes of lines that are headers, not records
 //! [switch.format.fields]             # key = decode key; cols 1-based inclusive (fixed)
-//! start = { cols = "6-16", pattern = "%H:%M %m/%d" }  # or field = N (csv, 1-based)
+//! start = { cols = "6-16", pattern = "%H:%M %m/%d" }  # or field = N (csv, words)
 //! duration_s = { cols = "23-30", pattern = "%H:%M:%S" }
 //! direction = { cols = "1-4", map = { PIN = "in", POT = "out", ICM = "internal" } }
 //! ```
 //!
 //! Field keys are the decode keys: `start`, `duration_s`, `ring_s`, `direction`,
 //! `extension`, `trunk`, `calling`, `called`, `dialed`, `answered`, `transfer_to`,
-//! `account`, `call_id`. Each takes `cols = "A-B"` (fixed) or `field = N` (csv), and
-//! optionally:
+//! `account`, `call_id`, and `start_date` + `start_time` for a date and a time printed
+//! apart (instead of `start`). Each takes `cols = "A-B"` (fixed; `"A-"` runs to the
+//! end of the line) or `field = N` (csv, words), and optionally:
 //! - `pattern`: for `start`, a strftime pattern (default `%Y-%m-%d %H:%M:%S`; without
 //!   a year the year is this one or last, without a date the day is today or
-//!   yesterday); for `duration_s`/`ring_s`, `%H`, `%M`, `%S` and literal characters
-//!   (default: `hh:mm:ss`, `mm:ss`, `m'ss` or seconds);
+//!   yesterday; `%I` and `%p` read a 12-hour clock), or `"epoch"` / `"epoch_ms"` for
+//!   Unix seconds / milliseconds (an absolute time, shown at `utc_offset` or in UTC);
+//!   `start_date` and `start_time` take a pattern each and are read together; for
+//!   `duration_s`/`ring_s`, `%H`, `%M`, `%S` and literal characters (`%M'%S`,
+//!   `%H:%M'%S`; default: `hh:mm:ss`, `mm:ss`, `m'ss`, `hh:mm'ss` or seconds);
 //! - `map`: the switch's text → the value (`in`/`out`/`internal` for `direction`,
 //!   `true`/`false` for `answered`, any text for the others). Text not in the map
-//!   is an error for `direction` and `answered`, and kept as it is for the others.
+//!   is an error for `direction` and `answered`, and kept as it is for the others;
+//! - `default`: the value when the field is empty (the line is shorter, the column
+//!   blank) or, with a `map`, when its text is not in the map;
+//! - `optional = true`: an empty field is left out instead of being an error (for
+//!   `start`, `start_date`, `direction`, `answered`); a `start_date` left out makes
+//!   the `start_time` today's (or yesterday's);
+//! - `if_direction = ["in", …]`: the field is read only for records of those
+//!   directions, so one column can be the caller on incoming calls and the number
+//!   dialled on outgoing ones.
 //!
 //! Without a map, `direction` accepts `in`/`out`/`internal` and `I`/`O`, and
 //! `answered` accepts `1`/`0`, `Y`/`N`, `yes`/`no`, `true`/`false`. A line matching a
-//! `skip` regex, or whose fields are all empty, is skipped.
+//! `skip` regex, or whose fields are all empty, is skipped. Without an `answered`
+//! field a call is answered when its duration is above zero.
 
 use std::collections::BTreeMap;
 
-use ctibridge_adapter::{CallRecord, Direction};
+use chrono::DateTime;
+use ctibridge_adapter::{CallRecord, Direction, SwitchTime};
 use regex::Regex;
 use serde::Deserialize;
 
 use super::fields::{cols, duration, duration_by_pattern, need, non_empty, split_csv, Clock};
 use super::{Line, Parsed};
 use crate::error::{FieldAt, ParseError};
+use crate::framing::MAX_RECORD;
 
 const DEFAULT_START: &str = "%Y-%m-%d %H:%M:%S";
+const DEFAULT_DATE: &str = "%Y-%m-%d";
+const DEFAULT_TIME: &str = "%H:%M:%S";
 
 /// `[switch.format]` as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -56,6 +74,8 @@ pub struct CustomSpec {
 pub enum Kind {
     Fixed,
     Csv,
+    /// Fields are the runs of non-blank characters (variable-width columns).
+    Words,
 }
 
 /// One `[switch.format.fields]` entry.
@@ -70,12 +90,21 @@ pub struct FieldSpec {
     pub pattern: Option<String>,
     #[serde(default)]
     pub map: BTreeMap<String, String>,
+    #[serde(default)]
+    pub default: Option<String>,
+    #[serde(default)]
+    pub optional: bool,
+    /// Read only for records of these directions (`in`, `out`, `internal`).
+    #[serde(default)]
+    pub if_direction: Vec<String>,
 }
 
 /// The decode keys a custom format may fill.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Key {
     Start,
+    StartDate,
+    StartTime,
     DurationS,
     RingS,
     Direction,
@@ -90,8 +119,10 @@ enum Key {
     CallId,
 }
 
-const KEYS: [(&str, Key); 13] = [
+const KEYS: [(&str, Key); 15] = [
     ("start", Key::Start),
+    ("start_date", Key::StartDate),
+    ("start_time", Key::StartTime),
     ("duration_s", Key::DurationS),
     ("ring_s", Key::RingS),
     ("direction", Key::Direction),
@@ -113,6 +144,9 @@ struct Field {
     at: FieldAt,
     pattern: Option<String>,
     map: BTreeMap<String, String>,
+    default: Option<String>,
+    optional: bool,
+    if_direction: Vec<Direction>,
 }
 
 /// A checked custom format, ready to read lines.
@@ -133,7 +167,7 @@ impl Custom {
                 let mut chars = d.chars();
                 match (chars.next(), chars.next(), spec.kind) {
                     (Some(c), None, Kind::Csv) => c,
-                    (_, _, Kind::Fixed) => {
+                    (_, _, Kind::Fixed | Kind::Words) => {
                         return Err("`delimiter` is for kind = \"csv\" only".into())
                     }
                     _ => return Err(format!("`delimiter` must be one character, not `{d}`")),
@@ -148,6 +182,13 @@ impl Custom {
         if spec.fields.is_empty() {
             return Err("[format.fields] lists no fields".into());
         }
+        let has = |key: &str| spec.fields.contains_key(key);
+        if has("start") && (has("start_date") || has("start_time")) {
+            return Err("give `start`, or `start_date` and `start_time`, not both".into());
+        }
+        if has("start_date") && !has("start_time") {
+            return Err("`start_date` needs a `start_time`".into());
+        }
         let mut fields = Vec::new();
         for (name, f) in spec.fields {
             let Some(&(name, key)) = KEYS.iter().find(|(n, _)| *n == name) else {
@@ -156,43 +197,10 @@ impl Custom {
                     KEYS.map(|(n, _)| n).join(", ")
                 ));
             };
-            let at = match (spec.kind, &f.cols, f.field) {
-                (Kind::Fixed, Some(range), None) => column_range(range)
-                    .map(|(a, b)| FieldAt::Columns(a, b))
-                    .ok_or_else(|| format!("`{name}`: cols must be \"FROM-TO\" (1-based, FROM ≤ TO), not `{range}`"))?,
-                (Kind::Csv, None, Some(n)) if n >= 1 => FieldAt::Field(n),
-                (Kind::Fixed, _, _) => return Err(format!("`{name}` needs cols = \"FROM-TO\" (kind = \"fixed\")")),
-                (Kind::Csv, _, _) => return Err(format!("`{name}` needs field = N, from 1 (kind = \"csv\")")),
-            };
-            for value in f.map.values() {
-                let ok = match key {
-                    Key::Direction => direction(value).is_some(),
-                    Key::Answered => matches!(value.as_str(), "true" | "false"),
-                    _ => true,
-                };
-                if !ok {
-                    return Err(format!("`{name}`: map value `{value}` is not allowed here"));
-                }
-            }
-            if let (Some(p), Key::DurationS | Key::RingS) = (&f.pattern, key) {
-                if p.contains('%')
-                    && p.split('%')
-                        .skip(1)
-                        .any(|s| !s.starts_with(['H', 'M', 'S']))
-                {
-                    return Err(format!(
-                        "`{name}`: pattern `{p}` may use %H, %M and %S only"
-                    ));
-                }
-            }
-            fields.push(Field {
-                key,
-                name,
-                at,
-                pattern: f.pattern,
-                map: f.map,
-            });
+            fields.push(check_field(spec.kind, name, key, f)?);
         }
+        // The direction first: other fields may depend on it (`if_direction`).
+        fields.sort_by_key(|f| f.key != Key::Direction);
         Ok(Custom {
             kind: spec.kind,
             delimiter,
@@ -205,33 +213,42 @@ impl Custom {
         if self.skip.iter().any(|r| r.is_match(line)) {
             return Ok(Line::Skip);
         }
-        let csv = match self.kind {
+        let split: Vec<String> = match self.kind {
             Kind::Csv => split_csv(line, self.delimiter),
+            Kind::Words => line.split_whitespace().map(str::to_string).collect(),
             Kind::Fixed => Vec::new(),
         };
         let text_at = |at: FieldAt| match at {
             FieldAt::Columns(a, b) => cols(line, a, b),
-            FieldAt::Field(n) => csv.get(n - 1).map(|s| s.trim()).unwrap_or(""),
+            FieldAt::Field(n) => split.get(n - 1).map(|s| s.trim()).unwrap_or(""),
         };
         if self.fields.iter().all(|f| text_at(f.at).is_empty()) {
             return Ok(Line::Skip);
         }
         let mut record = CallRecord::default();
+        let (mut date, mut time) = (None, None);
         for f in &self.fields {
             let raw = text_at(f.at);
-            let mapped = f.map.get(raw).map(String::as_str);
-            let text = mapped.unwrap_or(raw);
+            let text = match (f.map.get(raw), raw.is_empty(), &f.default) {
+                (Some(mapped), _, _) => mapped.as_str(),
+                (None, true, Some(default)) => default.as_str(),
+                (None, false, Some(default)) if !f.map.is_empty() => default.as_str(),
+                _ => raw,
+            };
+            if text.is_empty() && f.optional {
+                continue;
+            }
+            if !f.if_direction.is_empty()
+                && !record
+                    .direction
+                    .is_some_and(|d| f.if_direction.contains(&d))
+            {
+                continue;
+            }
             match f.key {
-                Key::Start => {
-                    let pattern = f.pattern.as_deref().unwrap_or(DEFAULT_START);
-                    record.start = Some(need(
-                        clock.parse(text, pattern),
-                        f.name,
-                        f.at,
-                        text,
-                        "a date and time matching its pattern",
-                    )?);
-                }
+                Key::Start => record.start = Some(read_start(f, text, clock)?),
+                Key::StartDate => date = Some((f, text)),
+                Key::StartTime => time = Some((f, text)),
                 Key::DurationS | Key::RingS if !text.is_empty() => {
                     let seconds = match &f.pattern {
                         Some(p) => duration_by_pattern(text, p),
@@ -278,6 +295,9 @@ impl Custom {
                 Key::CallId => record.call_id = non_empty(text),
             }
         }
+        if let Some((tf, time_text)) = time {
+            record.start = Some(read_date_time(date, tf, time_text, clock)?);
+        }
         if record.answered.is_none() {
             record.answered = record.duration_s.map(|d| d > 0.0);
         }
@@ -285,9 +305,149 @@ impl Custom {
     }
 }
 
-/// `"6-16"` → (6, 16); `"7"` → (7, 7).
+/// Check one field's spec against its key and the layout kind.
+fn check_field(kind: Kind, name: &'static str, key: Key, f: FieldSpec) -> Result<Field, String> {
+    let at = match (kind, &f.cols, f.field) {
+        (Kind::Fixed, Some(range), None) => column_range(range)
+            .map(|(a, b)| FieldAt::Columns(a, b))
+            .ok_or_else(|| {
+                format!("`{name}`: cols must be \"FROM-TO\" or \"FROM-\" (1-based, FROM ≤ TO), not `{range}`")
+            })?,
+        (Kind::Csv | Kind::Words, None, Some(n)) if n >= 1 => FieldAt::Field(n),
+        (Kind::Fixed, _, _) => {
+            return Err(format!("`{name}` needs cols = \"FROM-TO\" (kind = \"fixed\")"))
+        }
+        (Kind::Csv | Kind::Words, _, _) => {
+            return Err(format!("`{name}` needs field = N, from 1 (kind = \"csv\" or \"words\")"))
+        }
+    };
+    let allowed = |value: &str| match key {
+        Key::Direction => direction(value).is_some(),
+        Key::Answered => answered(value).is_some(),
+        _ => true,
+    };
+    for value in f.map.values().chain(f.default.iter()) {
+        if !allowed(value) {
+            return Err(format!("`{name}`: value `{value}` is not allowed here"));
+        }
+    }
+    if let (Some(p), Key::DurationS | Key::RingS) = (&f.pattern, key) {
+        if p.contains('%')
+            && p.split('%')
+                .skip(1)
+                .any(|s| !s.starts_with(['H', 'M', 'S']))
+        {
+            return Err(format!(
+                "`{name}`: pattern `{p}` may use %H, %M and %S only"
+            ));
+        }
+    }
+    if let (Some(p), Key::StartDate | Key::StartTime) = (&f.pattern, key) {
+        if matches!(p.as_str(), "epoch" | "epoch_ms") {
+            return Err(format!("`{name}`: epoch times go in `start`"));
+        }
+    }
+    let if_direction = f
+        .if_direction
+        .iter()
+        .map(|d| {
+            direction(d)
+                .ok_or_else(|| format!("`{name}`: if_direction `{d}` is not in, out or internal"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if !if_direction.is_empty() && key == Key::Direction {
+        return Err("`direction` cannot depend on itself".into());
+    }
+    Ok(Field {
+        key,
+        name,
+        at,
+        pattern: f.pattern,
+        map: f.map,
+        default: f.default,
+        optional: f.optional,
+        if_direction,
+    })
+}
+
+/// `start` by its pattern, or as Unix seconds / milliseconds.
+fn read_start(f: &Field, text: &str, clock: &Clock) -> Result<SwitchTime, ParseError> {
+    let pattern = f.pattern.as_deref().unwrap_or(DEFAULT_START);
+    let read = match pattern {
+        "epoch" => epoch(text, 1.0).map(|t| clock.instant(t)),
+        "epoch_ms" => epoch(text, 1000.0).map(|t| clock.instant(t)),
+        _ => clock.parse(text, pattern),
+    };
+    need(
+        read,
+        f.name,
+        f.at,
+        text,
+        "a date and time matching its pattern",
+    )
+}
+
+/// Unix time in `per_second` units (1: seconds, 1000: milliseconds), with or
+/// without a fraction.
+fn epoch(text: &str, per_second: f64) -> Option<DateTime<chrono::Utc>> {
+    let value: f64 = text.trim().parse().ok()?;
+    if !value.is_finite() || value < 0.0 {
+        return None;
+    }
+    let millis = (value * 1000.0 / per_second).round() as i64;
+    DateTime::from_timestamp_millis(millis)
+}
+
+/// `start_date` and `start_time` read together; without a date, the time is today's
+/// (or yesterday's).
+fn read_date_time(
+    date: Option<(&Field, &str)>,
+    time_field: &Field,
+    time_text: &str,
+    clock: &Clock,
+) -> Result<SwitchTime, ParseError> {
+    let time_pattern = time_field.pattern.as_deref().unwrap_or(DEFAULT_TIME);
+    let Some((date_field, date_text)) = date.filter(|(_, text)| !text.is_empty()) else {
+        return need(
+            clock.parse(time_text, time_pattern),
+            time_field.name,
+            time_field.at,
+            time_text,
+            "a time matching its pattern",
+        );
+    };
+    let date_pattern = date_field.pattern.as_deref().unwrap_or(DEFAULT_DATE);
+    // Each part alone first, so the error names the one that is wrong.
+    need(
+        clock.parse(date_text, date_pattern),
+        date_field.name,
+        date_field.at,
+        date_text,
+        "a date matching its pattern",
+    )?;
+    need(
+        clock.parse(time_text, time_pattern),
+        time_field.name,
+        time_field.at,
+        time_text,
+        "a time matching its pattern",
+    )?;
+    need(
+        clock.parse(
+            &format!("{date_text} {time_text}"),
+            &format!("{date_pattern} {time_pattern}"),
+        ),
+        date_field.name,
+        date_field.at,
+        date_text,
+        "a date of this or last year",
+    )
+}
+
+/// `"6-16"` → (6, 16); `"7"` → (7, 7); `"43-"` → (43, the longest record).
 fn column_range(text: &str) -> Option<(usize, usize)> {
     let (a, b) = match text.split_once('-') {
+        Some((a, "")) => (a.trim().parse().ok()?, MAX_RECORD),
         Some((a, b)) => (a.trim().parse().ok()?, b.trim().parse().ok()?),
         None => {
             let n = text.trim().parse().ok()?;
@@ -397,5 +557,128 @@ direction = { field = 6 }
         assert!(err.contains("sideways"), "{err}");
         let err = custom("kind = \"fixed\"\n[fields]\nstart = { cols = \"9-2\" }").unwrap_err();
         assert!(err.contains("FROM-TO"), "{err}");
+    }
+    fn one(format: &Custom, line: &str) -> CallRecord {
+        match format.parse(line, &clock()) {
+            Ok(Line::Record(p)) => p.record,
+            other => panic!("{line:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn epoch_seconds_and_milliseconds() {
+        let format = custom(
+            r#"
+kind = "csv"
+skip = ['^"cdrRecordType"', '^INTEGER,']
+[fields]
+start = { field = 2, pattern = "epoch" }
+duration_s = { field = 3 }
+answered = { field = 4, map = { "0" = "false" }, default = "true" }
+"#,
+        )
+        .unwrap();
+        let r = one(&format, "1,1773133442,75,1773133450");
+        // 1773133442 is 2026-03-10T09:04:02Z; an epoch time is absolute.
+        assert_eq!(r.start, Some("2026-03-10T09:04:02+00:00".parse().unwrap()));
+        assert_eq!(r.duration_s, Some(75.0));
+        assert_eq!(r.answered, Some(true));
+        assert_eq!(one(&format, "1,1773133442,0,0").answered, Some(false));
+        assert_eq!(
+            format.parse("INTEGER,INTEGER,INTEGER", &clock()),
+            Ok(Line::Skip)
+        );
+        let ms = custom("kind = \"csv\"\n[fields]\nstart = { field = 1, pattern = \"epoch_ms\" }")
+            .unwrap();
+        let r = one(&ms, "1773133442500");
+        assert_eq!(
+            r.start,
+            Some("2026-03-10T09:04:02.500+00:00".parse().unwrap())
+        );
+        assert!(ms.parse("yesterday", &clock()).is_err());
+    }
+
+    #[test]
+    fn date_and_time_apart_with_a_12_hour_clock() {
+        let format = custom(
+            r#"
+kind = "fixed"
+[fields]
+start_date = { cols = "1-8", pattern = "%m/%d/%y" }
+start_time = { cols = "10-16", pattern = "%I:%M%p" }
+ring_s = { cols = "18-21", pattern = "%M'%S" }
+duration_s = { cols = "23-30", pattern = "%H:%M'%S" }
+"#,
+        )
+        .unwrap();
+        let r = one(&format, "03/09/26 01:07PM 0'12 00:02'05");
+        assert_eq!(r.start, Some("2026-03-09T13:07:00Z".parse().unwrap()));
+        assert_eq!(r.ring_s, Some(12.0));
+        assert_eq!(r.duration_s, Some(125.0));
+        let err = format
+            .parse("03/09/26 13:77PM 0'12 00:02'05", &clock())
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("start_time (columns 10-16)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn optional_fields_defaults_and_open_columns() {
+        // NEC SL: an extension call has no date; the number runs to the end.
+        let format = custom(
+            r#"
+kind = "fixed"
+[fields]
+direction = { cols = "1-4", map = { POT = "out", PIN = "in", ICM = "internal" } }
+start_time = { cols = "6-10", pattern = "%H:%M" }
+start_date = { cols = "12-16", pattern = "%m/%d", optional = true }
+trunk = { cols = "18-21" }
+duration_s = { cols = "23-30" }
+extension = { cols = "32-41" }
+dialed = { cols = "43-" }
+account = { cols = "64-79", default = "NONE" }
+"#,
+        )
+        .unwrap();
+        let r = one(&format, "ICM  10:15                00:00:20 101        102");
+        assert_eq!(r.start, Some("2026-03-10T10:15:00Z".parse().unwrap()));
+        assert_eq!(r.direction, Some(Direction::Internal));
+        assert_eq!(r.dialed.as_deref(), Some("102"));
+        assert_eq!(r.account.as_deref(), Some("NONE"));
+        let r = one(
+            &format,
+            "POT  09:02 03/09 003  00:01:10 101        0123456789",
+        );
+        assert_eq!(r.start, Some("2026-03-09T09:02:00Z".parse().unwrap()));
+        assert_eq!(r.trunk.as_deref(), Some("003"));
+    }
+
+    #[test]
+    fn words_kind() {
+        let format = custom(
+            r#"
+kind = "words"
+[fields]
+start_date = { field = 1, pattern = "%d.%m.%Y" }
+start_time = { field = 2, pattern = "%H:%M:%S" }
+extension = { field = 3 }
+calling = { field = 4 }
+duration_s = { field = 5 }
+"#,
+        )
+        .unwrap();
+        let r = one(&format, "09.03.2026   08:00:01  2001   4155550123     95");
+        assert_eq!(r.start, Some("2026-03-09T08:00:01Z".parse().unwrap()));
+        assert_eq!(r.calling.as_deref(), Some("4155550123"));
+        assert_eq!(r.duration_s, Some(95.0));
+        let err = custom("kind = \"words\"\ndelimiter = \";\"\n[fields]\nstart = { field = 1 }")
+            .unwrap_err();
+        assert!(err.contains("delimiter"), "{err}");
+        let err =
+            custom("kind = \"words\"\n[fields]\nstart = { field = 1 }\nstart_time = { field = 2 }")
+                .unwrap_err();
+        assert!(err.contains("not both"), "{err}");
     }
 }
