@@ -15,6 +15,7 @@ pub mod fields;
 pub mod mitel_mivb;
 pub mod mitel_sx200;
 pub mod nec_flexible;
+pub mod nec_neax;
 pub mod panasonic_tda;
 
 use ctibridge_adapter::CallRecord;

@@ -1,7 +1,9 @@
-//! NEC SMDR printout (`format = "nec-flexible"`), as NEC key systems and small PBXs
-//! (SV8100/SV9100, SL1000/SL1100/SL2100, Aspire, Electra Elite) print it on their
-//! SMDR port, in one of two fixed layouts (Program 35-02-14 selects whether the
-//! date is printed):
+//! NEC SMDR (`format = "nec-flexible"`). Two families of output are told apart line
+//! by line: the NEAX / SV8500 / SV9500 records (`KA`, `KE`, `KB` fixed formats and
+//! `KK`, `KL`, `KM` flexible formats, see [`super::nec_neax`]), and the printout NEC
+//! key systems and small PBXs (SV8100/SV9100, SL1000/SL1100/SL2100, Aspire, Electra
+//! Elite) print on their SMDR port, in one of two fixed layouts (Program 35-02-14
+//! selects whether the date is printed):
 //!
 //! | Field | With date (35-02-14 = 1) | Without date (= 0) | Read as |
 //! |---|---|---|---|
@@ -30,6 +32,9 @@ use super::{Line, Parsed};
 use crate::error::{FieldAt, ParseError};
 
 pub fn parse(line: &str, clock: &Clock) -> Result<Line, ParseError> {
+    if let Some(at) = super::nec_neax::kind_at(line) {
+        return super::nec_neax::parse(line, at, clock);
+    }
     // The class starts at the first letter; what comes before is printer noise.
     let lead = line
         .chars()
