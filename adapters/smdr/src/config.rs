@@ -108,7 +108,8 @@ pub struct SmdrConfig {
     pub link: Link,
     pub format: Format,
     pub terminator: Terminator,
-    /// `None`: the machine's local zone.
+    /// `None`: record times stay the switch's local time (read in this machine's
+    /// zone where an instant is needed).
     pub utc_offset: Option<FixedOffset>,
     pub dedup_window: usize,
 }

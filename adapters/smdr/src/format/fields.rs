@@ -108,7 +108,8 @@ pub fn duration_by_pattern(text: &str, pattern: &str) -> Option<f64> {
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
     pub now: DateTime<Utc>,
-    /// `None`: the machine's local time zone; otherwise a fixed offset (`utc_offset`).
+    /// `None`: times are the switch's local time (compared with `now` in this
+    /// machine's zone); otherwise a fixed offset (`utc_offset`).
     pub offset: Option<FixedOffset>,
 }
 
@@ -287,7 +288,6 @@ pub fn need<T>(
     })
 }
 
-/// The clock the format tests read with: 10 March 2026, noon, on a switch at UTC.
 /// "1 field", "30 fields": how many fields a line has, for error messages.
 pub fn count(n: usize) -> String {
     if n == 1 {
@@ -297,6 +297,7 @@ pub fn count(n: usize) -> String {
     }
 }
 
+/// The clock the format tests read with: 10 March 2026, noon, on a switch at UTC.
 #[cfg(test)]
 pub(crate) fn test_clock() -> Clock {
     Clock {

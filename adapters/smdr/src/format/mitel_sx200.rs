@@ -50,6 +50,34 @@ mod tests {
     }
 
     #[test]
+    fn the_switch_clock_stays_local_unless_an_offset_is_set() {
+        let line = line_of(&[
+            (2, "03-09"),
+            (8, "01:25P"),
+            (15, "00:00:31"),
+            (24, "216"),
+            (34, "217"),
+            (62, "217"),
+        ]);
+        let read = |offset| {
+            let clock = crate::format::fields::Clock {
+                now: "2026-03-10T12:00:00Z".parse().unwrap(),
+                offset,
+            };
+            match parse(&line, &clock) {
+                Ok(Line::Record(p)) => p.record.start.expect("a start"),
+                other => panic!("{other:?}"),
+            }
+        };
+        // No offset: 13:25 as printed, whatever this machine's zone is.
+        let local = read(None);
+        assert!(local.is_local());
+        assert_eq!(local.to_string(), "2026-03-09T13:25:00");
+        let at = read(chrono::FixedOffset::west_opt(5 * 3600));
+        assert_eq!(at.to_string(), "2026-03-09T13:25:00-05:00");
+    }
+
+    #[test]
     fn three_digit_extensions_and_an_outgoing_call() {
         // A 3-digit station in the 4-character called party field (62-65) and a
         // trunk: the call is outgoing, the station whole.
