@@ -100,6 +100,9 @@ async fn records_from_a_listening_smdr_link_reach_clients_and_the_call_log() {
     assert_eq!(data["record"]["extension"], "1001");
     assert_eq!(data["record"]["account"], "ACC7");
     assert_eq!(data["record"]["direction"], "in");
+    // The switch's clock, at the configured offset.
+    assert_eq!(data["record"]["start"], "2026-03-10T09:14:02+00:00");
+    assert!(data["record"].get("start_zone").is_none(), "{data}");
     assert_eq!(data["crm"]["matches"][0]["name"], "Ada Lovelace", "{data}");
     // The agent whose extension it names gets it too.
     agent
