@@ -100,6 +100,9 @@ async fn records_from_a_listening_smdr_link_reach_clients_and_the_call_log() {
     assert_eq!(data["record"]["extension"], "1001");
     assert_eq!(data["record"]["account"], "ACC7");
     assert_eq!(data["record"]["direction"], "in");
+    // The switch's clock, at the configured offset.
+    assert_eq!(data["record"]["start"], "2026-03-10T09:14:02+00:00");
+    assert!(data["record"].get("start_zone").is_none(), "{data}");
     assert_eq!(data["crm"]["matches"][0]["name"], "Ada Lovelace", "{data}");
     // The agent whose extension it names gets it too.
     agent
@@ -167,7 +170,7 @@ async fn a_record_completes_the_row_of_the_call_it_describes() {
     let raw = "2026/03/10 09:14:02,00:00:01,2,4155550123,I,1001,1001,ACC7,0,77,0,E1001,Agent One,T9001,Line 1.1,0,0";
     let record = CallRecord {
         call_id: Some("77".into()),
-        start: Some(chrono::Utc::now() - chrono::Duration::seconds(3)),
+        start: Some((chrono::Utc::now() - chrono::Duration::seconds(3)).into()),
         duration_s: Some(1.0),
         ring_s: Some(2.0),
         direction: Some(Direction::In),

@@ -191,7 +191,7 @@ fn fit(
     if !extension_ok || !number_ok || (record.extension.is_none() && number.is_none()) {
         return None;
     }
-    let apart = match record.start {
+    let apart = match record.start.map(|s| s.utc()) {
         Some(start) => ((start - offered_at).num_milliseconds() as f64 / 1000.0).abs(),
         None => 0.0,
     };
@@ -381,7 +381,7 @@ impl Engine {
         info: &CallerInfo,
         now: DateTime<Utc>,
     ) -> CallLogRow {
-        let start = record.start.unwrap_or(now);
+        let start = record.start.map(|s| s.utc()).unwrap_or(now);
         let duration = record.duration_s.unwrap_or(0.0);
         let ring = record.ring_s.unwrap_or(0.0);
         let ended = start + Duration::milliseconds(((ring + duration) * 1000.0) as i64);

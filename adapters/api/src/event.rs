@@ -5,7 +5,7 @@
 //! to one connection. Every event keeps the switch's own call id (`call_id`) so the
 //! engine can map it to its stable id; numbers are kept as the switch gave them.
 
-use chrono::{DateTime, Utc};
+use crate::switch_time::SwitchTime;
 use serde::{Deserialize, Serialize};
 
 /// One event from an adapter, with the raw frame it came from (for diagnostics).
@@ -238,12 +238,18 @@ impl Direction {
 }
 
 /// A completed-call record from an SMDR/CDR stream.
+///
+/// `start` is the time the switch printed ([`SwitchTime`]): with its offset when
+/// the switch's `utc_offset` is configured, otherwise the switch's local time. In
+/// JSON a local `start` has no offset and is followed by `"start_zone":
+/// "switch-local"`, so a reader never takes it for UTC.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(into = "CallRecordJson")]
 pub struct CallRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<DateTime<Utc>>,
+    pub start: Option<SwitchTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_s: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -266,6 +272,61 @@ pub struct CallRecord {
     pub transfer_to: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
+}
+
+/// [`CallRecord`] as it is written: its fields in order, with `start_zone` after a
+/// `start` that has no offset.
+#[derive(Serialize)]
+struct CallRecordJson {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    call_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start: Option<SwitchTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_zone: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duration_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ring_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    direction: Option<Direction>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    extension: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trunk: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    calling: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    called: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dialed: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    answered: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transfer_to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<String>,
+}
+
+impl From<CallRecord> for CallRecordJson {
+    fn from(r: CallRecord) -> Self {
+        CallRecordJson {
+            call_id: r.call_id,
+            start_zone: r.start.filter(SwitchTime::is_local).map(|_| "switch-local"),
+            start: r.start,
+            duration_s: r.duration_s,
+            ring_s: r.ring_s,
+            direction: r.direction,
+            extension: r.extension,
+            trunk: r.trunk,
+            calling: r.calling,
+            called: r.called,
+            dialed: r.dialed,
+            answered: r.answered,
+            transfer_to: r.transfer_to,
+            account: r.account,
+        }
+    }
 }
 
 /// An ACD agent's state, as the switch knows it.

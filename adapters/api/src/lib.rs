@@ -17,6 +17,7 @@
 //! - [`settings`]: the `[[switch]]` keys every adapter shares, and strict parsing of
 //!   the adapter's own keys.
 //! - [`decode`]: what `ctibridge decode` asks of an adapter (a capture in, events out).
+//! - [`switch_time`]: a time as a switch printed it ([`SwitchTime`]), local or at an offset.
 //! - `testkit` (feature `testkit`): the conformance kit every adapter must pass.
 
 pub mod adapter;
@@ -26,6 +27,7 @@ pub mod decode;
 pub mod event;
 pub mod link;
 pub mod settings;
+pub mod switch_time;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
@@ -42,3 +44,4 @@ pub use event::{
 };
 pub use link::{AdapterLink, EngineSide};
 pub use settings::{SettingsError, SwitchSettings};
+pub use switch_time::SwitchTime;

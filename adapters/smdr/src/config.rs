@@ -30,10 +30,11 @@ flow_control = "none"               # none, software (XON/XOFF), hardware (RTS/C
 # port = 1752
 # login = "SMDR\r\n"                # sent after connecting, where the switch wants a handshake
 # listen = "0.0.0.0:5100"           # the switch connects (Avaya IP Office SMDR)
-format = "mitel-mivb"               # avaya-ipo, mitel-mivb, mitel-sx200, axxess, nec-flexible,
-                                    # panasonic-tda, asterisk-csv, or a [switch.format] table
+format = "mitel-mivb"               # avaya-ipo, mitel-mivb, mitel-mivb-extended, mitel-sx200, axxess,
+                                    # nec-flexible, panasonic-tda, panasonic-ta, asterisk-csv,
+                                    # or a [switch.format] table
 terminator = "auto"                 # auto, crlf, cr, lf, lfcr, nul, stx-etx
-utc_offset = "local"                # the switch's clock: "local" (this machine's zone) or "+01:00"
+utc_offset = "local"                # the switch's clock: "local" (kept as printed) or "+01:00"
 dedup_window = 50000                # record lines remembered to drop replays (0: off)
 "#;
 
@@ -107,7 +108,8 @@ pub struct SmdrConfig {
     pub link: Link,
     pub format: Format,
     pub terminator: Terminator,
-    /// `None`: the machine's local zone.
+    /// `None`: record times stay the switch's local time (read in this machine's
+    /// zone where an instant is needed).
     pub utc_offset: Option<FixedOffset>,
     pub dedup_window: usize,
 }

@@ -1,8 +1,9 @@
 //! `ctibridge decode --adapter smdr --format NAME|FILE.toml CAPTURE`: the records the
 //! adapter would send for a capture, through the same framing, format, dedup and
 //! joining as the live link. `--format` is a built-in name, or the path of a TOML
-//! file holding the `[switch.format]` keys at its top level. Dates without a year
-//! are read as of now, in this machine's time zone.
+//! file holding the `[switch.format]` keys at its top level. Times stay as the
+//! switch printed them (switch-local, see [`ctibridge_adapter::SwitchTime`]); dates
+//! without a year or a day are read as of now.
 
 use ctibridge_adapter::{AdapterEvent, DecodeIssue, DecodeOptions, Decoded, SwitchEvent};
 

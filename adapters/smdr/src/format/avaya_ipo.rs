@@ -5,7 +5,7 @@
 //!
 //! | # | Field | Read as |
 //! |---|---|---|
-//! | 1 | Call Start `YYYY/MM/DD HH:MM:SS` | `start` (the switch's local time) |
+//! | 1 | Call Start `YYYY/MM/DD HH:MM:SS` (older releases: `YYYY/MM/DD HH:MM`) | `start` (the switch's local time) |
 //! | 2 | Connected Time `HH:MM:SS` | `duration_s` (talk time, without ring, hold, park) |
 //! | 3 | Ring Time (seconds) | `ring_s` |
 //! | 4 | Caller | `calling` |
@@ -13,7 +13,7 @@
 //! | 6 | Called Number | `called` |
 //! | 7 | Dialled Number | `dialed` |
 //! | 8 | Account | `account` |
-//! | 9 | Is Internal `0`/`1` | `direction` |
+//! | 9 | Is Internal `0`/`1` (some releases print `I` for 1) | `direction` |
 //! | 10 | Call ID | `call_id` |
 //! | 11 | Continuation `0`/`1` | 1: more records of this call follow (joined) |
 //! | 12, 13 | Party1Device, Party1Name | `E1234` extension / `T9001` trunk / `V…` voicemail |
@@ -48,7 +48,9 @@ pub fn parse(line: &str, clock: &Clock) -> Result<Line, ParseError> {
         });
     }
     let start = need(
-        clock.parse(get(1), "%Y/%m/%d %H:%M:%S"),
+        clock
+            .parse(get(1), "%Y/%m/%d %H:%M:%S")
+            .or_else(|| clock.parse(get(1), "%Y/%m/%d %H:%M")),
         "Call Start",
         FieldAt::Field(1),
         get(1),
@@ -72,7 +74,8 @@ pub fn parse(line: &str, clock: &Clock) -> Result<Line, ParseError> {
         )?),
     };
     let direction = match (get(9), get(5)) {
-        ("1", _) => Direction::Internal,
+        // The flag decides before the direction: an internal call is printed `O`.
+        ("1" | "I", _) => Direction::Internal,
         (_, "I") => Direction::In,
         (_, "O") => Direction::Out,
         (_, text) => {
@@ -160,6 +163,15 @@ mod tests {
         let r = record("2026/03/10 10:02:00,00:00:12,2,2002,O,2001,2001,,1,1000044,0,E2002,Ben Ode,E2001,Anna Berg,0,0").record;
         assert_eq!(r.direction, Some(Direction::Internal));
         assert_eq!(r.extension.as_deref(), Some("2002"));
+        assert_eq!(r.trunk, None);
+    }
+
+    #[test]
+    fn the_internal_flag_wins_over_the_direction() {
+        // Printed `I` instead of `1` in field 9, and a start without seconds.
+        let r = record("2026/03/10 06:43,00:00:10,18,316,O,318,318,,I,41,0,E316,Extn316,V9052,VM Channel 2,0,0,,,,,,,,,,,,,").record;
+        assert_eq!(r.direction, Some(Direction::Internal));
+        assert_eq!(r.start, Some("2026-03-10T06:43:00Z".parse().unwrap()));
         assert_eq!(r.trunk, None);
     }
 

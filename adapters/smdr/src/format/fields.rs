@@ -8,6 +8,7 @@ use chrono::{
     DateTime, Datelike, Duration, FixedOffset, Local, NaiveDate, NaiveDateTime, NaiveTime,
     TimeZone, Utc,
 };
+use ctibridge_adapter::SwitchTime;
 
 use crate::error::{FieldAt, ParseError};
 
@@ -107,7 +108,8 @@ pub fn duration_by_pattern(text: &str, pattern: &str) -> Option<f64> {
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
     pub now: DateTime<Utc>,
-    /// `None`: the machine's local time zone; otherwise a fixed offset (`utc_offset`).
+    /// `None`: times are the switch's local time (compared with `now` in this
+    /// machine's zone); otherwise a fixed offset (`utc_offset`).
     pub offset: Option<FixedOffset>,
 }
 
@@ -145,6 +147,20 @@ impl Clock {
         }
     }
 
+    /// A reading of the switch's clock as it goes out: at the configured offset, or
+    /// the switch's local time when there is none.
+    pub fn stamp(&self, local: NaiveDateTime) -> SwitchTime {
+        SwitchTime {
+            local,
+            offset: self.offset,
+        }
+    }
+
+    /// An absolute instant (a Unix time), shown at the configured offset or in UTC.
+    pub fn instant(&self, instant: DateTime<Utc>) -> SwitchTime {
+        SwitchTime::from_instant(instant, self.offset)
+    }
+
     /// Today's date on the switch.
     pub fn local_today(&self) -> NaiveDate {
         match self.offset {
@@ -155,32 +171,38 @@ impl Clock {
 
     /// A date printed without a year: this year's, or last year's when this year's
     /// would be in the future.
-    pub fn yearless(&self, month: u32, day: u32, time: NaiveTime) -> Option<DateTime<Utc>> {
+    pub fn yearless(&self, month: u32, day: u32, time: NaiveTime) -> Option<SwitchTime> {
         let year = self.local_today().year();
-        let this_year =
-            NaiveDate::from_ymd_opt(year, month, day).and_then(|d| self.to_utc(d.and_time(time)));
+        let this_year = NaiveDate::from_ymd_opt(year, month, day).map(|d| d.and_time(time));
         match this_year {
-            Some(t) if t <= self.now + Duration::hours(FUTURE_SLACK_HOURS) => Some(t),
-            // Not in the future, or 29 February of a year that has none.
-            _ => NaiveDate::from_ymd_opt(year - 1, month, day)
-                .and_then(|d| self.to_utc(d.and_time(time))),
+            Some(t)
+                if self
+                    .to_utc(t)
+                    .is_some_and(|u| u <= self.now + Duration::hours(FUTURE_SLACK_HOURS)) =>
+            {
+                Some(self.stamp(t))
+            }
+            // In the future, or 29 February of a year that has none.
+            _ => {
+                NaiveDate::from_ymd_opt(year - 1, month, day).map(|d| self.stamp(d.and_time(time)))
+            }
         }
     }
 
     /// A time printed without a date: today's, or yesterday's when today's would be
     /// in the future.
-    pub fn dateless(&self, time: NaiveTime) -> Option<DateTime<Utc>> {
+    pub fn dateless(&self, time: NaiveTime) -> Option<SwitchTime> {
         let today = self.local_today();
-        let t = self.to_utc(today.and_time(time))?;
-        if t <= self.now + Duration::hours(FUTURE_SLACK_TIME_ONLY_HOURS) {
-            return Some(t);
+        let t = today.and_time(time);
+        if self.to_utc(t)? <= self.now + Duration::hours(FUTURE_SLACK_TIME_ONLY_HOURS) {
+            return Some(self.stamp(t));
         }
-        self.to_utc(today.pred_opt()?.and_time(time))
+        Some(self.stamp(today.pred_opt()?.and_time(time)))
     }
 
     /// A date and time read with a strftime `pattern`; the year, when the pattern has
     /// none, by [`Clock::yearless`]; the date, when it has none, by [`Clock::dateless`].
-    pub fn parse(&self, text: &str, pattern: &str) -> Option<DateTime<Utc>> {
+    pub fn parse(&self, text: &str, pattern: &str) -> Option<SwitchTime> {
         use chrono::format::{parse, Parsed, StrftimeItems};
         let mut parsed = Parsed::new();
         parse(&mut parsed, text.trim(), StrftimeItems::new(pattern)).ok()?;
@@ -198,21 +220,27 @@ impl Clock {
             || parsed.year_div_100().is_some();
         match (parsed.month(), parsed.day()) {
             (Some(month), Some(day)) if !has_year => self.yearless(month, day, time),
-            (Some(_), Some(_)) => self.to_utc(parsed.to_naive_date().ok()?.and_time(time)),
+            (Some(_), Some(_)) => Some(self.stamp(parsed.to_naive_date().ok()?.and_time(time))),
             _ => self.dateless(time),
         }
     }
 }
 
 /// A time of day as `hh:mm` or `hh:mm:ss`, with an optional `A`/`P`/`AM`/`PM` (Mitel
-/// prints a lone `P` after afternoon times on a 12-hour clock).
+/// prints a lone `P` after afternoon times on a 12-hour clock, Panasonic `AM`/`PM`).
+/// Marks around the time that are not part of it (`*` for a transferred call, a
+/// trailing `'`) are ignored.
 pub fn time_of_day(text: &str) -> Option<NaiveTime> {
-    let text = text.trim().to_ascii_uppercase();
+    let text = text
+        .trim()
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_ascii_uppercase();
     let (clock, pm) = match text.strip_suffix('M').unwrap_or(&text) {
         t if t.ends_with('P') => (t.trim_end_matches('P').trim(), Some(true)),
         t if t.ends_with('A') => (t.trim_end_matches('A').trim(), Some(false)),
         t => (t, None),
     };
+    let clock = clock.trim_end_matches(|c: char| !c.is_ascii_digit());
     let mut parts = clock.split(':');
     let hour: u32 = parts.next()?.trim().parse().ok()?;
     let minute: u32 = parts.next()?.trim().parse().ok()?;
@@ -223,8 +251,9 @@ pub fn time_of_day(text: &str) -> Option<NaiveTime> {
     if parts.next().is_some() {
         return None;
     }
+    // A 24-hour reading with a mark (`17:16P`) is already right.
     let hour = match pm {
-        Some(true) if hour < 12 => hour + 12,
+        Some(true) if (1..12).contains(&hour) => hour + 12,
         Some(false) if hour == 12 => 0,
         _ => hour,
     };
@@ -259,7 +288,6 @@ pub fn need<T>(
     })
 }
 
-/// The clock the format tests read with: 10 March 2026, noon, on a switch at UTC.
 /// "1 field", "30 fields": how many fields a line has, for error messages.
 pub fn count(n: usize) -> String {
     if n == 1 {
@@ -269,6 +297,7 @@ pub fn count(n: usize) -> String {
     }
 }
 
+/// The clock the format tests read with: 10 March 2026, noon, on a switch at UTC.
 #[cfg(test)]
 pub(crate) fn test_clock() -> Clock {
     Clock {
@@ -324,10 +353,10 @@ mod tests {
     fn a_missing_year_is_this_one_or_last() {
         let c = clock("2026-01-01T00:30:00Z");
         let t = c.yearless(12, 31, NaiveTime::from_hms_opt(23, 50, 0).unwrap());
-        assert_eq!(t, Some("2025-12-31T22:50:00Z".parse().unwrap()));
+        assert_eq!(t, Some("2025-12-31T23:50:00+01:00".parse().unwrap()));
         let c = clock("2026-06-15T12:00:00Z");
         let t = c.yearless(6, 15, NaiveTime::from_hms_opt(9, 0, 0).unwrap());
-        assert_eq!(t, Some("2026-06-15T08:00:00Z".parse().unwrap()));
+        assert_eq!(t, Some("2026-06-15T09:00:00+01:00".parse().unwrap()));
         // 29 February in a year without one is last leap year's... or nothing.
         assert!(c.yearless(2, 30, NaiveTime::MIN).is_none());
     }
@@ -336,7 +365,7 @@ mod tests {
     fn a_missing_date_is_today_or_yesterday() {
         let c = clock("2026-06-15T00:30:00Z"); // 01:30 on the switch
         let t = c.dateless(NaiveTime::from_hms_opt(23, 55, 0).unwrap());
-        assert_eq!(t, Some("2026-06-14T22:55:00Z".parse().unwrap()));
+        assert_eq!(t, Some("2026-06-14T23:55:00+01:00".parse().unwrap()));
     }
 
     #[test]
@@ -344,11 +373,11 @@ mod tests {
         let c = clock("2026-06-15T12:00:00Z");
         assert_eq!(
             c.parse("09:05 06/14", "%H:%M %m/%d"),
-            Some("2026-06-14T08:05:00Z".parse().unwrap())
+            Some("2026-06-14T09:05:00+01:00".parse().unwrap())
         );
         assert_eq!(
             c.parse("2026-06-14 09:05:07", "%Y-%m-%d %H:%M:%S"),
-            Some("2026-06-14T08:05:07Z".parse().unwrap())
+            Some("2026-06-14T09:05:07+01:00".parse().unwrap())
         );
         assert_eq!(c.parse("nonsense", "%H:%M"), None);
     }
@@ -359,6 +388,13 @@ mod tests {
         assert_eq!(time_of_day("12:07AM"), NaiveTime::from_hms_opt(0, 7, 0));
         assert_eq!(time_of_day("14:13:09"), NaiveTime::from_hms_opt(14, 13, 9));
         assert_eq!(time_of_day("25:00"), None);
+        assert_eq!(time_of_day("17:16'"), NaiveTime::from_hms_opt(17, 16, 0));
+        assert_eq!(time_of_day("17:16P"), NaiveTime::from_hms_opt(17, 16, 0));
+        assert_eq!(time_of_day("*1:04PM"), NaiveTime::from_hms_opt(13, 4, 0));
+        assert_eq!(
+            time_of_day("05:16:20P"),
+            NaiveTime::from_hms_opt(17, 16, 20)
+        );
         assert_eq!(month_day("06/14"), Some((6, 14)));
         assert_eq!(month_day("13-01"), None);
     }

@@ -15,6 +15,7 @@ pub mod fields;
 pub mod mitel_mivb;
 pub mod mitel_sx200;
 pub mod nec_flexible;
+pub mod nec_neax;
 pub mod panasonic_tda;
 
 use ctibridge_adapter::CallRecord;
@@ -55,21 +56,25 @@ impl Parsed {
 pub enum Builtin {
     AvayaIpo,
     MitelMivb,
+    MitelMivbExtended,
     MitelSx200,
     Axxess,
     NecFlexible,
     PanasonicTda,
+    PanasonicTa,
     AsteriskCsv,
 }
 
 impl Builtin {
-    pub const ALL: [Builtin; 7] = [
+    pub const ALL: [Builtin; 9] = [
         Builtin::AvayaIpo,
         Builtin::MitelMivb,
+        Builtin::MitelMivbExtended,
         Builtin::MitelSx200,
         Builtin::Axxess,
         Builtin::NecFlexible,
         Builtin::PanasonicTda,
+        Builtin::PanasonicTa,
         Builtin::AsteriskCsv,
     ];
 
@@ -77,10 +82,12 @@ impl Builtin {
         match self {
             Builtin::AvayaIpo => "avaya-ipo",
             Builtin::MitelMivb => "mitel-mivb",
+            Builtin::MitelMivbExtended => "mitel-mivb-extended",
             Builtin::MitelSx200 => "mitel-sx200",
             Builtin::Axxess => "axxess",
             Builtin::NecFlexible => "nec-flexible",
             Builtin::PanasonicTda => "panasonic-tda",
+            Builtin::PanasonicTa => "panasonic-ta",
             Builtin::AsteriskCsv => "asterisk-csv",
         }
     }
@@ -93,10 +100,12 @@ impl Builtin {
         match self {
             Builtin::AvayaIpo => avaya_ipo::parse(line, clock),
             Builtin::MitelMivb => mitel_mivb::parse(line, clock),
+            Builtin::MitelMivbExtended => mitel_mivb::parse_extended(line, clock),
             Builtin::MitelSx200 => mitel_sx200::parse(line, clock),
             Builtin::Axxess => axxess::parse(line, clock),
             Builtin::NecFlexible => nec_flexible::parse(line, clock),
             Builtin::PanasonicTda => panasonic_tda::parse(line, clock),
+            Builtin::PanasonicTa => panasonic_tda::parse_ta(line, clock),
             Builtin::AsteriskCsv => asterisk_csv::parse(line, clock),
         }
     }

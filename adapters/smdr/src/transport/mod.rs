@@ -49,7 +49,9 @@ impl Transport {
                 let addr = addr.clone();
                 let listener = match self.listener.take() {
                     Some(listener) => listener,
-                    None => TcpListener::bind(&addr).await?,
+                    None => TcpListener::bind(&addr)
+                        .await
+                        .map_err(|e| io::Error::new(e.kind(), format!("listen {addr}: {e}")))?,
                 };
                 let accepted = tcp::accept(&listener).await;
                 self.listener = Some(listener);

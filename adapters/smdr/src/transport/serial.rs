@@ -1,6 +1,9 @@
 //! Serial ports, through tokio-serial (built without libudev: ports are opened by
 //! path, never enumerated).
 //!
+//! An error opening the port names its path (`/dev/ttyUSB0: No such file or
+//! directory`), so the log says which device is missing.
+//!
 //! A USB-serial adapter that is unplugged makes reads fail (or end); the adapter
 //! then reopens the same path with backoff until the device is back. Give a stable
 //! path (`/dev/serial/by-id/…`) so a re-plugged adapter that comes back as another
@@ -40,9 +43,34 @@ pub fn open(line: &SerialLine) -> io::Result<Opened> {
         .stop_bits(stop_bits)
         .flow_control(flow_control)
         .open_native_async()
-        .map_err(io::Error::from)?;
+        .map_err(|e| {
+            let e = io::Error::from(e);
+            io::Error::new(e.kind(), format!("serial port {}: {e}", line.path))
+        })?;
     Ok(Opened {
         stream: Box::new(stream),
         peer: format!("{} at {} baud", line.path, line.baud),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_device_is_named() {
+        let line = SerialLine {
+            path: "/dev/ctibridge-no-such-tty".into(),
+            baud: 9600,
+            data_bits: 8,
+            parity: config::Parity::None,
+            stop_bits: 1,
+            flow_control: config::FlowControl::None,
+        };
+        let err = open(&line).err().expect("no such device");
+        assert!(
+            err.to_string().contains("/dev/ctibridge-no-such-tty"),
+            "{err}"
+        );
+    }
 }
