@@ -347,6 +347,84 @@ mod tests {
         outage_and_replay(&dir, &url).await;
     }
 
+    fn state(id: &str, agent: &str, at: chrono::NaiveDateTime) -> DbWrite {
+        DbWrite::AgentStateStart(crate::crm::models::AgentStateRow {
+            id: id.into(),
+            agent: agent.into(),
+            extension: None,
+            state: "ready".into(),
+            reason: None,
+            started_at: at,
+            ended_at: None,
+        })
+    }
+
+    /// Started without the database: everything is journaled; once it is reached, an
+    /// earlier run's writes go in first, its open states are closed as of this run's
+    /// start, then this run's writes follow (its own state stays open).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_start_without_the_database_catches_up_in_order() {
+        use crate::crm::schema::agent_states;
+        let dir = std::env::temp_dir().join(format!("ctibridge-gate-{}", uuid::Uuid::now_v7()));
+        let url = format!("sqlite://{}", dir.join("g.db").display());
+        let earlier = chrono::Utc::now().naive_utc() - chrono::Duration::hours(1);
+        let mut journal = Journal::open(&dir.join("g.journal")).unwrap();
+        journal
+            .append(&[state("old", "1001", earlier), row("a")])
+            .unwrap();
+        let pool = db::pool(&url).unwrap();
+        let metrics = Arc::new(Metrics::default());
+        let (hub_tx, mut hub_rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let gate =
+            Gate::new(pool.clone(), journal, hub_tx, metrics.clone()).wait_for_database(ready_rx);
+        let started = gate.started;
+        let gate = tokio::spawn(gate.run(rx));
+        tx.send(Outbound {
+            writes: vec![state("new", "1001", started), row("b")],
+            message: event(1),
+        })
+        .unwrap();
+        assert!(hub_rx.recv().await.is_some(), "published once journaled");
+        assert!(!metrics.database_up.load(Ordering::Relaxed));
+        assert_eq!(metrics.journal_pending.load(Ordering::Relaxed), 4);
+
+        // The database is reached (what the connector does), then the gate hears so.
+        let target = url.clone();
+        tokio::task::spawn_blocking(move || db::prepare(&target))
+            .await
+            .unwrap()
+            .unwrap();
+        pool.set_ready();
+        ready_tx.send(None).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !metrics.database_up.load(Ordering::Relaxed) {
+            assert!(Instant::now() < deadline, "journal not replayed");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(metrics.journal_pending.load(Ordering::Relaxed), 0);
+        assert_eq!(logged(&pool).await, vec!["a", "b"]);
+        let states: Vec<(String, Option<chrono::NaiveDateTime>)> = db::with_conn(&pool, |conn| {
+            Ok(crate::on_conn!(conn, c => agent_states::table
+                .select((agent_states::id, agent_states::ended_at))
+                .order(agent_states::id)
+                .load(c))?)
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            states,
+            vec![
+                ("new".to_string(), None),
+                ("old".to_string(), Some(started))
+            ]
+        );
+        drop(tx);
+        gate.await.unwrap();
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
     async fn outage_and_replay(dir: &std::path::Path, url: &str) {
         let db_url = url.to_string();
         let pool = tokio::task::spawn_blocking(move || db::open(&db_url))
