@@ -11,7 +11,7 @@
 //!
 //! A row is good or refused as a whole (a bad number refuses its row), and every
 //! refused row is reported with its CSV line and the reason. [`check`] sorts the rows,
-//! [`write`] stores the good ones in one transaction; the command writes them unless
+//! [`write()`] stores the good ones in one transaction; the command writes them unless
 //! `--strict` asks for all or nothing. [`import_contacts`] is all or nothing.
 
 use std::collections::BTreeMap;
