@@ -124,9 +124,13 @@ impl Gate {
                 }
                 ready = async { waiting.as_mut().expect("guarded").await }, if waiting.is_some() => {
                     waiting = None;
-                    self.held = false;
-                    self.log_sql = ready.ok().flatten().map(Arc::new);
-                    self.catch_up().await;
+                    // Without an answer the connector has stopped (the daemon is
+                    // stopping): keep journaling; the next run replays it.
+                    if let Ok(log_sql) = ready {
+                        self.held = false;
+                        self.log_sql = log_sql.map(Arc::new);
+                        self.catch_up().await;
+                    }
                 }
                 _ = retry.tick(), if !self.held && self.journal.pending() > 0 => {
                     self.catch_up().await;
