@@ -4,6 +4,8 @@
 //! MySQL/MariaDB (when `CTIBRIDGE_TEST_POSTGRES` / `CTIBRIDGE_TEST_MYSQL` name a
 //! server), two ways: the database does not exist yet and is created later, or
 //! nothing listens on its port until a TCP relay to the real server starts there.
+//! Without any server: a daemon stopped before it ever reached its database exits
+//! cleanly with the writes in its journal.
 
 mod common;
 
@@ -201,4 +203,61 @@ async fn mysql_database_created_after_the_start() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mysql_server_reachable_after_the_start() {
     database_appears_later("later-my-server", "CTIBRIDGE_TEST_MYSQL", Missing::Server).await;
+}
+
+/// Without any server (this runs everywhere): pops go out, the writes are journaled,
+/// and a daemon stopped before the database was ever reached leaves them in the
+/// journal for the next run, having exited cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopped_before_the_database_was_reached_the_writes_stay_journaled() {
+    let dir = temp_dir("later-never");
+    let port = free_port();
+    let db_port = free_port();
+    let url = format!("postgres://crm:secret@127.0.0.1:{db_port}/crm");
+    let journal = dir.join("writes.journal");
+    let sqlite_line = format!("url = \"sqlite://{}\"", dir.join("crm.db").display());
+    let config = standard_config(port, &dir, "").replace(
+        &sqlite_line,
+        &format!("url = \"{url}\"\njournal = \"{}\"", journal.display()),
+    );
+    let mut daemon = Daemon::spawn(&dir, port, &config);
+    daemon.answering().await;
+    let (mut agent, _) = Client::login(&daemon.url(), AGENT_1001).await;
+    let call = one_call(&mut agent).await;
+    let (status, _) = http_get(port, "/healthz", &[]).await.unwrap();
+    assert_eq!(status, 503);
+    let log = daemon.log();
+    assert!(
+        log.contains(&format!("PostgreSQL at 127.0.0.1:{db_port}")),
+        "{log}"
+    );
+    assert!(log.contains("crm:***@") && !log.contains("secret"), "{log}");
+
+    let stopped = std::process::Command::new("kill")
+        .args(["-TERM", &daemon.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let deadline = std::time::Instant::now() + LATER;
+    let status = loop {
+        if let Some(status) = daemon.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the daemon did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}\n{}", daemon.log());
+    let journaled = std::fs::read_to_string(&journal).unwrap();
+    let rows: Vec<serde_json::Value> = journaled
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|w: &serde_json::Value| w["op"] == "call_log")
+        .collect();
+    assert!(
+        rows.iter().any(|w| w["call_id"] == call.as_str()),
+        "{journaled}"
+    );
 }
