@@ -71,6 +71,13 @@ async fn ready_agent(daemon: &Daemon, token: &str, agent: &str) -> Client {
             json!({"agent": agent, "extension": agent, "password": "1234"}),
         )
         .await;
+    // The login's result is the switch's acknowledgement; the agent is logged on
+    // when the switch's event says so, which may come a moment later.
+    client
+        .event("agent.state", |d| {
+            d["agent"] == agent && d["state"] != "logged_out"
+        })
+        .await;
     client
         .ok("agent.set_state", json!({"state": "ready"}))
         .await;
