@@ -85,13 +85,19 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum ContactsCommand {
-    /// Import contacts from CSV (columns: name, phone, company, external_id, url, label).
+    /// Import contacts from CSV (columns: name, phone, company, external_id, url, label,
+    /// route, country). Good rows are imported and refused rows reported by line
+    /// (exit code 1 when any was refused).
     Import {
         #[arg(long)]
         database: String,
-        /// Country for numbers written without a country code.
+        /// Country for numbers written without a country code (a row's `country`
+        /// column overrides it).
         #[arg(long, default_value = "US")]
         country: String,
+        /// All or nothing: import nothing when any row is refused.
+        #[arg(long)]
+        strict: bool,
         file: PathBuf,
     },
 }

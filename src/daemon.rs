@@ -1,6 +1,10 @@
 //! Starting and stopping the daemon: open the database, start the adapters, the
 //! engine, the gate, the hub and the HTTP server, and on a signal stop them in the
 //! order that loses nothing (adapters first, the gate's last writes last).
+//!
+//! A database that cannot be reached at start-up does not stop the start: the daemon
+//! runs as during an outage (writes journaled, `database.down`, `/healthz` 503) while
+//! [`Connector`] retries, and catches up when it gets through.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use crate::api::{self, AppState};
 use crate::auth::TokenStore;
 use crate::config::Loaded;
+use crate::crm::connector::{self, Connector, Statements};
 use crate::crm::log_sql::LogSql;
 use crate::crm::lookup::CallerLookup;
 use crate::crm::lookup_sql::LookupSql;
@@ -59,33 +64,57 @@ pub async fn run(
 ) -> Result<(), DaemonError> {
     let config = loaded.config;
     let url = config.database.url.clone();
-    let pool = tokio::task::spawn_blocking(move || db::open(&url))
-        .await
-        .map_err(|e| db::DbError::Connect(e.to_string()))??;
-    // A CRM statement that cannot work stops the start, naming it.
-    let lookup = match config.crm.lookup_sql.clone() {
-        None => CallerLookup::own_contacts(&config.crm.default_country),
-        Some(sql) => {
-            let country = config.crm.default_country.clone();
-            db::with_conn(&pool, move |conn| {
-                Ok(LookupSql::prepare(&sql, conn).map(|sql| CallerLookup {
-                    country,
-                    sql: Some(sql),
-                }))
-            })
-            .await?
-            .map_err(DaemonError::LookupSql)?
+    let pool = db::pool(&url)?;
+    // The database may be down, refuse the password or not exist yet: the daemon
+    // starts anyway and the connector reaches it later (see crm::connector). One
+    // bounded try first, so a database that is there is ready before any call.
+    let first = {
+        let target = url.clone();
+        let task = tokio::task::spawn_blocking(move || db::prepare(&target));
+        match tokio::time::timeout(connector::ATTEMPT_TIMEOUT, task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(e)) => Err(db::DbError::Connect(e.to_string())),
+            Err(_) => Err(db::DbError::Connect(format!(
+                "{}: no answer within {} s",
+                db::server(&url).unwrap_or_else(|| db::redact(&url)),
+                connector::ATTEMPT_TIMEOUT.as_secs()
+            ))),
+        }
+    };
+    let country = config.crm.default_country.clone();
+    let (lookup, log_sql, unreachable) = match first {
+        Ok(()) => {
+            pool.set_ready();
+            // A CRM statement that cannot work stops the start, naming it.
+            let lookup = match config.crm.lookup_sql.clone() {
+                None => CallerLookup::own_contacts(&country),
+                Some(sql) => {
+                    let checked =
+                        db::with_conn(&pool, move |conn| Ok(LookupSql::prepare(&sql, conn)))
+                            .await?
+                            .map_err(DaemonError::LookupSql)?;
+                    CallerLookup::with_sql(&country, checked)
+                }
+            };
+            let log_sql = match config.crm.log_sql.clone() {
+                None => None,
+                Some(sql) => Some(
+                    db::with_conn(&pool, move |conn| Ok(LogSql::prepare(&sql, conn)))
+                        .await?
+                        .map_err(DaemonError::LogSql)?,
+                ),
+            };
+            (lookup, log_sql, None)
+        }
+        Err(e) => {
+            let lookup = match config.crm.lookup_sql {
+                None => CallerLookup::own_contacts(&country),
+                Some(_) => CallerLookup::sql_pending(&country),
+            };
+            (lookup, None, Some(e))
         }
     };
     let lookup = Arc::new(lookup);
-    let log_sql = match config.crm.log_sql.clone() {
-        None => None,
-        Some(sql) => Some(
-            db::with_conn(&pool, move |conn| Ok(LogSql::prepare(&sql, conn)))
-                .await?
-                .map_err(DaemonError::LogSql)?,
-        ),
-    };
     let journal_path = config.database.journal_path();
     let journal = Journal::open(&journal_path).map_err(|error| DaemonError::Journal {
         path: journal_path.display().to_string(),
@@ -158,8 +187,22 @@ pub async fn run(
         },
         metrics.clone(),
     );
-    let gate =
+    let mut gate =
         Gate::new(pool.clone(), journal, hub_tx.clone(), metrics.clone()).with_log_sql(log_sql);
+    if let Some(error) = unreachable {
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+        gate = gate.wait_for_database(ready_rx);
+        let connector = Connector::new(
+            &url,
+            pool.clone(),
+            lookup.clone(),
+            Statements {
+                lookup_sql: config.crm.lookup_sql.clone(),
+                log_sql: config.crm.log_sql.clone(),
+            },
+        );
+        tokio::spawn(connector.run(error, ready_tx, shutdown.child_token()));
+    }
     let engine_task = tokio::spawn(engine.run(events_rx, requests_rx));
     let gate_task = tokio::spawn(gate.run(out_rx));
     let hub_task = tokio::spawn(hub.run(hub_rx));

@@ -9,12 +9,18 @@
 //!
 //! Batching falls out of the channel: whatever queued up while the last batch was
 //! being committed becomes the next batch (up to [`MAX_BATCH`]).
+//!
+//! A daemon that started without its database ([`Gate::wait_for_database`]) journals
+//! every write until the connector has reached and migrated the database and hands
+//! over the checked `log_sql`; then the gate replays what an earlier run left, closes
+//! that run's open agent states, and replays this run's writes, in order.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use chrono::NaiveDateTime;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::crm::db::{self, DbError, Pool};
 use crate::crm::journal::Journal;
@@ -40,6 +46,16 @@ pub struct Gate {
     metrics: Arc<Metrics>,
     /// `[crm] log_sql`, run with every call row.
     log_sql: Option<Arc<LogSql>>,
+    /// Started without the database: the connector sends the checked `log_sql`
+    /// once it is reached; until then every write is journaled.
+    waiting: Option<oneshot::Receiver<Option<LogSql>>>,
+    /// Writes are held in the journal (started without the database, not reached yet).
+    held: bool,
+    /// Started without the database: the writes of earlier runs at the head of the
+    /// journal, and the agent states those runs left open, still to be dealt with.
+    earlier: Option<usize>,
+    /// When this run started: the end of agent states an earlier run left open.
+    started: NaiveDateTime,
 }
 
 impl Gate {
@@ -59,7 +75,21 @@ impl Gate {
             hub,
             metrics,
             log_sql: None,
+            waiting: None,
+            held: false,
+            earlier: None,
+            started: chrono::Utc::now().naive_utc(),
         }
+    }
+
+    /// The database is not reachable yet: journal every write until `ready` brings
+    /// the checked `log_sql` (see the module doc).
+    pub fn wait_for_database(mut self, ready: oneshot::Receiver<Option<LogSql>>) -> Self {
+        self.metrics.database_up.store(false, Ordering::Relaxed);
+        self.waiting = Some(ready);
+        self.held = true;
+        self.earlier = Some(self.journal.pending());
+        self
     }
 
     /// Also write every call into the CRM's table with `log`.
@@ -71,8 +101,12 @@ impl Gate {
     pub async fn run(mut self, mut input: mpsc::UnboundedReceiver<Outbound>) {
         // What an earlier run left in the journal goes in first; then the agent states
         // it still left open are closed, before any write of this run is taken.
-        self.replay_journal().await;
-        self.close_stale_states().await;
+        // (Started without the database: once it is reached, see `catch_up`.)
+        let mut waiting = self.waiting.take();
+        if waiting.is_none() {
+            self.replay_journal().await;
+            self.close_stale_states().await;
+        }
         let mut retry = tokio::time::interval(RETRY);
         retry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -88,12 +122,48 @@ impl Gate {
                     }
                     self.pass(batch).await;
                 }
-                _ = retry.tick(), if self.journal.pending() > 0 => {
-                    self.replay_journal().await;
+                ready = async { waiting.as_mut().expect("guarded").await }, if waiting.is_some() => {
+                    waiting = None;
+                    // Without an answer the connector has stopped (the daemon is
+                    // stopping): keep journaling; the next run replays it.
+                    if let Ok(log_sql) = ready {
+                        self.held = false;
+                        self.log_sql = log_sql.map(Arc::new);
+                        self.catch_up().await;
+                    }
+                }
+                _ = retry.tick(), if !self.held && self.journal.pending() > 0 => {
+                    self.catch_up().await;
                 }
             }
         }
         // Input closed: the daemon is stopping. Everything received was passed on.
+    }
+
+    /// Replay the journal. After a start without the database, the first time it is
+    /// reached: the writes an earlier run journaled go in first, then that run's open
+    /// agent states are closed (as of this run's start), then this run's writes. If
+    /// the database goes away again before the earlier writes are in, all of this
+    /// waits for the next retry.
+    async fn catch_up(&mut self) {
+        if let Some(earlier) = self.earlier {
+            if earlier > 0 {
+                let head = match self.journal.read() {
+                    Ok(writes) => writes.into_iter().take(earlier).collect::<Vec<_>>(),
+                    Err(e) => {
+                        tracing::error!(journal = %self.journal.path().display(), error = %e, "cannot read the journal");
+                        return;
+                    }
+                };
+                if let Err(e) = self.commit(head).await {
+                    tracing::warn!(error = %e, "database unavailable again; the journal is kept");
+                    return;
+                }
+            }
+            self.close_stale_states().await;
+            self.earlier = None;
+        }
+        self.replay_journal().await;
     }
 
     async fn pass(&mut self, batch: Vec<Outbound>) {
@@ -118,7 +188,7 @@ impl Gate {
     async fn make_durable(&mut self, writes: Vec<DbWrite>) {
         // While older writes wait in the journal, newer ones queue behind them so the
         // database sees every write in order.
-        if self.journal.pending() == 0 {
+        if self.journal.pending() == 0 && !self.held {
             match self.commit(writes.clone()).await {
                 Ok(()) => return,
                 Err(e) => {
@@ -149,7 +219,7 @@ impl Gate {
     /// Close agent-state rows a stopped or killed run left open (see
     /// `writes::close_open_states`).
     async fn close_stale_states(&self) {
-        let now = chrono::Utc::now().naive_utc();
+        let now = self.started;
         match db::with_conn(&self.pool, move |conn| writes::close_open_states(conn, now)).await {
             Ok(0) => {}
             Ok(rows) => tracing::info!(rows, "closed agent states left open by an earlier run"),
@@ -180,6 +250,8 @@ impl Gate {
                 let _ = self.journal.clear();
             }
             self.metrics.journal_pending.store(0, Ordering::Relaxed);
+            // Nothing to replay once the database is reached: it is up.
+            self.metrics.database_up.store(true, Ordering::Relaxed);
             return;
         }
         let count = writes.len();
@@ -277,6 +349,84 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ctibridge-gate-{}", uuid::Uuid::now_v7()));
         std::fs::create_dir_all(&dir).unwrap();
         outage_and_replay(&dir, &url).await;
+    }
+
+    fn state(id: &str, agent: &str, at: chrono::NaiveDateTime) -> DbWrite {
+        DbWrite::AgentStateStart(crate::crm::models::AgentStateRow {
+            id: id.into(),
+            agent: agent.into(),
+            extension: None,
+            state: "ready".into(),
+            reason: None,
+            started_at: at,
+            ended_at: None,
+        })
+    }
+
+    /// Started without the database: everything is journaled; once it is reached, an
+    /// earlier run's writes go in first, its open states are closed as of this run's
+    /// start, then this run's writes follow (its own state stays open).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_start_without_the_database_catches_up_in_order() {
+        use crate::crm::schema::agent_states;
+        let dir = std::env::temp_dir().join(format!("ctibridge-gate-{}", uuid::Uuid::now_v7()));
+        let url = format!("sqlite://{}", dir.join("g.db").display());
+        let earlier = chrono::Utc::now().naive_utc() - chrono::Duration::hours(1);
+        let mut journal = Journal::open(&dir.join("g.journal")).unwrap();
+        journal
+            .append(&[state("old", "1001", earlier), row("a")])
+            .unwrap();
+        let pool = db::pool(&url).unwrap();
+        let metrics = Arc::new(Metrics::default());
+        let (hub_tx, mut hub_rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let gate =
+            Gate::new(pool.clone(), journal, hub_tx, metrics.clone()).wait_for_database(ready_rx);
+        let started = gate.started;
+        let gate = tokio::spawn(gate.run(rx));
+        tx.send(Outbound {
+            writes: vec![state("new", "1001", started), row("b")],
+            message: event(1),
+        })
+        .unwrap();
+        assert!(hub_rx.recv().await.is_some(), "published once journaled");
+        assert!(!metrics.database_up.load(Ordering::Relaxed));
+        assert_eq!(metrics.journal_pending.load(Ordering::Relaxed), 4);
+
+        // The database is reached (what the connector does), then the gate hears so.
+        let target = url.clone();
+        tokio::task::spawn_blocking(move || db::prepare(&target))
+            .await
+            .unwrap()
+            .unwrap();
+        pool.set_ready();
+        ready_tx.send(None).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !metrics.database_up.load(Ordering::Relaxed) {
+            assert!(Instant::now() < deadline, "journal not replayed");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(metrics.journal_pending.load(Ordering::Relaxed), 0);
+        assert_eq!(logged(&pool).await, vec!["a", "b"]);
+        let states: Vec<(String, Option<chrono::NaiveDateTime>)> = db::with_conn(&pool, |conn| {
+            Ok(crate::on_conn!(conn, c => agent_states::table
+                .select((agent_states::id, agent_states::ended_at))
+                .order(agent_states::id)
+                .load(c))?)
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            states,
+            vec![
+                ("new".to_string(), None),
+                ("old".to_string(), Some(started))
+            ]
+        );
+        drop(tx);
+        gate.await.unwrap();
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     async fn outage_and_replay(dir: &std::path::Path, url: &str) {

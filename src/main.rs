@@ -23,9 +23,10 @@ fn main() {
                 ContactsCommand::Import {
                     database,
                     country,
+                    strict,
                     file,
                 },
-        } => commands::contacts::import(&database, &country, &file),
+        } => commands::contacts::import(&database, &country, strict, &file),
         Command::Token {
             command: TokenCommand::New { name, role, agent },
         } => commands::token::new(&name, &role, agent.as_deref()),

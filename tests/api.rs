@@ -673,14 +673,22 @@ async fn a_call_seen_ended_survives_kill_9_and_ids_are_not_reused() {
     use ctibridge::crm::schema::call_log::dsl as log;
     let ids: Vec<String> = log::call_log.select(log::call_id).load(&mut conn).unwrap();
     assert_eq!(ids, vec![first.clone()]);
-    // The states the killed run left open were closed; each agent has one open row.
+    // The states the killed run left open were closed; each agent has one open row
+    // (the new run's, written soon after its start: polled for).
     use ctibridge::crm::schema::agent_states::dsl as st;
-    let mut open: Vec<String> = st::agent_states
-        .filter(st::ended_at.is_null())
-        .select(st::agent)
-        .load(&mut conn)
-        .unwrap();
-    open.sort();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let open = loop {
+        let mut open: Vec<String> = st::agent_states
+            .filter(st::ended_at.is_null())
+            .select(st::agent)
+            .load(&mut conn)
+            .unwrap();
+        open.sort();
+        if open.len() >= 2 || tokio::time::Instant::now() > deadline {
+            break open;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(open, vec!["1001".to_string(), "1002".to_string()]);
     let (mut agent, _) = Client::login(&daemon.url(), AGENT_1001).await;
     let second = answered_call(&mut agent).await;

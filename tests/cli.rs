@@ -90,8 +90,32 @@ fn contacts_import_reports_bad_rows_by_line() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("line 3"), "{stderr}");
-    assert!(stderr.contains("nothing was imported"), "{stderr}");
+    assert!(stderr.contains("line 3: `12`"), "{stderr}");
+    assert!(stderr.contains("1 row(s) refused"), "{stderr}");
+    // The good row is in.
+    assert!(String::from_utf8_lossy(&out.stdout).contains("imported 1 contact(s)"));
+}
+
+/// `migrate` and `report` still stop at once when the database cannot be reached,
+/// naming the server (host and port) and hiding the password.
+#[test]
+fn migrate_and_report_name_an_unreachable_server() {
+    let port = free_port();
+    let url = format!("postgres://crm:secret@127.0.0.1:{port}/crm");
+    for args in [
+        vec!["migrate", "--database", &url],
+        vec!["report", "agents", "--database", &url],
+    ] {
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("cannot connect to PostgreSQL at 127.0.0.1:{port}")),
+            "{stderr}"
+        );
+        assert!(stderr.contains("crm:***@"), "{stderr}");
+        assert!(!stderr.contains("secret"), "{stderr}");
+    }
 }
 
 #[test]

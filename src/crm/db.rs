@@ -12,7 +12,14 @@
 //! an [`AnyConn`]; [`on_conn!`](crate::on_conn) runs the same diesel code on whichever
 //! backend it holds. The pool hands connections to blocking threads
 //! (`spawn_blocking`); nothing here runs on the async runtime's worker threads.
+//!
+//! A [`Pool`] can exist before its database is reachable ([`pool`]): the daemon
+//! starts without its database and connects later (see `crate::crm::connector`).
+//! Until [`Pool::set_ready`] (the schema is migrated), [`with_conn`] fails at once
+//! instead of waiting for a connection that cannot come.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -107,7 +114,16 @@ impl AnyConn {
 
     /// Connect to `url` (a URL [`check_url`] accepts).
     pub fn establish(url: &str) -> Result<AnyConn, DbError> {
-        let failed = |e: diesel::ConnectionError| DbError::Connect(format!("{}: {e}", redact(url)));
+        let failed = |e: diesel::ConnectionError| {
+            let name = Backend::of(url).map_or("database", Backend::name);
+            match server(url) {
+                Some(at) => DbError::Connect(format!(
+                    "cannot connect to {name} at {at} ({}): {e}",
+                    redact(url)
+                )),
+                None => DbError::Connect(format!("{}: {e}", redact(url))),
+            }
+        };
         match Backend::of(url) {
             Some(Backend::Sqlite) => {
                 let path = sqlite_path(url).unwrap_or(":memory:");
@@ -202,7 +218,40 @@ impl ManageConnection for Manager {
     }
 }
 
-pub type Pool = r2d2::Pool<Manager>;
+/// The connection pool, and whether its database is ready (connected and migrated).
+/// Dereferences to the r2d2 pool (`pool.get()`).
+#[derive(Clone)]
+pub struct Pool {
+    inner: r2d2::Pool<Manager>,
+    ready: Arc<AtomicBool>,
+    url: String,
+}
+
+impl std::ops::Deref for Pool {
+    type Target = r2d2::Pool<Manager>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+impl Pool {
+    /// Whether the database has been reached and migrated.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    /// The database is migrated: hand out connections from now on.
+    pub fn set_ready(&self) {
+        self.ready.store(true, Ordering::Release);
+    }
+
+    /// The URL, password hidden.
+    pub fn redacted_url(&self) -> String {
+        redact(&self.url)
+    }
+}
+
 pub type Conn = r2d2::PooledConnection<Manager>;
 
 /// A database operation failed.
@@ -216,6 +265,10 @@ pub enum DbError {
     Query(#[from] diesel::result::Error),
     #[error("no database connection available: {0}")]
     Pool(#[from] r2d2::PoolError),
+    #[error("the database is not connected yet ({0})")]
+    NotReady(String),
+    #[error("{0}")]
+    Statement(String),
 }
 
 /// The file path of a `sqlite://` URL.
@@ -255,8 +308,56 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// `host:port` of a server URL, with the backend's default port when it names none.
+pub fn server(url: &str) -> Option<String> {
+    let port = match Backend::of(url)? {
+        Backend::Sqlite => return None,
+        Backend::Postgres => 5432,
+        Backend::Mysql => 3306,
+    };
+    let rest = &url[url.find("://")? + 3..];
+    let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+    let hostport = authority.rsplit('@').next().unwrap_or(authority);
+    let has_port = match hostport.rfind(':') {
+        Some(colon) => {
+            !hostport[colon..].contains(']')
+                && hostport[colon + 1..].bytes().all(|b| b.is_ascii_digit())
+        }
+        None => false,
+    };
+    let host = if hostport.is_empty() {
+        "localhost"
+    } else {
+        hostport
+    };
+    Some(if has_port {
+        hostport.to_string()
+    } else {
+        format!("{host}:{port}")
+    })
+}
+
 /// Open (creating a SQLite file if needed) and migrate the database named by `url`.
+/// Fails when the database cannot be reached.
 pub fn open(url: &str) -> Result<Pool, DbError> {
+    let pool = pool(url)?;
+    prepare(url)?;
+    pool.set_ready();
+    Ok(pool)
+}
+
+/// Connect to `url` once and bring its schema up to date: what a [`Pool`] needs
+/// before it is ready.
+pub fn prepare(url: &str) -> Result<(), DbError> {
+    // One connection shows a bad URL, password or server at once, with the driver's
+    // message, rather than as a pool timeout.
+    let mut first = AnyConn::establish(url)?;
+    first.migrate()
+}
+
+/// A pool for `url` that does not connect yet (not ready; see [`Pool::set_ready`]).
+/// Fails only for a URL this daemon cannot use, or a SQLite folder it cannot make.
+pub fn pool(url: &str) -> Result<Pool, DbError> {
     check_url(url).map_err(DbError::Connect)?;
     let mut size = 8;
     let in_memory = sqlite_path(url) == Some(":memory:");
@@ -272,20 +373,23 @@ pub fn open(url: &str) -> Result<Pool, DbError> {
             }
         }
     }
-    // The first connection shows a bad URL, password or server at once, with the
-    // driver's message, rather than as a pool timeout.
-    let mut first = AnyConn::establish(url)?;
-    first.migrate()?;
-    drop(first);
-    r2d2::Pool::builder()
+    // Unchecked: no connection is made here, and none is kept ready in the
+    // background, so an unreachable server costs nothing until it is asked for; its
+    // errors are the caller's to report (the pool's own error log stays quiet).
+    let inner = r2d2::Pool::builder()
         .max_size(size)
-        .min_idle(Some(1))
+        .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(5))
-        .build(Manager {
+        .error_handler(Box::new(r2d2::NopErrorHandler))
+        .build_unchecked(Manager {
             url: url.to_string(),
             in_memory,
-        })
-        .map_err(|e| DbError::Connect(format!("{}: {e}", redact(url))))
+        });
+    Ok(Pool {
+        inner,
+        ready: Arc::new(AtomicBool::new(false)),
+        url: url.to_string(),
+    })
 }
 
 /// For tests: a new, empty database on the server that `$env_var` (a PostgreSQL or
@@ -361,6 +465,9 @@ where
     T: Send + 'static,
     F: FnOnce(&mut AnyConn) -> Result<T, DbError> + Send + 'static,
 {
+    if !pool.is_ready() {
+        return Err(DbError::NotReady(pool.redacted_url()));
+    }
     let pool = pool.clone();
     tokio::task::spawn_blocking(move || {
         let mut conn = pool.get()?;
@@ -382,6 +489,47 @@ mod tests {
         assert_eq!(Backend::of("postgres://u:p@h/db"), Some(Backend::Postgres));
         assert_eq!(Backend::of("mysql://root@h/db"), Some(Backend::Mysql));
         assert!(check_url("redis://u:p@x").unwrap_err().contains("u:***@x"));
+    }
+
+    #[test]
+    fn servers_are_named_with_their_port() {
+        assert_eq!(
+            server("postgres://u:p@db.example:6543/crm").as_deref(),
+            Some("db.example:6543")
+        );
+        assert_eq!(
+            server("postgres://u@db.example/crm").as_deref(),
+            Some("db.example:5432")
+        );
+        assert_eq!(
+            server("mysql://root@127.0.0.1/crm").as_deref(),
+            Some("127.0.0.1:3306")
+        );
+        assert_eq!(
+            server("mariadb://a:b@[::1]:3307/x").as_deref(),
+            Some("[::1]:3307")
+        );
+        assert_eq!(server("mysql://[::1]/x").as_deref(), Some("[::1]:3306"));
+        assert_eq!(server("sqlite://x.db"), None);
+    }
+
+    /// A refused connection names the server and hides the password.
+    #[test]
+    fn connect_errors_name_host_and_port() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("postgres://u:secret@127.0.0.1:{port}/crm");
+        let err = open(&url).err().unwrap().to_string();
+        assert!(
+            err.contains(&format!("PostgreSQL at 127.0.0.1:{port}")),
+            "{err}"
+        );
+        assert!(!err.contains("secret"), "{err}");
+        let pool = pool(&url).unwrap();
+        assert!(!pool.is_ready());
     }
 
     #[test]

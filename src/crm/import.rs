@@ -2,11 +2,17 @@
 //!
 //! Columns (header names, any order): `name`, `phone` (required), `company`,
 //! `external_id`, `url`, `label`, `route` (optional; where the switch should send
-//! the contact's calls when it asks ctibridge, see data-directed routing). `phone` may hold several numbers separated
+//! the contact's calls when it asks ctibridge, see data-directed routing), `country`
+//! (optional; the ISO country the row's numbers without a country code are read in,
+//! instead of the command's `--country`). `phone` may hold several numbers separated
 //! by `;`. Rows with the same `external_id` are one contact with several numbers; a
 //! contact whose `external_id` exists already is updated, not duplicated. Every number
-//! is normalised to E.164; a file with any bad row imports nothing and every bad row
-//! is reported with its line.
+//! is normalised to E.164 (see [`phone`]).
+//!
+//! A row is good or refused as a whole (a bad number refuses its row), and every
+//! refused row is reported with its CSV line and the reason. [`check`] sorts the rows,
+//! [`write()`] stores the good ones in one transaction; the command writes them unless
+//! `--strict` asks for all or nothing. [`import_contacts`] is all or nothing.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -36,6 +42,8 @@ pub struct ImportRow {
     pub label: Option<String>,
     #[serde(default)]
     pub route: Option<String>,
+    #[serde(default)]
+    pub country: Option<String>,
 }
 
 impl ImportRow {
@@ -49,6 +57,7 @@ impl ImportRow {
             url: None,
             label: None,
             route: None,
+            country: None,
         }
     }
 }
@@ -74,8 +83,12 @@ fn blank_to_none(value: Option<String>) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// Read and check rows from CSV text.
-pub fn read_csv(input: impl Read) -> Result<Vec<ImportRow>, ImportError> {
+/// A row that is not imported: its CSV line and why.
+pub type Refused = (usize, String);
+
+/// Rows read from CSV text: the readable ones, and the lines that could not be read
+/// (bad CSV, an empty name). A header without the required columns is an error.
+pub fn read_csv(input: impl Read) -> Result<(Vec<ImportRow>, Vec<Refused>), ImportError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(input);
@@ -85,7 +98,7 @@ pub fn read_csv(input: impl Read) -> Result<Vec<ImportRow>, ImportError> {
         .clone();
     for required in ["name", "phone"] {
         if !headers.iter().any(|h| h == required) {
-            return Err(ImportError::Rows(vec![(1, format!("the header has no `{required}` column (columns: name, phone, company, external_id, url, label, route)"))]));
+            return Err(ImportError::Rows(vec![(1, format!("the header has no `{required}` column (columns: name, phone, company, external_id, url, label, route, country)"))]));
         }
     }
     let mut rows = Vec::new();
@@ -105,6 +118,7 @@ pub fn read_csv(input: impl Read) -> Result<Vec<ImportRow>, ImportError> {
                         row.url = blank_to_none(row.url);
                         row.label = blank_to_none(row.label);
                         row.route = blank_to_none(row.route);
+                        row.country = blank_to_none(row.country);
                         if row.name.is_empty() {
                             errors.push((n, "name is empty".into()));
                         } else {
@@ -115,11 +129,7 @@ pub fn read_csv(input: impl Read) -> Result<Vec<ImportRow>, ImportError> {
             }
         }
     }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(ImportError::Rows(errors))
-    }
+    Ok((rows, errors))
 }
 
 struct Contact<'a> {
@@ -127,54 +137,105 @@ struct Contact<'a> {
     phones: Vec<(String, Option<String>)>,
 }
 
-/// Write `rows` to the database in one transaction.
+/// Rows sorted into contacts to write and refused rows.
+pub struct Checked<'a> {
+    contacts: Vec<Contact<'a>>,
+    pub refused: Vec<Refused>,
+}
+
+impl Checked<'_> {
+    /// How many contacts would be written.
+    pub fn contacts(&self) -> usize {
+        self.contacts.len()
+    }
+}
+
+/// Normalise every row's numbers (in the row's `country`, else `country`) and group
+/// the good rows into contacts; a row with any bad number is refused whole.
+pub fn check<'a>(rows: &'a [ImportRow], country: &str) -> Checked<'a> {
+    // Group by external_id (rows without one are contacts of their own), in the
+    // order contacts first appear.
+    let mut grouped: BTreeMap<String, usize> = BTreeMap::new();
+    let mut contacts: Vec<Contact> = Vec::new();
+    let mut refused = Vec::new();
+    for (index, row) in rows.iter().enumerate() {
+        match numbers(row, country) {
+            Err(reason) => refused.push((row.line, reason)),
+            Ok(numbers) => {
+                let key = match &row.external_id {
+                    Some(id) => format!("x:{id}"),
+                    None => format!("r:{index:09}"),
+                };
+                let at = *grouped.entry(key).or_insert_with(|| {
+                    contacts.push(Contact {
+                        row,
+                        phones: Vec::new(),
+                    });
+                    contacts.len() - 1
+                });
+                let contact = &mut contacts[at];
+                for e164 in numbers {
+                    if !contact.phones.iter().any(|(e, _)| *e == e164) {
+                        contact.phones.push((e164, row.label.clone()));
+                    }
+                }
+            }
+        }
+    }
+    Checked { contacts, refused }
+}
+
+/// A row's numbers in E.164, or why the row is refused.
+fn numbers(row: &ImportRow, default_country: &str) -> Result<Vec<String>, String> {
+    let country = row.country.as_deref().unwrap_or(default_country);
+    if row.country.is_some() {
+        phone::check_country(country)
+            .map_err(|_| format!("country `{country}` is not an ISO 3166 country code"))?;
+    }
+    let mut numbers = Vec::new();
+    let mut bad = Vec::new();
+    for raw in row
+        .phone
+        .split(';')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        match phone::parse(raw, country) {
+            Ok(n) => numbers.push(n.e164),
+            Err(why) => bad.push(format!("`{raw}` {why}")),
+        }
+    }
+    if !bad.is_empty() {
+        return Err(format!(
+            "{} (numbers without a country code read in {country})",
+            bad.join("; ")
+        ));
+    }
+    if numbers.is_empty() {
+        return Err("phone is empty".into());
+    }
+    Ok(numbers)
+}
+
+/// Write `rows` to the database in one transaction, all or nothing: any bad row
+/// refuses the whole import.
 pub fn import_contacts(
     conn: &mut AnyConn,
     rows: &[ImportRow],
     country: &str,
 ) -> Result<ImportSummary, ImportError> {
-    // Group by external_id (rows without one are contacts of their own) and normalise.
-    let mut grouped: BTreeMap<String, Contact> = BTreeMap::new();
-    let mut errors = Vec::new();
-    for (index, row) in rows.iter().enumerate() {
-        let key = match &row.external_id {
-            Some(id) => format!("x:{id}"),
-            None => format!("r:{index:09}"),
-        };
-        let contact = grouped.entry(key).or_insert(Contact {
-            row,
-            phones: Vec::new(),
-        });
-        for raw in row
-            .phone
-            .split(';')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-        {
-            match phone::normalise(raw, country) {
-                Some(n) => {
-                    if !contact.phones.iter().any(|(e, _)| *e == n.e164) {
-                        contact.phones.push((n.e164, row.label.clone()));
-                    }
-                }
-                None => errors.push((
-                    row.line,
-                    format!(
-                        "`{raw}` is not a valid phone number (read with default country {country})"
-                    ),
-                )),
-            }
-        }
-        if row.phone.trim().is_empty() {
-            errors.push((row.line, "phone is empty".into()));
-        }
+    let checked = check(rows, country);
+    if !checked.refused.is_empty() {
+        return Err(ImportError::Rows(checked.refused));
     }
-    if !errors.is_empty() {
-        return Err(ImportError::Rows(errors));
-    }
+    Ok(write(conn, &checked)?)
+}
+
+/// Write the good rows of `checked` in one transaction.
+pub fn write(conn: &mut AnyConn, checked: &Checked) -> Result<ImportSummary, DbError> {
     let mut summary = ImportSummary::default();
     conn.write_transaction(|conn| {
-        for contact in grouped.values() {
+        for contact in &checked.contacts {
             let row = contact.row;
             // The same contact again: by external id, or (without one) by name and
             // one of its numbers, so importing a file twice duplicates nothing.
@@ -230,8 +291,7 @@ pub fn import_contacts(
             }
         }
         Ok::<_, diesel::result::Error>(())
-    })
-    .map_err(DbError::from)?;
+    })?;
     Ok(summary)
 }
 
@@ -272,7 +332,8 @@ mod tests {
                    Ada Lovelace,+1 415 555 0123,Analytical Engines,C-1,https://crm/c/1\n\
                    Ada Lovelace,4155550124;+14155550123,Analytical Engines,C-1,https://crm/c/1\n\
                    Grace Hopper,+442079460000,,,\n";
-        let rows = read_csv(csv.as_bytes()).unwrap();
+        let (rows, refused) = read_csv(csv.as_bytes()).unwrap();
+        assert!(refused.is_empty());
         let pool = db::open("sqlite://:memory:").unwrap();
         let mut conn = pool.get().unwrap();
         let summary = import_contacts(&mut conn, &rows, "US").unwrap();
@@ -290,24 +351,66 @@ mod tests {
         assert_eq!(count, 2);
     }
 
+    fn phones(conn: &mut AnyConn) -> Vec<String> {
+        on_conn!(conn, c => contact_phones::table
+            .select(contact_phones::phone_e164)
+            .order(contact_phones::phone_e164)
+            .load(c))
+        .unwrap()
+    }
+
     #[test]
-    fn bad_rows_are_reported_by_line_and_nothing_is_written() {
-        let csv = "name,phone\nAda,+14155550123\nBob,not-a-number\n,+14155550199\n";
-        let rows = read_csv(csv.as_bytes());
-        let err = rows.unwrap_err().to_string();
-        assert!(err.contains("line 4: name is empty"), "{err}");
-        let rows = read_csv("name,phone\nAda,+14155550123\nBob,12\n".as_bytes()).unwrap();
+    fn the_country_column_reads_national_numbers() {
+        let csv = "name,phone,country\n\
+                   Musée,01 42 68 50 10,FR\n\
+                   Amt,(030) 901820,de\n\
+                   Ada,(415) 555-0123,\n\
+                   Nobody,0123 456,XX\n";
+        let (rows, _) = read_csv(csv.as_bytes()).unwrap();
+        let checked = check(&rows, "US");
+        assert_eq!(
+            checked.refused,
+            vec![(
+                5,
+                "country `XX` is not an ISO 3166 country code".to_string()
+            )]
+        );
         let pool = db::open("sqlite://:memory:").unwrap();
         let mut conn = pool.get().unwrap();
+        write(&mut conn, &checked).unwrap();
+        assert_eq!(
+            phones(&mut conn),
+            ["+14155550123", "+33142685010", "+4930901820"]
+        );
+    }
+
+    #[test]
+    fn bad_rows_are_reported_by_line_and_good_rows_are_kept() {
+        let csv = "name,phone\nAda,+14155550123\nBob,not-a-number\n,+14155550199\nCy,+14155550125;12\nDi,+33 1 42 68 50 10\n";
+        let (rows, unreadable) = read_csv(csv.as_bytes()).unwrap();
+        assert_eq!(unreadable, vec![(4, "name is empty".to_string())]);
+        let checked = check(&rows, "US");
+        let lines: Vec<usize> = checked.refused.iter().map(|r| r.0).collect();
+        assert_eq!(lines, [3, 5]);
+        assert!(
+            checked.refused[1]
+                .1
+                .contains("`12` 2 digits without a country code"),
+            "{:?}",
+            checked.refused
+        );
+        let pool = db::open("sqlite://:memory:").unwrap();
+        let mut conn = pool.get().unwrap();
+        // All or nothing: nothing is written.
         let err = import_contacts(&mut conn, &rows, "US")
             .unwrap_err()
             .to_string();
-        assert!(
-            err.contains("line 3: `12` is not a valid phone number"),
-            "{err}"
-        );
-        let count: i64 = on_conn!(&mut *conn, c => contacts::table.count().get_result(c)).unwrap();
-        assert_eq!(count, 0);
+        assert!(err.contains("line 3: `not-a-number`"), "{err}");
+        assert!(phones(&mut conn).is_empty());
+        // The good rows.
+        let summary = write(&mut conn, &checked).unwrap();
+        assert_eq!(summary.contacts, 2);
+        assert_eq!(phones(&mut conn), ["+14155550123", "+33142685010"]);
     }
 
     #[test]

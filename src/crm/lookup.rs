@@ -5,6 +5,8 @@
 //! code or trunk prefix). The queries run on a blocking thread; the engine never waits
 //! for them (see `engine::pops`).
 
+use std::sync::{Arc, OnceLock};
+
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -97,12 +99,18 @@ pub fn find_contacts(
     Ok(suffix.into_iter().map(to_match).collect())
 }
 
+/// A `lookup_sql` checked against the live database, or why it cannot be used.
+type CheckedSql = Result<LookupSql, String>;
+
 /// How callers are found: in the bridge's own contacts, or with `[crm] lookup_sql`
 /// in the CRM's schema; numbers read as in `country`.
 #[derive(Debug, Clone)]
 pub struct CallerLookup {
     pub country: String,
-    pub sql: Option<LookupSql>,
+    /// `None`: the bridge's own contacts. Otherwise the statement, filled in once it
+    /// has been checked against the database (which may be reached only after the
+    /// daemon started).
+    sql: Option<Arc<OnceLock<CheckedSql>>>,
 }
 
 impl CallerLookup {
@@ -113,14 +121,45 @@ impl CallerLookup {
         }
     }
 
+    /// Look callers up with a checked `lookup_sql`.
+    pub fn with_sql(country: &str, sql: LookupSql) -> CallerLookup {
+        let lookup = CallerLookup::sql_pending(country);
+        lookup.set_sql(Ok(sql));
+        lookup
+    }
+
+    /// Look callers up with a `lookup_sql` still to be checked ([`Self::set_sql`]);
+    /// until then look-ups fail (the database is not reachable yet anyway).
+    pub fn sql_pending(country: &str) -> CallerLookup {
+        CallerLookup {
+            country: country.to_string(),
+            sql: Some(Arc::new(OnceLock::new())),
+        }
+    }
+
+    /// The outcome of checking `lookup_sql`. A statement that failed its check makes
+    /// every look-up fail with that reason (logged with each call) rather than
+    /// quietly search the bridge's own, empty, contacts.
+    pub fn set_sql(&self, checked: CheckedSql) {
+        if let Some(cell) = &self.sql {
+            let _ = cell.set(checked);
+        }
+    }
+
     /// The contacts a number (as the switch or a client gave it) belongs to.
     pub fn contacts(&self, conn: &mut AnyConn, raw: &str) -> Result<Vec<ContactMatch>, DbError> {
         let Some(number) = phone::normalise(raw, &self.country) else {
             return Ok(Vec::new());
         };
-        match &self.sql {
-            Some(sql) => sql.find(conn, raw, &number),
+        match self.sql.as_deref().map(OnceLock::get) {
             None => find_contacts(conn, &number),
+            Some(Some(Ok(sql))) => sql.find(conn, raw, &number),
+            Some(Some(Err(e))) => Err(DbError::Statement(format!(
+                "[crm] lookup_sql is not in use: {e}"
+            ))),
+            Some(None) => Err(DbError::NotReady(
+                "[crm] lookup_sql is not checked yet".into(),
+            )),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The CRM store: contacts and their numbers, the DNIS → service map, the call log and
 //! the agent-state journal, through diesel.
 //!
-//! - [`db`]: opening, pooling and migrating the database.
+//! - [`db`]: opening, pooling and migrating the database; [`connector`]: reaching a
+//!   database that was not there when the daemon started.
 //! - [`schema`], [`models`]: tables and rows.
 //! - [`phone`]: E.164 normalisation of ANIs.
 //! - [`lookup`]: caller and service look-up; [`cache`]: the engine's look-up cache.
@@ -13,6 +14,7 @@
 //! - [`import`]: contacts from CSV; [`seed`]: the demo's contacts.
 
 pub mod cache;
+pub mod connector;
 pub mod db;
 pub mod import;
 pub mod journal;

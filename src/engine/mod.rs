@@ -421,7 +421,14 @@ impl Engine {
         } else {
             Vec::new()
         };
-        json!({ "calls": calls, "agents": agents, "links": links, "queues": queues })
+        // The database state clients were last told (database.down / database.up), so
+        // a client that connects during an outage, or before the database was ever
+        // reached, knows it too.
+        let database = json!({
+            "up": self.database_up,
+            "journal_pending": self.metrics.journal_pending.load(Ordering::Relaxed),
+        });
+        json!({ "calls": calls, "agents": agents, "links": links, "queues": queues, "database": database })
     }
 
     /// Who hears about a call: its devices and the agents logged on at them.
