@@ -6,6 +6,8 @@
 //! WebSocket clients: the daemon's engine does that.
 //!
 //! Map of the crate:
+//! - [`backoff`]: the jittered reconnect wait and the link-down reporting rule every
+//!   adapter that owns a connection shares ([`Backoff`], [`Outage`]).
 //! - [`event`]: the normalised, CSTA-shaped event model ([`SwitchEvent`], [`CallRecord`],
 //!   the [`Snapshot`] an adapter sends after (re)connecting).
 //! - [`command`]: what the daemon asks of a switch ([`Command`]), the request with its
@@ -21,6 +23,7 @@
 //! - `testkit` (feature `testkit`): the conformance kit every adapter must pass.
 
 pub mod adapter;
+pub mod backoff;
 pub mod capabilities;
 pub mod command;
 pub mod decode;
@@ -32,6 +35,7 @@ pub mod switch_time;
 pub mod testkit;
 
 pub use adapter::{Adapter, AdapterError, AdapterFactory, AdapterFuture, Registry};
+pub use backoff::{Backoff, Outage};
 pub use capabilities::Capabilities;
 pub use command::{
     AgentStateRequest, Command, CommandError, CommandKind, CommandOk, CommandRequest, MonitorMode,

@@ -7,9 +7,8 @@
 use std::time::Duration;
 
 use ctibridge_adapter::{
-    Adapter, AdapterFuture, AdapterLink, Capabilities, CommandError, SwitchEvent,
+    Adapter, AdapterFuture, AdapterLink, Backoff, Capabilities, CommandError, Outage, SwitchEvent,
 };
-use rand::Rng;
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::config::{CstaConfig, Endpoint};
@@ -48,35 +47,6 @@ impl Adapter for CstaAdapter {
     }
 }
 
-/// Doubling backoff between `min` and `max`, each wait varied by ±20% so that many
-/// bridges restarted together do not hammer the switch in step.
-struct Backoff {
-    min: Duration,
-    max: Duration,
-    next: Duration,
-}
-
-impl Backoff {
-    fn new(min_s: f64, max_s: f64) -> Backoff {
-        let min = Duration::from_secs_f64(min_s.max(0.05));
-        Backoff {
-            min,
-            max: Duration::from_secs_f64(max_s).max(min),
-            next: min,
-        }
-    }
-
-    fn reset(&mut self) {
-        self.next = self.min;
-    }
-
-    fn wait(&mut self) -> Duration {
-        let base = self.next;
-        self.next = (self.next * 2).min(self.max);
-        base.mul_f64(rand::rng().random_range(0.8..1.2))
-    }
-}
-
 async fn run(
     adapter: CstaAdapter,
     mut link: AdapterLink,
@@ -86,10 +56,10 @@ async fn run(
         endpoint,
         devices,
     } = adapter;
-    let mut backoff = Backoff::new(config.reconnect_min_s, config.reconnect_max_s);
+    let mut backoff = Backoff::from_secs_f64(config.reconnect_min_s, config.reconnect_max_s);
+    let mut outage = Outage::default();
     let mut carry = Carry::default();
     let mut listener: Option<TcpListener> = None;
-    let mut reported_down = false;
     // A connection the switch opened while the last one was still up.
     let mut next: Option<TcpStream> = None;
     loop {
@@ -130,18 +100,13 @@ async fn run(
         if was_up {
             backoff.reset();
         }
-        // Report every drop of a link that was up, and the first failed attempt of an
-        // outage; not every attempt of a long one.
-        if was_up || !reported_down {
-            reported_down = true;
-            if !link.send(SwitchEvent::LinkDown { reason }).await {
-                return Ok(());
-            }
+        if outage.report(was_up) && !link.send(SwitchEvent::LinkDown { reason }).await {
+            return Ok(());
         }
         if next.is_some() {
             continue;
         }
-        if !pause(&mut link, backoff.wait()).await {
+        if !pause(&mut link, backoff.next_wait()).await {
             return Ok(());
         }
     }
