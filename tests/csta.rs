@@ -107,6 +107,45 @@ async fn ready_agent(daemon: &Daemon, token: &str, agent: &str) -> Client {
     client
 }
 
+/// 1001 answers a call from ANI, consults 1002, 1002 answers and 1001 completes
+/// the transfer; returns the switch's first id of the call and the bridge's call id.
+async fn consult_transfer_to_1002(
+    switch: &FakeSwitch,
+    a1: &mut Client,
+    a2: &mut Client,
+) -> (String, String) {
+    let first = switch.ring(ANI, "1001").await;
+    let call = a1.event("call.offered", |_| true).await["data"]["call"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    a1.ok("call.answer", json!({"call": call})).await;
+    a1.event("call.answered", |d| d["call"] == call.as_str())
+        .await;
+    let consult = a1
+        .ok(
+            "call.transfer",
+            json!({"call": call, "to": "1002", "mode": "consult"}),
+        )
+        .await["consult_call"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    a2.event("call.offered", |d| d["call"] == consult.as_str())
+        .await;
+    a2.ok("call.answer", json!({"call": consult})).await;
+    a2.event("call.answered", |d| d["call"] == consult.as_str())
+        .await;
+    a1.ok(
+        "call.transfer",
+        json!({"call": call, "mode": "complete", "consult_call": consult}),
+    )
+    .await;
+    a2.event("call.transferred", |d| d["call"] == call.as_str())
+        .await;
+    (first, call)
+}
+
 #[tokio::test]
 async fn an_acd_call_pops_the_crm_record_and_lands_in_the_call_log() {
     let (switch, daemon) = start("csta-pop").await;
@@ -225,35 +264,7 @@ mod in_each_dialect {
         let (switch, daemon) = start_in("csta-d-consult", kind).await;
         let (mut a1, _) = Client::login(&daemon.url(), AGENT_1001).await;
         let (mut a2, _) = Client::login(&daemon.url(), AGENT_1002).await;
-        switch.ring(ANI, "1001").await;
-        let call = a1.event("call.offered", |_| true).await["data"]["call"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        a1.ok("call.answer", json!({"call": call})).await;
-        a1.event("call.answered", |d| d["call"] == call.as_str())
-            .await;
-        let consult = a1
-            .ok(
-                "call.transfer",
-                json!({"call": call, "to": "1002", "mode": "consult"}),
-            )
-            .await["consult_call"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        a2.event("call.offered", |d| d["call"] == consult.as_str())
-            .await;
-        a2.ok("call.answer", json!({"call": consult})).await;
-        a2.event("call.answered", |d| d["call"] == consult.as_str())
-            .await;
-        a1.ok(
-            "call.transfer",
-            json!({"call": call, "mode": "complete", "consult_call": consult}),
-        )
-        .await;
-        a2.event("call.transferred", |d| d["call"] == call.as_str())
-            .await;
+        let (_, call) = consult_transfer_to_1002(&switch, &mut a1, &mut a2).await;
         a2.ok("call.hangup", json!({"call": call})).await;
         a2.event("call.ended", |d| d["call"] == call.as_str()).await;
         assert!(
@@ -352,31 +363,7 @@ async fn after_a_transfer_that_keeps_the_consultation_id_the_target_hangs_up() {
     let daemon = Daemon::start(&dir, port, &csta_config(port, &dir, &switch)).await;
     let (mut a1, _) = Client::login(&daemon.url(), AGENT_1001).await;
     let (mut a2, _) = Client::login(&daemon.url(), AGENT_1002).await;
-    let first = switch.ring(ANI, "1001").await;
-    let call = a1.event("call.offered", |_| true).await["data"]["call"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    a1.ok("call.answer", json!({"call": call})).await;
-    let consult = a1
-        .ok(
-            "call.transfer",
-            json!({"call": call, "to": "1002", "mode": "consult"}),
-        )
-        .await["consult_call"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    a2.event("call.offered", |d| d["call"] == consult.as_str())
-        .await;
-    a2.ok("call.answer", json!({"call": consult})).await;
-    a1.ok(
-        "call.transfer",
-        json!({"call": call, "mode": "complete", "consult_call": consult}),
-    )
-    .await;
-    a2.event("call.transferred", |d| d["call"] == call.as_str())
-        .await;
+    let (first, call) = consult_transfer_to_1002(&switch, &mut a1, &mut a2).await;
     let calls = switch.calls().await;
     assert!(calls.len() == 1 && calls[0].id != first, "{calls:?}");
     a2.ok("call.hangup", json!({"call": call})).await;

@@ -56,6 +56,47 @@ async fn consult_1002(h: &mut Harness, call: &str) -> String {
     .expect("the consultation call's id")
 }
 
+/// 1002 answers the consultation `consult` and 1001 completes the transfer of
+/// `call` to it; the adapter reports one Transferred under the caller's call id.
+async fn complete_transfer_to_1002(
+    switch: &FakeSwitch,
+    h: &mut Harness,
+    call: &str,
+    consult: &str,
+) {
+    h.expect("the consultation rings at 1002", |e| {
+        matches!(e, SwitchEvent::Delivered { call_id, device, .. } if call_id == consult && device == "1002")
+    })
+    .await;
+    switch.answer("1002").await;
+    h.expect("1002 answers the consultation", |e| {
+        matches!(e, SwitchEvent::Established { call_id, device, .. } if call_id == consult && device == "1002")
+    })
+    .await;
+    h.ok(Command::Transfer {
+        call_id: call.to_string(),
+        device: "1001".into(),
+        mode: TransferMode::Complete,
+        to: None,
+        consult_call_id: Some(consult.to_string()),
+    })
+    .await;
+    let transferred = h
+        .expect("Transferred", |e| {
+            matches!(e, SwitchEvent::Transferred { .. })
+        })
+        .await;
+    assert_eq!(
+        transferred,
+        SwitchEvent::Transferred {
+            call_id: call.to_string(),
+            secondary_call_id: Some(consult.to_string()),
+            device: "1001".into(),
+            transferred_to: "1002".into(),
+        }
+    );
+}
+
 #[tokio::test]
 async fn an_acd_call_reaches_the_ready_agent_with_ani_dnis_and_queue() {
     let (switch, mut h) = started(FakeConfig::default(), "").await;
@@ -227,36 +268,7 @@ async fn a_consult_transfer_keeps_the_callers_call() {
         |e| matches!(e, SwitchEvent::Held { call_id, .. } if *call_id == call),
     )
     .await;
-    h.expect("the consultation rings at 1002", |e| matches!(e, SwitchEvent::Delivered { call_id, device, .. } if *call_id == consult && device == "1002"))
-        .await;
-    switch.answer("1002").await;
-    h.expect(
-        "1002 answers",
-        |e| matches!(e, SwitchEvent::Established { device, .. } if device == "1002"),
-    )
-    .await;
-    h.ok(Command::Transfer {
-        call_id: call.clone(),
-        device: "1001".into(),
-        mode: TransferMode::Complete,
-        to: None,
-        consult_call_id: Some(consult.clone()),
-    })
-    .await;
-    let transferred = h
-        .expect("Transferred", |e| {
-            matches!(e, SwitchEvent::Transferred { .. })
-        })
-        .await;
-    assert_eq!(
-        transferred,
-        SwitchEvent::Transferred {
-            call_id: call.clone(),
-            secondary_call_id: Some(consult),
-            device: "1001".into(),
-            transferred_to: "1002".into(),
-        }
-    );
+    complete_transfer_to_1002(&switch, &mut h, &call, &consult).await;
     // The caller now talks to 1002 on the original call.
     let calls = switch.calls().await;
     let live = calls
@@ -699,37 +711,7 @@ async fn openscape_voice_consult_transfer_then_hang_up_at_the_target() {
         |e| matches!(e, SwitchEvent::Held { call_id, .. } if *call_id == call),
     )
     .await;
-    h.expect("the consultation rings at 1002", |e| {
-        matches!(e, SwitchEvent::Delivered { call_id, device, .. } if *call_id == consult && device == "1002")
-    })
-    .await;
-    switch.answer("1002").await;
-    h.expect("1002 answers the consultation", |e| {
-        matches!(e, SwitchEvent::Established { call_id, device, .. } if *call_id == consult && device == "1002")
-    })
-    .await;
-    h.ok(Command::Transfer {
-        call_id: call.clone(),
-        device: "1001".into(),
-        mode: TransferMode::Complete,
-        to: None,
-        consult_call_id: Some(consult.clone()),
-    })
-    .await;
-    let transferred = h
-        .expect("Transferred", |e| {
-            matches!(e, SwitchEvent::Transferred { .. })
-        })
-        .await;
-    assert_eq!(
-        transferred,
-        SwitchEvent::Transferred {
-            call_id: call.clone(),
-            secondary_call_id: Some(consult.clone()),
-            device: "1001".into(),
-            transferred_to: "1002".into(),
-        }
-    );
+    complete_transfer_to_1002(&switch, &mut h, &call, &consult).await;
     let calls = switch.calls().await;
     assert_eq!(calls.len(), 1, "{calls:?}");
     let renamed = calls[0].id.clone();
