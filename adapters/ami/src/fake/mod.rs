@@ -1,0 +1,1 @@
+//! A fake Asterisk manager port (written below).
