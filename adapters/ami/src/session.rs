@@ -259,7 +259,15 @@ impl<'a> Session<'a> {
                                 if let (Some(id), Some(response)) = (m.action_id(), m.response()) {
                                     if let Some(p) = pending.remove(id) {
                                         let message = m.get("Message").unwrap_or("");
+                                        let before = out.len();
                                         finish(&mut groups, p.group, response == "Success", message, &mut out);
+                                        // A redirected agent has left the call: its
+                                        // cancelled leg is not reported again.
+                                        for (event, _) in &out[before..] {
+                                            if let SwitchEvent::Transferred { call_id, device, .. } = event {
+                                                self.tracker.left(call_id, device);
+                                            }
+                                        }
                                     }
                                     continue;
                                 }

@@ -151,6 +151,14 @@ impl Tracker {
             .collect()
     }
 
+    /// `device` left call `call_id` by a transfer the adapter made (a Redirect):
+    /// its legs end without a ConnectionCleared.
+    pub fn left(&mut self, call_id: &str, device: &str) {
+        if let Some(call) = self.calls.get_mut(call_id) {
+            call.legs.retain(|l| l.device != device);
+        }
+    }
+
     /// Read one message. Messages that are not events, and events about nothing
     /// monitored, change nothing visible.
     pub fn handle(&mut self, msg: &Message<'_>, out: &mut Vec<SwitchEvent>) {
