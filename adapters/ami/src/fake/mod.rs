@@ -36,6 +36,8 @@ pub struct FakeConfig {
     pub trunk: String,
     /// Queues that exist (QueueStatus lists them; QueueAdd to another fails).
     pub queues: Vec<String>,
+    /// Actions the fake reads but never answers (an Asterisk stuck on a lock).
+    pub unanswered: Vec<String>,
 }
 
 impl Default for FakeConfig {
@@ -46,6 +48,7 @@ impl Default for FakeConfig {
             secret: "amisecret".into(),
             trunk: "carrier".into(),
             queues: vec!["support".into()],
+            unanswered: Vec::new(),
         }
     }
 }
@@ -297,6 +300,9 @@ impl FakeAsterisk {
                     while let Some(action) = reader.next() {
                         let name = action.get("Action").unwrap_or("").to_string();
                         self.state.lock().unwrap().received.push(name.clone());
+                        if self.config.unanswered.contains(&name) {
+                            continue;
+                        }
                         if !logged_in && !matches!(name.to_ascii_lowercase().as_str(), "login" | "challenge" | "ping") {
                             pending.extend(wire::error(&action, "Permission denied"));
                             continue;
