@@ -594,7 +594,13 @@ impl Engine {
             let cause = cause.unwrap_or_else(|| "normal_clearing".into());
             self.end_call(&id, &cause, now);
         } else {
-            self.emit_call_event(&id, "call.updated", Some(device), json!({ "left": device }));
+            // The cause tells a ring-all agent whether the call was answered elsewhere
+            // or abandoned.
+            let data = match &cause {
+                Some(cause) => json!({ "left": device, "cause": cause }),
+                None => json!({ "left": device }),
+            };
+            self.emit_call_event(&id, "call.updated", Some(device), data);
             self.refresh_phone(device);
         }
     }

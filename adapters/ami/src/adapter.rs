@@ -1,0 +1,100 @@
+//! The adapter's life: connect to the manager port, run a [`Session`], and when it
+//! ends report `LinkDown` and try again with the shared backoff, answering commands
+//! `switch_unavailable` meanwhile. The [`Tracker`] outlives sessions, so a call
+//! that survives an outage keeps what was known of it.
+
+use std::time::Duration;
+
+use ctibridge_adapter::{
+    Adapter, AdapterFuture, AdapterLink, Backoff, Capabilities, CommandError, Outage, SwitchEvent,
+};
+use tokio::net::TcpStream;
+
+use crate::actions::SUPPORTED;
+use crate::config::AmiConfig;
+use crate::session::{End, Session};
+use crate::tracker::Tracker;
+
+pub struct AmiAdapter {
+    config: AmiConfig,
+    devices: Vec<String>,
+}
+
+impl AmiAdapter {
+    pub fn new(config: AmiConfig, devices: Vec<String>) -> AmiAdapter {
+        AmiAdapter { config, devices }
+    }
+}
+
+impl Adapter for AmiAdapter {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::new(SUPPORTED)
+    }
+
+    fn run(self: Box<Self>, link: AdapterLink) -> AdapterFuture {
+        Box::pin(run(*self, link))
+    }
+}
+
+async fn run(
+    adapter: AmiAdapter,
+    mut link: AdapterLink,
+) -> Result<(), ctibridge_adapter::AdapterError> {
+    let AmiAdapter { config, devices } = adapter;
+    let mut tracker = Tracker::new(&devices, &config.agents, &config.queues);
+    let mut backoff = Backoff::from_secs_f64(config.reconnect_min_s, config.reconnect_max_s);
+    let mut outage = Outage::default();
+    loop {
+        let connect = tokio::time::timeout(
+            Duration::from_secs(10),
+            TcpStream::connect((config.host.as_str(), config.port)),
+        );
+        let stream = tokio::select! {
+            _ = link.shutdown.cancelled() => return Ok(()),
+            s = connect => match s {
+                Ok(Ok(s)) => Ok(s),
+                Ok(Err(e)) => Err(format!("cannot connect to {}:{}: {e}", config.host, config.port)),
+                Err(_) => Err(format!("cannot connect to {}:{}: timed out", config.host, config.port)),
+            },
+        };
+        let (reason, was_up) = match stream {
+            Ok(stream) => {
+                let _ = stream.set_nodelay(true);
+                match Session::new(&config, &mut link, &mut tracker, stream)
+                    .run()
+                    .await
+                {
+                    End::Shutdown => return Ok(()),
+                    End::Lost(reason, was_up) => (reason, was_up),
+                }
+            }
+            Err(e) => (e, false),
+        };
+        tracing::warn!(switch = %link.switch, host = %config.host, "AMI link down: {reason}");
+        if was_up {
+            backoff.reset();
+        }
+        if outage.report(was_up) && !link.send(SwitchEvent::LinkDown { reason }).await {
+            return Ok(());
+        }
+        if !pause(&mut link, backoff.next_wait()).await {
+            return Ok(());
+        }
+    }
+}
+
+/// Wait out a backoff, answering commands `switch_unavailable`. False when the
+/// daemon is stopping.
+async fn pause(link: &mut AdapterLink, wait: Duration) -> bool {
+    let until = tokio::time::Instant::now() + wait;
+    loop {
+        tokio::select! {
+            _ = link.shutdown.cancelled() => return false,
+            _ = tokio::time::sleep_until(until) => return true,
+            command = link.commands.recv() => match command {
+                Some(request) => request.respond(Err(CommandError::SwitchUnavailable)),
+                None => return false,
+            },
+        }
+    }
+}

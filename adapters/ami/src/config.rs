@@ -1,0 +1,136 @@
+//! The `[[switch]]` keys of an `ami` link ([`AmiConfig`]) and their example.
+
+use ctibridge_adapter::SettingsError;
+use serde::Deserialize;
+
+/// An example `[[switch]]` table with every key.
+pub const EXAMPLE: &str = r#"[[switch]]
+name = "asterisk"
+adapter = "ami"
+host = "10.0.0.7"
+port = 5038                        # 5039 is the usual TLS port
+tls = false                        # TLS is not built in yet: use stunnel, keep false
+username = "ctibridge"             # a manager.conf user with read = call,agent
+password = "secret"                # write = call,originate,agent
+auth = "plain"                     # or "md5" (Challenge/Login with Key)
+devices = ["1001", "1002"]         # extensions: PJSIP/1001-…, SIP/1001-…, Local/1001@…
+queues = ["support"]               # Asterisk queue names agents log on to
+agents = [
+  { agent = "1001", extension = "1001" },                         # interface PJSIP/1001
+  { agent = "1002", extension = "1002", interface = "Local/1002@from-queue/n" },
+]
+context = "from-internal"          # click-to-dial and transfer context
+request_timeout_s = 5
+ping_s = 20                        # keep-alive Ping interval
+reconnect_min_s = 1
+reconnect_max_s = 30
+"#;
+
+/// How to log in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Auth {
+    /// `Action: Login` with `Secret`.
+    #[default]
+    Plain,
+    /// `Action: Challenge` (`AuthType: MD5`), then Login with `Key` = MD5(challenge + secret).
+    Md5,
+}
+
+/// One ACD agent: who logs on at which extension, and the queue member interface.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    pub agent: String,
+    pub extension: String,
+    /// The queue member interface; `PJSIP/EXTENSION` when not given.
+    #[serde(default)]
+    pub interface: Option<String>,
+}
+
+impl AgentConfig {
+    pub fn interface(&self) -> String {
+        self.interface
+            .clone()
+            .unwrap_or_else(|| format!("PJSIP/{}", self.extension))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AmiConfig {
+    pub host: String,
+    #[serde(default = "default_port")]
+    pub port: u16,
+    #[serde(default)]
+    pub tls: bool,
+    pub username: String,
+    pub password: String,
+    #[serde(default)]
+    pub auth: Auth,
+    #[serde(default)]
+    pub queues: Vec<String>,
+    #[serde(default)]
+    pub agents: Vec<AgentConfig>,
+    #[serde(default = "default_context")]
+    pub context: String,
+    #[serde(default = "default_timeout")]
+    pub request_timeout_s: f64,
+    #[serde(default = "default_ping")]
+    pub ping_s: f64,
+    #[serde(default = "default_reconnect_min")]
+    pub reconnect_min_s: f64,
+    #[serde(default = "default_reconnect_max")]
+    pub reconnect_max_s: f64,
+}
+
+fn default_port() -> u16 {
+    5038
+}
+fn default_context() -> String {
+    "from-internal".into()
+}
+fn default_timeout() -> f64 {
+    5.0
+}
+fn default_ping() -> f64 {
+    20.0
+}
+fn default_reconnect_min() -> f64 {
+    1.0
+}
+fn default_reconnect_max() -> f64 {
+    30.0
+}
+
+impl AmiConfig {
+    /// Checks serde cannot make.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        if self.tls {
+            return Err(SettingsError::new(
+                "tls",
+                "tls = true is not supported by this build; reach a TLS manager port through stunnel and set tls = false",
+            ));
+        }
+        if !(self.request_timeout_s > 0.0 && self.request_timeout_s.is_finite()) {
+            return Err(SettingsError::new(
+                "request_timeout_s",
+                "must be a positive number of seconds",
+            ));
+        }
+        if !(self.ping_s > 0.0 && self.ping_s.is_finite()) {
+            return Err(SettingsError::new(
+                "ping_s",
+                "must be a positive number of seconds",
+            ));
+        }
+        if self.host.is_empty() {
+            return Err(SettingsError::new("host", "must not be empty"));
+        }
+        Ok(())
+    }
+
+    pub fn request_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.request_timeout_s.min(3600.0))
+    }
+}
