@@ -6,6 +6,7 @@ pub fn registry() -> Registry {
     let mut registry = Registry::new();
     registry.register(ctibridge_csta::factory());
     registry.register(ctibridge_sim::factory());
+    registry.register(ctibridge_sip::factory());
     registry.register(ctibridge_smdr::factory());
     registry
 }

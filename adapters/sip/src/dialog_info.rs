@@ -153,14 +153,15 @@ pub fn parse(xml: &[u8]) -> Result<DialogInfo, DialogInfoError> {
     let version_text = root
         .attr("version")
         .ok_or(DialogInfoError::MissingAttribute("version"))?;
-    let version = version_text
-        .trim()
-        .parse::<u64>()
-        .map_err(|_| DialogInfoError::BadAttribute {
-            attribute: "version",
-            value: version_text.to_string(),
-            expected: "a non-negative integer",
-        })?;
+    let version =
+        version_text
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| DialogInfoError::BadAttribute {
+                attribute: "version",
+                value: version_text.to_string(),
+                expected: "a non-negative integer",
+            })?;
     let full = match root.attr("state").map(str::trim) {
         Some("full") => true,
         Some("partial") => false,
@@ -178,7 +179,12 @@ pub fn parse(xml: &[u8]) -> Result<DialogInfo, DialogInfoError> {
         .ok_or(DialogInfoError::MissingAttribute("entity"))?
         .to_string();
     let mut dialogs = Vec::new();
-    for (index, node) in root.children.iter().filter(|c| c.name == "dialog").enumerate() {
+    for (index, node) in root
+        .children
+        .iter()
+        .filter(|c| c.name == "dialog")
+        .enumerate()
+    {
         if dialogs.len() == MAX_DIALOGS {
             return Err(DialogInfoError::TooManyDialogs);
         }
@@ -242,9 +248,7 @@ fn participant(node: Option<&Node>) -> Participant {
             })
     });
     Participant {
-        identity: identity
-            .map(|i| i.text.clone())
-            .filter(|t| !t.is_empty()),
+        identity: identity.map(|i| i.text.clone()).filter(|t| !t.is_empty()),
         display: identity
             .and_then(|i| i.attr("display"))
             .map(|d| d.trim().to_string())
@@ -424,7 +428,10 @@ mod tests {
         let info = parse(&capture("rfc4235-partial-multi.xml")).unwrap();
         assert!(!info.full);
         assert_eq!(info.dialogs.len(), 2);
-        assert_eq!(info.dialogs[0].remote.identity.as_deref(), Some("tel:+14155550148"));
+        assert_eq!(
+            info.dialogs[0].remote.identity.as_deref(),
+            Some("tel:+14155550148")
+        );
         assert_eq!(info.dialogs[0].direction, Some(Role::Initiator));
         assert_eq!(info.dialogs[1].state_code, Some(487));
         assert_eq!(info.dialogs[1].state_event.as_deref(), Some("cancelled"));
@@ -454,11 +461,17 @@ mod tests {
         );
         assert!(matches!(
             parse(doc("version=\"-1\" state=\"full\" entity=\"e\"", "").as_bytes()),
-            Err(DialogInfoError::BadAttribute { attribute: "version", .. })
+            Err(DialogInfoError::BadAttribute {
+                attribute: "version",
+                ..
+            })
         ));
         assert!(matches!(
             parse(doc("version=\"1\" state=\"some\" entity=\"e\"", "").as_bytes()),
-            Err(DialogInfoError::BadAttribute { attribute: "state", .. })
+            Err(DialogInfoError::BadAttribute {
+                attribute: "state",
+                ..
+            })
         ));
         assert_eq!(
             parse(doc(ok, "<dialog><state>early</state></dialog>").as_bytes()),
@@ -483,7 +496,10 @@ mod tests {
     fn entities_in_display_names_are_resolved() {
         let xml = "<dialog-info version=\"1\" state=\"full\" entity=\"sip:1@x\"><dialog id=\"a\"><state>early</state><remote><identity display=\"M&#252;ller &amp; Co\">sip:+4930555@x</identity></remote></dialog></dialog-info>";
         let info = parse(xml.as_bytes()).unwrap();
-        assert_eq!(info.dialogs[0].remote.display.as_deref(), Some("Müller & Co"));
+        assert_eq!(
+            info.dialogs[0].remote.display.as_deref(),
+            Some("Müller & Co")
+        );
     }
 
     proptest::proptest! {

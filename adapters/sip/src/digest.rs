@@ -83,7 +83,13 @@ impl Challenge {
         };
         let qop_auth = match get("qop") {
             None => false,
-            Some(qop) if qop.split(',').any(|q| q.trim().eq_ignore_ascii_case("auth")) => true,
+            Some(qop)
+                if qop
+                    .split(',')
+                    .any(|q| q.trim().eq_ignore_ascii_case("auth")) =>
+            {
+                true
+            }
             Some(qop) => return Err(DigestError::Qop(qop)),
         };
         Ok(Challenge {
@@ -181,7 +187,10 @@ pub fn answer(
     let ha2 = alg.hash(&format!("{method}:{uri}"));
     let nc = format!("{nonce_count:08x}");
     let response = if challenge.qop_auth {
-        alg.hash(&format!("{ha1}:{}:{nc}:{cnonce}:auth:{ha2}", challenge.nonce))
+        alg.hash(&format!(
+            "{ha1}:{}:{nc}:{cnonce}:auth:{ha2}",
+            challenge.nonce
+        ))
     } else {
         alg.hash(&format!("{ha1}:{}:{ha2}", challenge.nonce))
     };
@@ -273,8 +282,20 @@ mod tests {
 
     #[test]
     fn rfc2617_md5_example() {
-        let c = challenge("testrealm@host.com", "dcd98b7102dd2f0e8b11d0f600bfb0c093", Algorithm::Md5);
-        let value = answer(&c, "Mufasa", "Circle Of Life", "GET", "/dir/index.html", "0a4f113b", 1);
+        let c = challenge(
+            "testrealm@host.com",
+            "dcd98b7102dd2f0e8b11d0f600bfb0c093",
+            Algorithm::Md5,
+        );
+        let value = answer(
+            &c,
+            "Mufasa",
+            "Circle Of Life",
+            "GET",
+            "/dir/index.html",
+            "0a4f113b",
+            1,
+        );
         assert_eq!(response_of(&value), "6629fae49393a05397450978507c4ef1");
         assert!(value.contains("nc=00000001"), "{value}");
     }
@@ -284,13 +305,29 @@ mod tests {
         let nonce = "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v";
         let cnonce = "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ";
         let sha = challenge("http-auth@example.org", nonce, Algorithm::Sha256);
-        let value = answer(&sha, "Mufasa", "Circle of Life", "GET", "/dir/index.html", cnonce, 1);
+        let value = answer(
+            &sha,
+            "Mufasa",
+            "Circle of Life",
+            "GET",
+            "/dir/index.html",
+            cnonce,
+            1,
+        );
         assert_eq!(
             response_of(&value),
             "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"
         );
         let md5 = challenge("http-auth@example.org", nonce, Algorithm::Md5);
-        let value = answer(&md5, "Mufasa", "Circle of Life", "GET", "/dir/index.html", cnonce, 1);
+        let value = answer(
+            &md5,
+            "Mufasa",
+            "Circle of Life",
+            "GET",
+            "/dir/index.html",
+            cnonce,
+            1,
+        );
         assert_eq!(response_of(&value), "8ca523f5e9506fed4657c9700eebdbec");
     }
 
@@ -330,7 +367,11 @@ mod tests {
         assert_eq!(kamailio.algorithm, Algorithm::Md5);
         assert!(kamailio.qop_auth && kamailio.proxy);
         // chan_sip: no qop at all
-        let old = Challenge::parse("Digest algorithm=MD5, realm=\"asterisk\", nonce=\"6d1a9c2e\"", false).unwrap();
+        let old = Challenge::parse(
+            "Digest algorithm=MD5, realm=\"asterisk\", nonce=\"6d1a9c2e\"",
+            false,
+        )
+        .unwrap();
         assert!(!old.qop_auth);
         let value = answer(&old, "u", "p", "SUBSCRIBE", "sip:1@a", "c", 1);
         assert!(!value.contains("qop"), "{value}");
@@ -339,7 +380,10 @@ mod tests {
     #[test]
     fn unanswerable_challenges_say_why() {
         assert_eq!(
-            Challenge::parse("Digest realm=\"r\", nonce=\"n\", algorithm=SHA-512-256", false),
+            Challenge::parse(
+                "Digest realm=\"r\", nonce=\"n\", algorithm=SHA-512-256",
+                false
+            ),
             Err(DigestError::Algorithm("SHA-512-256".into()))
         );
         assert_eq!(

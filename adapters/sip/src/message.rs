@@ -126,7 +126,8 @@ impl Message {
     }
 
     pub fn call_id(&self) -> Result<&str, MessageError> {
-        self.header("call-id").ok_or(MessageError::Missing("Call-ID"))
+        self.header("call-id")
+            .ok_or(MessageError::Missing("Call-ID"))
     }
 
     /// CSeq number and method.
@@ -285,7 +286,10 @@ mod tests {
         assert_eq!(m.call_id().unwrap(), "2c9d4f71-5b3e-4e0a-8f61-0d3c7e2b9a15");
         assert_eq!(m.header("event"), Some("dialog"));
         assert_eq!(m.tag("from"), Some("Hr3Ue0aF7pB2K"));
-        assert_eq!(m.content_type().as_deref(), Some("application/dialog-info+xml"));
+        assert_eq!(
+            m.content_type().as_deref(),
+            Some("application/dialog-info+xml")
+        );
         assert_eq!(m.cseq().unwrap(), (1058, "NOTIFY"));
         assert!(crate::dialog_info::parse(&m.body).is_ok());
     }
@@ -294,7 +298,7 @@ mod tests {
     fn kamailio_and_asterisk_notifies() {
         for name in ["kamailio-notify-early.sip", "asterisk-notify-ringing.sip"] {
             let m = Message::parse(&capture(name)).unwrap();
-            assert_eq!(m.header_param("subscription-state", "expires").is_some(), true);
+            assert!(m.header_param("subscription-state", "expires").is_some());
             assert!(crate::dialog_info::parse(&m.body).is_ok(), "{name}");
         }
     }
@@ -319,7 +323,11 @@ mod tests {
         assert_eq!(parsed.code(), Some(200));
         assert_eq!(parsed.call_id().unwrap(), notify.call_id().unwrap());
         assert_eq!(parsed.branch(), notify.branch());
-        assert_eq!(parsed.tag("to"), Some("f1d2c3b4"), "the existing tag is kept");
+        assert_eq!(
+            parsed.tag("to"),
+            Some("f1d2c3b4"),
+            "the existing tag is kept"
+        );
         assert_eq!(parsed.cseq().unwrap(), (2, "NOTIFY"));
     }
 

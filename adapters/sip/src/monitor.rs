@@ -375,8 +375,10 @@ mod tests {
             }]
         );
         let answered = events(m.apply(&capture("kamailio-confirmed.xml")));
-        assert!(matches!(&answered[..], [SwitchEvent::Established { call_id, device, .. }]
-            if call_id == "c3a7e1f09b2d4411@198.51.100.20" && device == "4417"));
+        assert!(
+            matches!(&answered[..], [SwitchEvent::Established { call_id, device, .. }]
+            if call_id == "c3a7e1f09b2d4411@198.51.100.20" && device == "4417")
+        );
         let ended = events(m.apply(&capture("kamailio-terminated.xml")));
         assert_eq!(
             ended,
@@ -396,7 +398,10 @@ mod tests {
         // version 0 arrives late, after version 1
         assert_eq!(
             m.apply(&capture("kamailio-early.xml")),
-            Applied::Stale { version: 0, last: 1 }
+            Applied::Stale {
+                version: 0,
+                last: 1
+            }
         );
         // the same version again (a retransmitted NOTIFY)
         assert!(matches!(
@@ -410,17 +415,26 @@ mod tests {
         let mut m = Monitor::new("2210", 100);
         let ringing = capture("asterisk-pjsip-ringing.xml");
         let first = events(m.apply(&ringing));
-        let [SwitchEvent::Delivered { call_id: first_id, calling: None, .. }] = &first[..] else {
+        let [SwitchEvent::Delivered {
+            call_id: first_id,
+            calling: None,
+            ..
+        }] = &first[..]
+        else {
             panic!("{first:?}")
         };
         assert_eq!(first_id, "2210/2210/101");
         let idle = parse(b"<dialog-info version=\"8\" state=\"full\" entity=\"sip:2210@pbx.example.net\"></dialog-info>").unwrap();
         let cleared = events(m.apply(&idle));
-        assert!(matches!(&cleared[..], [SwitchEvent::ConnectionCleared { call_id, .. }] if call_id == first_id));
+        assert!(
+            matches!(&cleared[..], [SwitchEvent::ConnectionCleared { call_id, .. }] if call_id == first_id)
+        );
         let mut again = ringing.clone();
         again.version = 9;
         let second = events(m.apply(&again));
-        assert!(matches!(&second[..], [SwitchEvent::Delivered { call_id, .. }] if call_id == "2210/2210/102"));
+        assert!(
+            matches!(&second[..], [SwitchEvent::Delivered { call_id, .. }] if call_id == "2210/2210/102")
+        );
     }
 
     #[test]
@@ -428,17 +442,28 @@ mod tests {
         let mut m = Monitor::new("3105", 0);
         let mut doc = capture("freeswitch-early-recipient.xml");
         let first = events(m.apply(&doc));
-        assert!(matches!(&first[..], [SwitchEvent::Delivered { calling: Some(c), .. }] if c == "+48225550173"));
+        assert!(
+            matches!(&first[..], [SwitchEvent::Delivered { calling: Some(c), .. }] if c == "+48225550173")
+        );
         doc.version += 1;
         doc.dialogs[0].state = DialogState::Confirmed;
-        assert!(matches!(&events(m.apply(&doc))[..], [SwitchEvent::Established { .. }]));
+        assert!(matches!(
+            &events(m.apply(&doc))[..],
+            [SwitchEvent::Established { .. }]
+        ));
         doc.version += 1;
         doc.dialogs[0].state = DialogState::Early;
-        assert!(matches!(&events(m.apply(&doc))[..], [SwitchEvent::Held { .. }]));
+        assert!(matches!(
+            &events(m.apply(&doc))[..],
+            [SwitchEvent::Held { .. }]
+        ));
         let mut ended = capture("freeswitch-terminated.xml");
         ended.version = doc.version + 1;
         let ended = events(m.apply(&ended));
-        assert!(matches!(&ended[..], [SwitchEvent::ConnectionCleared { .. }]));
+        assert!(matches!(
+            &ended[..],
+            [SwitchEvent::ConnectionCleared { .. }]
+        ));
     }
 
     #[test]
@@ -446,10 +471,16 @@ mod tests {
         let mut m = Monitor::new("2210", 0);
         let mut hold = capture("asterisk-pjsip-hold.xml");
         let first = events(m.apply(&hold));
-        assert!(matches!(&first[..], [SwitchEvent::Established { .. }, SwitchEvent::Held { .. }]));
+        assert!(matches!(
+            &first[..],
+            [SwitchEvent::Established { .. }, SwitchEvent::Held { .. }]
+        ));
         hold.version += 1;
         hold.dialogs[0].local.rendering = None;
-        assert!(matches!(&events(m.apply(&hold))[..], [SwitchEvent::Retrieved { .. }]));
+        assert!(matches!(
+            &events(m.apply(&hold))[..],
+            [SwitchEvent::Retrieved { .. }]
+        ));
     }
 
     #[test]
@@ -457,8 +488,10 @@ mod tests {
         let mut m = Monitor::new("5120", 0);
         let out = events(m.apply(&capture("rfc4235-partial-multi.xml")));
         // za81 is an outbound call already up; zb02 ended before we knew it.
-        assert!(matches!(&out[..], [SwitchEvent::Established { calling: Some(a), called: Some(b), .. }]
-            if a == "5120" && b == "+14155550148"));
+        assert!(
+            matches!(&out[..], [SwitchEvent::Established { calling: Some(a), called: Some(b), .. }]
+            if a == "5120" && b == "+14155550148")
+        );
         let mut trying = capture("rfc4235-partial-multi.xml");
         trying.version = 6;
         trying.dialogs = vec![Dialog {
@@ -501,9 +534,15 @@ mod tests {
 
     #[test]
     fn numbers_from_uris() {
-        assert_eq!(uri_user("sip:+4930555@x;user=phone").as_deref(), Some("+4930555"));
+        assert_eq!(
+            uri_user("sip:+4930555@x;user=phone").as_deref(),
+            Some("+4930555")
+        );
         assert_eq!(uri_user("<sips:1001:secret@x>").as_deref(), Some("1001"));
-        assert_eq!(uri_user("tel:+14155550148;ext=1").as_deref(), Some("+14155550148"));
+        assert_eq!(
+            uri_user("tel:+14155550148;ext=1").as_deref(),
+            Some("+14155550148")
+        );
         assert_eq!(uri_user("sip:pbx.example.net"), None);
         assert_eq!(uri_user("mailto:a@b"), None);
     }
