@@ -130,3 +130,42 @@ async fn a_pbx_that_does_not_answer_makes_healthz_503_naming_it() {
     let log = daemon.log();
     assert!(log.contains(&format!("127.0.0.1:{pbx}")), "{log}");
 }
+
+#[test]
+fn decode_prints_what_a_capture_of_sip_messages_makes() {
+    let captures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/captures/sip/");
+    let mut input = Vec::new();
+    for name in [
+        "asterisk-401-subscribe.sip",
+        "kamailio-notify-early.sip",
+        "kamailio-notify-early.sip",
+        "freeswitch-notify-compact.sip",
+    ] {
+        input.extend(std::fs::read(format!("{captures}{name}")).unwrap());
+    }
+    let dir = temp_dir("sip-decode");
+    let file = dir.join("capture.txt");
+    std::fs::write(&file, input).unwrap();
+    let out = Command::new(BIN)
+        .args(["decode", "--adapter", "sip"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let events: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 2, "{stdout}");
+    assert_eq!(events[0]["kind"], "delivered");
+    assert_eq!(events[0]["calling"], "+33155508214");
+    assert_eq!(events[0]["calling_name"], "Jean-Luc Marchetti");
+    assert_eq!(events[1]["calling_name"], "Hanna Kowalczyk");
+    // The retransmitted NOTIFY is reported, not decoded twice.
+    assert!(
+        stderr.contains("message 3") && stderr.contains("not newer"),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
