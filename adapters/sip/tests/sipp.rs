@@ -37,6 +37,11 @@ fn free_udp_port() -> u16 {
 
 /// SIPp as the PBX on `port`, running `scenario` for one call.
 fn sipp(scenario: &str, port: u16) -> Child {
+    sipp_on(scenario, port, "u1")
+}
+
+/// SIPp on transport `t` (`u1` UDP, `t1` TCP).
+fn sipp_on(scenario: &str, port: u16, t: &str) -> Child {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/sipp")
         .join(scenario);
@@ -44,7 +49,16 @@ fn sipp(scenario: &str, port: u16) -> Child {
     Command::new("sipp")
         .args(["-sf", path.to_str().unwrap()])
         .args(["-i", "127.0.0.1", "-p", &port.to_string()])
-        .args(["-m", "1", "-nostdin", "-timeout", "30s", "-timeout_error"])
+        .args([
+            "-t",
+            t,
+            "-m",
+            "1",
+            "-nostdin",
+            "-timeout",
+            "30s",
+            "-timeout_error",
+        ])
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&log).unwrap())
         .stderr(Stdio::inherit())
@@ -112,13 +126,22 @@ impl Running {
 
 #[tokio::test]
 async fn challenge_subscribe_and_a_call_rings_is_answered_and_ends() {
+    dialog_flow("u1", "").await;
+}
+
+#[tokio::test]
+async fn the_same_over_tcp() {
+    dialog_flow("t1", "transport = 'tcp'\n").await;
+}
+
+async fn dialog_flow(t: &str, extra: &str) {
     if !sipp_available() {
         return;
     }
     let port = free_udp_port();
-    let pbx = sipp("dialog_flow.xml", port);
+    let pbx = sipp_on("dialog_flow.xml", port, t);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let mut adapter = start_adapter(port, "");
+    let mut adapter = start_adapter(port, extra);
     assert_eq!(adapter.next().await, SwitchEvent::LinkUp);
     assert!(matches!(adapter.next().await, SwitchEvent::Snapshot(s) if s.calls.is_empty()));
     // Garbage datagrams at our port do not disturb the link.
