@@ -532,6 +532,70 @@ mod tests {
         assert_eq!(m.live_calls().len(), 1);
     }
 
+    /// Whatever order, repetition, version or resubscription documents come in,
+    /// the events tell a consistent story: a call pops at most once while it is
+    /// live, and only live calls are held, retrieved or cleared.
+    #[test]
+    fn events_stay_consistent_under_any_document_sequence() {
+        use proptest::prelude::*;
+        let step = (
+            0u64..6,
+            0usize..5,
+            any::<bool>(),
+            any::<bool>(),
+            0usize..3,
+            any::<bool>(),
+        );
+        proptest!(|(steps in proptest::collection::vec(step, 1..40))| {
+            let mut m = Monitor::new("1001", 0);
+            let mut live = std::collections::BTreeSet::new();
+            for (version, state, full, resubscribe, id, rendering) in steps {
+                if resubscribe {
+                    m.resubscribed();
+                }
+                let state = [
+                    DialogState::Trying,
+                    DialogState::Proceeding,
+                    DialogState::Early,
+                    DialogState::Confirmed,
+                    DialogState::Terminated,
+                ][state];
+                let mut dialog = Dialog {
+                    id: format!("d{id}"),
+                    call_id: (id != 2).then(|| format!("c{id}@pbx")),
+                    state,
+                    ..Dialog::default()
+                };
+                dialog.local.rendering = Some(rendering);
+                let info = DialogInfo {
+                    version,
+                    full,
+                    entity: "sip:1001@pbx".into(),
+                    dialogs: vec![dialog],
+                };
+                let Applied::Events(events) = m.apply(&info) else { continue };
+                for event in events {
+                    let call = event.call_id().unwrap().to_string();
+                    match event {
+                        SwitchEvent::Delivered { .. } | SwitchEvent::Originated { .. } => {
+                            prop_assert!(live.insert(call), "popped twice while live");
+                        }
+                        SwitchEvent::Established { .. } => {
+                            live.insert(call);
+                        }
+                        SwitchEvent::ConnectionCleared { .. } => {
+                            prop_assert!(live.remove(&call), "cleared a call never live");
+                        }
+                        _ => prop_assert!(live.contains(&call), "{event:?} of a call not live"),
+                    }
+                }
+                let tracked: std::collections::BTreeSet<String> =
+                    m.live_calls().into_iter().map(|c| c.call_id).collect();
+                prop_assert_eq!(&tracked, &live);
+            }
+        });
+    }
+
     #[test]
     fn numbers_from_uris() {
         assert_eq!(
