@@ -126,7 +126,10 @@ impl Session<'_> {
         loop {
             let wake = self.next_wake();
             tokio::select! {
-                _ = self.link.shutdown.cancelled() => return End::Shutdown,
+                _ = self.link.shutdown.cancelled() => {
+                    self.unsubscribe_all().await;
+                    return End::Shutdown;
+                }
                 command = self.link.commands.recv() => match command {
                     Some(request) => request.respond(Err(CommandError::NotSupported(
                         "the sip adapter in dialog mode only watches calls".into(),
@@ -154,6 +157,16 @@ impl Session<'_> {
                         return end;
                     }
                 }
+            }
+        }
+    }
+
+    /// Best effort, without waiting for answers: the daemon is stopping.
+    async fn unsubscribe_all(&mut self) {
+        for index in 0..self.subs.len() {
+            let request = self.subs[index].unsubscribe(&self.local, &mut self.carry.credentials);
+            if let Some(bytes) = request {
+                let _ = self.transport.send(&bytes).await;
             }
         }
     }

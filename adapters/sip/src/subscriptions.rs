@@ -119,6 +119,26 @@ impl Subscription {
         local: &Local,
         credentials: &mut Option<Credentials>,
     ) -> (String, Vec<u8>) {
+        let expires = self.expires;
+        self.request_for(local, credentials, expires)
+    }
+
+    /// The SUBSCRIBE with `Expires: 0` that ends an active subscription (on
+    /// shutdown), so the PBX stops sending NOTIFYs to an address nobody reads.
+    pub fn unsubscribe(
+        &mut self,
+        local: &Local,
+        credentials: &mut Option<Credentials>,
+    ) -> Option<Vec<u8>> {
+        (self.state == State::Active).then(|| self.request_for(local, credentials, 0).1)
+    }
+
+    fn request_for(
+        &mut self,
+        local: &Local,
+        credentials: &mut Option<Credentials>,
+        expires: u32,
+    ) -> (String, Vec<u8>) {
         self.cseq += 1;
         self.state = State::Pending;
         let branch = format!("z9hG4bK{}", random_token());
@@ -148,7 +168,7 @@ impl Subscription {
             ("Contact", local.contact()),
             ("Event", "dialog".to_string()),
             ("Accept", "application/dialog-info+xml".to_string()),
-            ("Expires", self.expires.to_string()),
+            ("Expires", expires.to_string()),
             (
                 "User-Agent",
                 concat!("ctibridge/", env!("CARGO_PKG_VERSION")).to_string(),
@@ -453,6 +473,27 @@ mod tests {
         assert!(s.on_notify(&Message::parse(ended.as_bytes()).unwrap(), now));
         assert_ne!(s.call_id(), old);
         assert_eq!(s.state, State::Pending);
+    }
+
+    #[test]
+    fn unsubscribe_only_what_is_active() {
+        let now = Instant::now();
+        let mut s = Subscription::new("2210", "pbx.example.net", 3600);
+        s.request(&local(), &mut None);
+        assert!(
+            s.unsubscribe(&local(), &mut None).is_none(),
+            "nothing granted yet"
+        );
+        s.on_response(&capture("asterisk-200-subscribe.sip"), &mut None, now);
+        let bytes = s.unsubscribe(&local(), &mut None).unwrap();
+        let m = Message::parse(&bytes).unwrap();
+        assert_eq!(m.header("expires"), Some("0"));
+        assert_eq!(
+            m.tag("to"),
+            Some("a3f9b0e1-2c44-4e7a-b5c1-77d0e5a1c2f3"),
+            "in the dialog"
+        );
+        assert_eq!(m.cseq().unwrap().0, 2);
     }
 
     #[test]
