@@ -7,6 +7,7 @@ pub fn registry() -> Registry {
     registry.register(ctibridge_ami::factory());
     registry.register(ctibridge_csta::factory());
     registry.register(ctibridge_sim::factory());
+    registry.register(ctibridge_sip::factory());
     registry.register(ctibridge_smdr::factory());
     registry
 }

@@ -1,0 +1,80 @@
+//! The adapter's life: run a [`session`](crate::session) against the PBX and, when
+//! it ends, report `LinkDown` (through the shared [`Outage`] rule) and try again
+//! after a jittered [`Backoff`], answering commands `switch_unavailable` meanwhile.
+
+use std::time::Duration;
+
+use ctibridge_adapter::{
+    Adapter, AdapterError, AdapterFuture, AdapterLink, Backoff, Capabilities, CommandError, Outage,
+    SwitchEvent,
+};
+
+use crate::config::SipConfig;
+use crate::session::{self, Carry, End};
+
+pub struct SipAdapter {
+    config: SipConfig,
+    devices: Vec<String>,
+}
+
+impl SipAdapter {
+    pub fn new(config: SipConfig, devices: Vec<String>) -> SipAdapter {
+        SipAdapter { config, devices }
+    }
+}
+
+impl Adapter for SipAdapter {
+    /// Live calls from dialog events; no agent states (SIP has no ACD agents) and,
+    /// so far, no commands.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            commands: Default::default(),
+            live_calls: true,
+            agent_states: false,
+        }
+    }
+
+    fn run(self: Box<Self>, link: AdapterLink) -> AdapterFuture {
+        Box::pin(run(*self, link))
+    }
+}
+
+async fn run(adapter: SipAdapter, mut link: AdapterLink) -> Result<(), AdapterError> {
+    let SipAdapter { config, devices } = adapter;
+    let mut backoff = Backoff::from_secs_f64(config.reconnect_min_s, config.reconnect_max_s);
+    let mut outage = Outage::default();
+    let mut carry = Carry::new(&config, &devices);
+    loop {
+        let (end, was_up) = session::run(&config, &devices, &mut link, &mut carry).await;
+        let reason = match end {
+            End::Shutdown | End::EngineGone => return Ok(()),
+            End::Lost(reason) => reason,
+        };
+        tracing::warn!(switch = %link.switch, "SIP link down: {reason}");
+        if was_up {
+            backoff.reset();
+        }
+        if outage.report(was_up) && !link.send(SwitchEvent::LinkDown { reason }).await {
+            return Ok(());
+        }
+        if !pause(&mut link, backoff.next_wait()).await {
+            return Ok(());
+        }
+    }
+}
+
+/// Wait out a backoff, answering commands `switch_unavailable`. False when the
+/// daemon is stopping.
+async fn pause(link: &mut AdapterLink, wait: Duration) -> bool {
+    let until = tokio::time::Instant::now() + wait;
+    loop {
+        tokio::select! {
+            _ = link.shutdown.cancelled() => return false,
+            _ = tokio::time::sleep_until(until) => return true,
+            command = link.commands.recv() => match command {
+                Some(request) => request.respond(Err(CommandError::SwitchUnavailable)),
+                None => return false,
+            },
+        }
+    }
+}

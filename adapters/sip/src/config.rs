@@ -1,0 +1,247 @@
+//! The `sip` adapter's `[[switch]]` keys ([`SipConfig`]), their documented example,
+//! and the checks that turn a table that cannot work into a [`SettingsError`]
+//! naming the key.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use ctibridge_adapter::SettingsError;
+use serde::Deserialize;
+
+/// The `sip` adapter's keys. `devices` (the extensions to watch) is a shared key.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SipConfig {
+    /// `dialog` (RFC 4235 dialog events) or `uacsta` (CSTA in SIP, ECMA TR/87).
+    pub mode: Mode,
+    /// The PBX (registrar/presence server) that takes our SUBSCRIBEs.
+    pub host: String,
+    #[serde(default = "default_port")]
+    pub port: u16,
+    #[serde(default)]
+    pub transport: Transport,
+    /// Our bind address `ADDR:PORT` (default: any address, port 5060 on UDP and an
+    /// ephemeral one on TCP). The PBX sends its NOTIFYs here, so it must be
+    /// reachable from the PBX.
+    #[serde(default)]
+    pub local: Option<String>,
+    /// The domain of the extensions' URIs (`sip:1001@domain`); default `host`.
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// Requested subscription lifetime in seconds; refreshed before it runs out,
+    /// sooner when the PBX grants less.
+    #[serde(default = "default_expires")]
+    pub expires: u32,
+    /// Digest credentials for challenged requests (RFC 8760 MD5/SHA-256).
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// RFC 3261 timer T1 (round-trip estimate) in ms; UDP retransmissions start at
+    /// T1 and double to 4 s, and a request unanswered for 64×T1 means the PBX is away.
+    #[serde(default = "default_t1")]
+    pub timer_t1_ms: u64,
+    #[serde(default = "default_request_timeout")]
+    pub request_timeout_s: f64,
+    /// Backoff between attempts after the PBX stopped answering, doubling, with jitter.
+    #[serde(default = "default_reconnect_min")]
+    pub reconnect_min_s: f64,
+    #[serde(default = "default_reconnect_max")]
+    pub reconnect_max_s: f64,
+}
+
+/// The `mode = …` key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Dialog,
+    Uacsta,
+}
+
+/// The `transport = …` key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transport {
+    #[default]
+    Udp,
+    Tcp,
+    Tls,
+}
+
+impl Transport {
+    /// As written in Via headers.
+    pub fn via_name(self) -> &'static str {
+        match self {
+            Transport::Udp => "UDP",
+            Transport::Tcp => "TCP",
+            Transport::Tls => "TLS",
+        }
+    }
+}
+
+fn default_port() -> u16 {
+    5060
+}
+fn default_expires() -> u32 {
+    3600
+}
+fn default_t1() -> u64 {
+    500
+}
+fn default_request_timeout() -> f64 {
+    10.0
+}
+fn default_reconnect_min() -> f64 {
+    1.0
+}
+fn default_reconnect_max() -> f64 {
+    60.0
+}
+
+impl SipConfig {
+    /// Check what serde cannot.
+    pub fn validate(&self, devices: &[String]) -> Result<(), SettingsError> {
+        if self.mode == Mode::Uacsta {
+            return Err(SettingsError::new(
+                "mode",
+                "mode = \"uacsta\" is not available in this version; use mode = \"dialog\" \
+                 (or the csta adapter where the switch has a CSTA port)",
+            ));
+        }
+        if self.transport == Transport::Tls {
+            return Err(SettingsError::new(
+                "transport",
+                "transport = \"tls\" is not available in this version; use udp or tcp",
+            ));
+        }
+        if devices.is_empty() {
+            return Err(SettingsError::new(
+                "devices",
+                "list the extensions to watch, e.g. devices = [\"1001\", \"1002\"]",
+            ));
+        }
+        if self.host.trim().is_empty() {
+            return Err(SettingsError::new("host", "host is empty"));
+        }
+        if let Some(local) = &self.local {
+            local.parse::<SocketAddr>().map_err(|_| {
+                SettingsError::new(
+                    "local",
+                    format!("local = \"{local}\" is not ADDR:PORT (e.g. \"0.0.0.0:5070\")"),
+                )
+            })?;
+        }
+        if !(60..=86_400).contains(&self.expires) {
+            return Err(SettingsError::new(
+                "expires",
+                "expires must be between 60 and 86400 seconds",
+            ));
+        }
+        if !(10..=10_000).contains(&self.timer_t1_ms) {
+            return Err(SettingsError::new(
+                "timer_t1_ms",
+                "timer_t1_ms must be between 10 and 10000",
+            ));
+        }
+        if self.password.is_some() != self.username.is_some() {
+            let key = if self.password.is_some() {
+                "password"
+            } else {
+                "username"
+            };
+            return Err(SettingsError::new(key, "username and password go together"));
+        }
+        for (key, value) in [
+            ("request_timeout_s", self.request_timeout_s),
+            ("reconnect_min_s", self.reconnect_min_s),
+            ("reconnect_max_s", self.reconnect_max_s),
+        ] {
+            if !(value.is_finite() && (0.0..=3600.0).contains(&value)) {
+                return Err(SettingsError::new(
+                    key,
+                    format!("{key} must be between 0 and 3600 seconds"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn domain(&self) -> &str {
+        self.domain.as_deref().unwrap_or(&self.host)
+    }
+
+    pub fn t1(&self) -> Duration {
+        Duration::from_millis(self.timer_t1_ms)
+    }
+}
+
+/// An example `[[switch]]` table for the docs and `--help`.
+pub const EXAMPLE: &str = r#"[[switch]]
+name = "pbx1"
+adapter = "sip"
+mode = "dialog"                    # dialog (RFC 4235 dialog events) | uacsta (not yet)
+host = "10.0.0.7"                  # the PBX that takes SUBSCRIBE for the extensions
+port = 5060
+transport = "udp"                  # udp | tcp
+local = "0.0.0.0:5070"             # where the PBX sends its NOTIFYs
+# domain = "pbx.example.com"       # URIs are sip:EXT@domain; default: host
+devices = ["1001", "1002"]         # extensions to watch
+# expires = 3600                   # subscription lifetime asked for
+username = "ctibridge"             # digest credentials (MD5 or SHA-256)
+password = "secret"
+# timer_t1_ms = 500                # RFC 3261 T1; the PBX is away after 64×T1 unanswered
+# reconnect_min_s = 1
+# reconnect_max_s = 60
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<SipConfig, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    #[test]
+    fn defaults() {
+        let c = parse("mode='dialog'\nhost='pbx'").unwrap();
+        assert_eq!(c.port, 5060);
+        assert_eq!(c.transport, Transport::Udp);
+        assert_eq!(c.expires, 3600);
+        assert_eq!(c.domain(), "pbx");
+        c.validate(&["1001".into()]).unwrap();
+    }
+
+    #[test]
+    fn what_cannot_work_is_named() {
+        let devices = ["1001".to_string()];
+        let check = |text: &str| parse(text).unwrap().validate(&devices).unwrap_err().key;
+        assert_eq!(check("mode='uacsta'\nhost='h'").as_deref(), Some("mode"));
+        assert_eq!(
+            check("mode='dialog'\nhost='h'\ntransport='tls'").as_deref(),
+            Some("transport")
+        );
+        assert_eq!(
+            check("mode='dialog'\nhost='h'\nlocal='x'").as_deref(),
+            Some("local")
+        );
+        assert_eq!(
+            check("mode='dialog'\nhost='h'\nexpires=5").as_deref(),
+            Some("expires")
+        );
+        assert_eq!(
+            check("mode='dialog'\nhost='h'\npassword='p'").as_deref(),
+            Some("password")
+        );
+        assert!(parse("mode='dialog'\nhost='h'\nexpire=60").is_err());
+        assert_eq!(
+            parse("mode='dialog'\nhost='h'")
+                .unwrap()
+                .validate(&[])
+                .unwrap_err()
+                .key
+                .as_deref(),
+            Some("devices")
+        );
+    }
+}

@@ -1,0 +1,94 @@
+//! The `sip` adapter: SIP PBXs that publish their extensions' calls through the
+//! dialog event package (RFC 4235 over RFC 6665 subscriptions): Asterisk/FreePBX
+//! (res_pjsip_exten_state), FreeSWITCH, Kamailio/OpenSIPS presence, hosted PBXs.
+//!
+//! Map of the crate:
+//! - [`config`]: the `[[switch]]` keys ([`SipConfig`]) and their example.
+//! - [`message`]: SIP messages (parsed with rsip) by canonical header name,
+//!   responses, requests, stream framing.
+//! - [`digest`]: answering 401/407 challenges (RFC 8760 MD5/SHA-256, qop=auth).
+//! - [`dialog_info`]: `application/dialog-info+xml` documents.
+//! - [`monitor`]: one extension's dialog state and the normalised events it makes.
+//! - [`subscriptions`]: one SUBSCRIBE dialog per extension, refreshes, 481.
+//! - [`transaction`]: RFC 3261 retransmission (Timer E) and timeout (Timer F).
+//! - [`transport`]: the UDP socket or TCP stream to the PBX.
+//! - [`session`]: one run of the link.
+//! - [`adapter`]: reconnect with backoff.
+//! - [`decode`]: `ctibridge decode --adapter sip`.
+
+pub mod adapter;
+pub mod config;
+pub mod decode;
+pub mod dialog_info;
+pub mod digest;
+pub mod message;
+pub mod monitor;
+pub mod session;
+pub mod subscriptions;
+pub mod transaction;
+pub mod transport;
+
+use ctibridge_adapter::{Adapter, AdapterFactory, SettingsError, SwitchSettings};
+
+pub use adapter::SipAdapter;
+pub use config::SipConfig;
+
+/// How the daemon builds a `sip` adapter from its `[[switch]]` table.
+pub fn factory() -> AdapterFactory {
+    AdapterFactory {
+        name: "sip",
+        summary: "SIP dialog events (RFC 4235) from Asterisk/FreePBX, FreeSWITCH, Kamailio and other SIP PBXs",
+        example: config::EXAMPLE,
+        build,
+        decode: Some(decode::decode),
+    }
+}
+
+fn build(settings: &SwitchSettings) -> Result<Box<dyn Adapter>, SettingsError> {
+    let config: SipConfig = settings.parse(&["request_timeout_s"])?;
+    config.validate(&settings.devices)?;
+    Ok(Box::new(SipAdapter::new(config, settings.devices.clone())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(text: &str) -> SwitchSettings {
+        let mut table: toml::Table = toml::from_str(text).unwrap();
+        let switch = table
+            .remove("switch")
+            .and_then(|s| s.as_array().cloned())
+            .and_then(|mut a| a.pop())
+            .and_then(|t| t.as_table().cloned())
+            .unwrap();
+        SwitchSettings {
+            name: "pbx1".into(),
+            adapter: "sip".into(),
+            devices: switch["devices"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d.as_str().unwrap().to_string())
+                .collect(),
+            table: switch,
+        }
+    }
+
+    #[test]
+    fn the_example_builds() {
+        let adapter = (factory().build)(&settings(factory().example)).expect("example builds");
+        assert!(adapter.capabilities().live_calls);
+        assert!(adapter.capabilities().commands.is_empty());
+    }
+
+    #[test]
+    fn a_misspelt_key_is_named() {
+        let err = (factory().build)(&settings(
+            "[[switch]]\nname='p'\nadapter='sip'\ndevices=['1001']\nmode='dialog'\nhost='h'\nexpirse=60",
+        ))
+        .err()
+        .unwrap();
+        assert_eq!(err.key.as_deref(), Some("expirse"));
+    }
+}

@@ -1,0 +1,229 @@
+//! The adapter against SIPp playing the PBX (scenarios in tests/sipp/): a real SIP
+//! stack answers and checks our SUBSCRIBEs (its `verifyauth` checks our digest
+//! answer) and sends NOTIFY flows. Skipped, with a notice, when `sipp` is not on
+//! PATH (Debian/Ubuntu: `apt-get install sip-tester`).
+
+use std::net::UdpSocket;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use ctibridge_adapter::{AdapterEvent, AdapterLink, SwitchEvent, SwitchSettings};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+fn sipp_available() -> bool {
+    let found = Command::new("sipp")
+        .arg("-v")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !found {
+        eprintln!(
+            "NOTICE: sipp is not on PATH; SIPp scenarios skipped (apt-get install sip-tester)"
+        );
+    }
+    found
+}
+
+fn free_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// SIPp as the PBX on `port`, running `scenario` for one call.
+fn sipp(scenario: &str, port: u16) -> Child {
+    sipp_on(scenario, port, "u1")
+}
+
+/// SIPp on transport `t` (`u1` UDP, `t1` TCP).
+fn sipp_on(scenario: &str, port: u16, t: &str) -> Child {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/sipp")
+        .join(scenario);
+    let log = std::env::temp_dir().join(format!("ctibridge-sipp-{port}-{scenario}.log"));
+    Command::new("sipp")
+        .args(["-sf", path.to_str().unwrap()])
+        .args(["-i", "127.0.0.1", "-p", &port.to_string()])
+        .args([
+            "-t",
+            t,
+            "-m",
+            "1",
+            "-nostdin",
+            "-timeout",
+            "30s",
+            "-timeout_error",
+        ])
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("sipp starts")
+}
+
+/// Wait for SIPp to finish; true when its scenario passed.
+async fn passed(mut child: Child) -> bool {
+    for _ in 0..300 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.success();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    child.kill().ok();
+    false
+}
+
+struct Running {
+    events: mpsc::Receiver<(String, AdapterEvent)>,
+    shutdown: CancellationToken,
+    local: u16,
+}
+
+fn start_adapter(pbx_port: u16, extra: &str) -> Running {
+    let local = free_udp_port();
+    let text = format!(
+        "name='pbx'\nadapter='sip'\ndevices=['1001']\nmode='dialog'\nhost='127.0.0.1'\nport={pbx_port}\n\
+         local='127.0.0.1:{local}'\ndomain='sipp.test'\nusername='ctibridge'\npassword='s3cret'\n\
+         reconnect_min_s=0.1\nreconnect_max_s=0.5\n{extra}"
+    );
+    let table: toml::Table = toml::from_str(&text).unwrap();
+    let settings = SwitchSettings {
+        name: "pbx".into(),
+        adapter: "sip".into(),
+        devices: vec!["1001".into()],
+        table,
+    };
+    let adapter = (ctibridge_sip::factory().build)(&settings).expect("builds");
+    let (tx, rx) = mpsc::channel(64);
+    let shutdown = CancellationToken::new();
+    let (link, _engine) = AdapterLink::new("pbx", tx, shutdown.clone());
+    tokio::spawn(async move {
+        let _engine = _engine;
+        adapter.run(link).await
+    });
+    Running {
+        events: rx,
+        shutdown,
+        local,
+    }
+}
+
+impl Running {
+    async fn next(&mut self) -> SwitchEvent {
+        tokio::time::timeout(Duration::from_secs(15), self.events.recv())
+            .await
+            .expect("an event in time")
+            .expect("adapter running")
+            .1
+            .event
+    }
+}
+
+#[tokio::test]
+async fn challenge_subscribe_and_a_call_rings_is_answered_and_ends() {
+    dialog_flow("u1", "").await;
+}
+
+#[tokio::test]
+async fn the_same_over_tcp() {
+    dialog_flow("t1", "transport = 'tcp'\n").await;
+}
+
+async fn dialog_flow(t: &str, extra: &str) {
+    if !sipp_available() {
+        return;
+    }
+    let port = free_udp_port();
+    let pbx = sipp_on("dialog_flow.xml", port, t);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut adapter = start_adapter(port, extra);
+    assert_eq!(adapter.next().await, SwitchEvent::LinkUp);
+    assert!(matches!(adapter.next().await, SwitchEvent::Snapshot(s) if s.calls.is_empty()));
+    // Garbage datagrams at our port do not disturb the link.
+    let stray = UdpSocket::bind("127.0.0.1:0").unwrap();
+    stray
+        .send_to(b"\x16\x03\x01 not sip at all", ("127.0.0.1", adapter.local))
+        .unwrap();
+    stray
+        .send_to(b"OPTIONS nonsense\r\n\r\n", ("127.0.0.1", adapter.local))
+        .unwrap();
+    assert_eq!(
+        adapter.next().await,
+        SwitchEvent::Delivered {
+            call_id: "9c1e77a0b3@10.9.8.7".into(),
+            device: "1001".into(),
+            calling: Some("+14155550123".into()),
+            called: Some("1001".into()),
+            original_called: None,
+            trunk: None,
+            queue: None,
+            digits: None,
+        }
+    );
+    assert!(
+        matches!(adapter.next().await, SwitchEvent::Established { call_id, device, .. }
+        if call_id == "9c1e77a0b3@10.9.8.7" && device == "1001")
+    );
+    // The stale repeat of version 1 and the broken body are answered and ignored:
+    // the next event is the hang-up.
+    assert!(
+        matches!(adapter.next().await, SwitchEvent::ConnectionCleared { call_id, .. }
+        if call_id == "9c1e77a0b3@10.9.8.7")
+    );
+    assert!(
+        passed(pbx).await,
+        "SIPp's scenario failed (see its log in the temp dir)"
+    );
+    adapter.shutdown.cancel();
+}
+
+#[tokio::test]
+async fn a_481_after_a_pbx_restart_resubscribes_and_adopts_the_live_call() {
+    if !sipp_available() {
+        return;
+    }
+    let port = free_udp_port();
+    let before = sipp("restart_before.xml", port);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut adapter = start_adapter(port, "");
+    assert_eq!(adapter.next().await, SwitchEvent::LinkUp);
+    adapter.next().await; // snapshot
+    assert!(matches!(
+        adapter.next().await,
+        SwitchEvent::Delivered { .. }
+    ));
+    assert!(passed(before).await, "first PBX run");
+    let after = sipp("restart_after.xml", port);
+    // The refresh was answered 481: the adapter subscribes again, the restarted
+    // PBX's full state (version 0) is taken, and the call is answered, not
+    // delivered a second time.
+    let event = adapter.next().await;
+    assert!(
+        matches!(&event, SwitchEvent::Established { call_id, .. } if call_id == "9c1e77a0b3@10.9.8.7"),
+        "{event:?}"
+    );
+    assert!(passed(after).await, "restarted PBX run");
+    adapter.shutdown.cancel();
+}
+
+#[tokio::test]
+async fn a_pbx_that_does_not_answer_is_named_and_retried() {
+    // No SIPp needed: nothing listens on this port.
+    let port = free_udp_port();
+    let mut adapter = start_adapter(port, "timer_t1_ms = 10\n");
+    let event = adapter.next().await;
+    let SwitchEvent::LinkDown { reason } = event else {
+        panic!("{event:?}")
+    };
+    assert!(reason.contains(&format!("127.0.0.1:{port}")), "{reason}");
+    assert!(
+        reason.contains("no answer") || reason.contains("refused"),
+        "{reason}"
+    );
+    adapter.shutdown.cancel();
+}

@@ -1,0 +1,171 @@
+//! The real daemon with a `sip` link in dialog mode against SIPp playing the PBX
+//! (adapters/sip/tests/sipp/e2e_pop.xml): the PBX challenges our SUBSCRIBE and
+//! checks the digest, then a call rings at 1001; the agent's CRM client gets the
+//! pop with the caller's CRM record, then answered and ended. Skipped, with a
+//! notice, when `sipp` is not on PATH.
+
+mod common;
+
+use std::net::UdpSocket;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+
+const CONTACTS: &str = "name,phone,company,external_id,url,route\n\
+    Ada Lovelace,+14155550123,Analytical Engines,C-1,https://crm.example.com/c/1,\n";
+
+fn sipp_available() -> bool {
+    let found = Command::new("sipp")
+        .arg("-v")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !found {
+        eprintln!("NOTICE: sipp is not on PATH; the SIP end-to-end test is skipped (apt-get install sip-tester)");
+    }
+    found
+}
+
+fn free_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The standard test config with its simulator replaced by a SIP dialog link.
+fn sip_config(port: u16, dir: &std::path::Path, pbx: u16, local: u16) -> String {
+    let standard = standard_config(port, dir, "");
+    let start = standard.find("[[switch]]").unwrap();
+    let end = standard.find("[[auth.tokens]]").unwrap();
+    let link = format!(
+        "[[switch]]\nname = \"pbx\"\nadapter = \"sip\"\nmode = \"dialog\"\nhost = \"127.0.0.1\"\n\
+         port = {pbx}\nlocal = \"127.0.0.1:{local}\"\ndomain = \"sipp.test\"\ndevices = [\"1001\"]\n\
+         username = \"ctibridge\"\npassword = \"s3cret\"\nreconnect_min_s = 0.1\nreconnect_max_s = 0.5\n\n"
+    );
+    format!("{}{link}{}", &standard[..start], &standard[end..])
+}
+
+#[tokio::test]
+async fn a_call_ringing_at_an_extension_pops_the_crm_record_at_its_agent() {
+    if !sipp_available() {
+        return;
+    }
+    let pbx = free_udp_port();
+    let scenario = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/adapters/sip/tests/sipp/e2e_pop.xml"
+    );
+    let mut sipp = Command::new("sipp")
+        .args(["-sf", scenario, "-i", "127.0.0.1", "-p", &pbx.to_string()])
+        .args(["-m", "1", "-nostdin", "-timeout", "30s", "-timeout_error"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("sipp starts");
+
+    let dir = temp_dir("sip-pop");
+    let port = free_port();
+    import_contacts(
+        &format!("sqlite://{}", dir.join("crm.db").display()),
+        &dir,
+        CONTACTS,
+    );
+    let daemon = Daemon::start(&dir, port, &sip_config(port, &dir, pbx, free_udp_port())).await;
+    let (mut agent, _) = Client::login(&daemon.url(), AGENT_1001).await;
+
+    let pop = agent.event("call.offered", |_| true).await;
+    let data = &pop["data"];
+    assert_eq!(data["ani"], "+14155550123");
+    assert_eq!(data["device"], "1001");
+    assert_eq!(data["crm"]["matches"][0]["name"], "Ada Lovelace");
+    let call = data["call"].as_str().unwrap().to_string();
+    agent
+        .event("call.answered", |d| d["call"] == call.as_str())
+        .await;
+    agent
+        .event("call.ended", |d| d["call"] == call.as_str())
+        .await;
+    let (status, _) = http_get(daemon.port, "/healthz", &[]).await.unwrap();
+    assert_eq!(status, 200, "{}", daemon.log());
+
+    let mut passed = false;
+    for _ in 0..100 {
+        if let Some(status) = sipp.try_wait().unwrap() {
+            passed = status.success();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    sipp.kill().ok();
+    assert!(passed, "SIPp's scenario (the PBX side) failed");
+}
+
+#[tokio::test]
+async fn a_pbx_that_does_not_answer_makes_healthz_503_naming_it() {
+    let dir = temp_dir("sip-away");
+    let port = free_port();
+    let pbx = free_udp_port();
+    let config = sip_config(port, &dir, pbx, free_udp_port()).replace(
+        "reconnect_min_s = 0.1",
+        "timer_t1_ms = 10\nreconnect_min_s = 0.1",
+    );
+    let daemon = Daemon::spawn(&dir, port, &config);
+    daemon.answering().await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let (status, body) = http_get(daemon.port, "/healthz", &[]).await.unwrap();
+        if status == 503 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "healthz stayed {status}: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let log = daemon.log();
+    assert!(log.contains(&format!("127.0.0.1:{pbx}")), "{log}");
+}
+
+#[test]
+fn decode_prints_what_a_capture_of_sip_messages_makes() {
+    let captures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/captures/sip/");
+    let mut input = Vec::new();
+    for name in [
+        "asterisk-401-subscribe.sip",
+        "kamailio-notify-early.sip",
+        "kamailio-notify-early.sip",
+        "freeswitch-notify-compact.sip",
+    ] {
+        input.extend(std::fs::read(format!("{captures}{name}")).unwrap());
+    }
+    let dir = temp_dir("sip-decode");
+    let file = dir.join("capture.txt");
+    std::fs::write(&file, input).unwrap();
+    let out = Command::new(BIN)
+        .args(["decode", "--adapter", "sip"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let events: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 2, "{stdout}");
+    assert_eq!(events[0]["kind"], "delivered");
+    assert_eq!(events[0]["calling"], "+33155508214");
+    assert_eq!(events[0]["calling_name"], "Jean-Luc Marchetti");
+    assert_eq!(events[1]["calling_name"], "Hanna Kowalczyk");
+    // The retransmitted NOTIFY is reported, not decoded twice.
+    assert!(
+        stderr.contains("message 3") && stderr.contains("not newer"),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
