@@ -23,7 +23,7 @@
 //! - [`crm`]: the database: contacts, look-ups, call log, agent-state journal.
 //! - [`metrics`]: `/metrics` and `/healthz` figures; [`reports`]: queue and agent reports.
 //! - [`daemon`]: start-up and orderly shutdown; [`demo`]: the zero-config demo.
-//! - [`cli`], [`commands`]: the command line.
+//! - [`cli`], [`commands`]: the command line; [`time`]: time helpers (a leaf).
 
 pub mod adapters;
 pub mod api;
@@ -39,3 +39,4 @@ pub mod gate;
 pub mod hub;
 pub mod metrics;
 pub mod reports;
+pub mod time;

@@ -139,7 +139,7 @@ impl AgentTable {
         }
         if entry.state == AgentState::Acw {
             if let Some(call) = entry.acw_call.take() {
-                acw_done = Some((call, crate::engine::calls::seconds(entry.since, now)));
+                acw_done = Some((call, crate::time::seconds(entry.since, now)));
             }
         }
         if state == AgentState::Acw {

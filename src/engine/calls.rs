@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 
 use crate::crm::lookup::CallerInfo;
 use crate::crm::models::CallLogRow;
+use crate::time::seconds;
 
 /// One device's connection to a call.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,7 +70,7 @@ pub struct Call {
     pub pops_waiting: Vec<String>,
     /// A call record (SMDR/CDR) that arrived for this call while it was still going
     /// on; it completes the call's log row when the call ends.
-    pub record: Option<super::records::Completion>,
+    pub record: Option<super::completion::Completion>,
 }
 
 impl Call {
@@ -267,11 +268,6 @@ impl Call {
             raw: None,
         }
     }
-}
-
-/// Seconds from `a` to `b`, never negative (clock steps are not durations).
-pub fn seconds(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
-    ((b - a).num_microseconds().unwrap_or(0) as f64 / 1e6).max(0.0)
 }
 
 /// How many ended switch call ids to remember, so late events for an ended call are

@@ -8,9 +8,9 @@ use chrono::{NaiveDate, Utc};
 use ctibridge_adapter::{AgentState, PartyState};
 use serde_json::{json, Value};
 
-use super::calls::seconds;
 use super::Engine;
 use crate::hub::Audience;
+use crate::time::seconds;
 
 #[derive(Debug, Default, Clone)]
 struct Counters {
