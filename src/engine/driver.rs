@@ -1,6 +1,6 @@
 //! The driver: performs the effects the engine core returns. The only place the
 //! engine spawns work: one [`Engine::spawn_db`] for every database job, one
-//! [`Engine::send_command`] (with the link's request timeout) for every switch
+//! [`Engine::dispatch_command`] (with the link's request timeout) for every switch
 //! command, one timer; their answers come back through the `internal` channel.
 
 use std::time::Duration;

@@ -13,7 +13,8 @@
 //!   lifecycle), [`publish`] (`call.*` events, a call's end), [`phones`] (agent and
 //!   phone state), [`link`] (link state, reconciling after an outage).
 //! - [`effects`], [`driver`]: what the core asks for, and the one place it is done.
-//! - [`methods`]: API methods → permission checks → switch commands.
+//! - [`methods`]: API methods → permission checks → switch commands;
+//!   [`commands`]: sending them and taking their answers.
 //! - [`pops`]: screen pops and the CRM look-ups behind them.
 //! - [`queues`]: live `queue.stats`.
 //! - [`routing`]: data-directed routing (RouteRequest → CRM → RouteSelect).
@@ -23,6 +24,7 @@
 pub mod agents;
 mod call_events;
 pub mod calls;
+mod commands;
 pub mod completion;
 mod driver;
 pub mod effects;
@@ -59,8 +61,8 @@ use crate::hub::{Audience, HubInput, Published, Registration, Scope};
 use crate::metrics::Metrics;
 use agents::AgentTable;
 use calls::CallTable;
-use effects::{AfterCommand, Effect, Implied, Internal};
-use request::{ApiError, EngineRequest, Reply};
+use effects::{Effect, Internal};
+use request::EngineRequest;
 
 /// Engine settings, from `[crm]`, `[reports]` and the switches.
 #[derive(Debug, Clone)]
@@ -280,53 +282,9 @@ impl Engine {
                 dial_from,
                 implied,
                 reply,
-            } => {
-                if let (Ok(_), Some(implied)) = (&result, implied) {
-                    let logged_on = self
-                        .agents
-                        .get(&implied.agent)
-                        .is_some_and(|a| a.state != ctibridge_adapter::AgentState::LoggedOut);
-                    if !(implied.login && logged_on) {
-                        self.set_agent_state(
-                            &switch,
-                            &implied.agent,
-                            &implied.device,
-                            implied.state,
-                            Self::now(),
-                        );
-                    }
-                }
-                // Whether or not the switch reported the call first, this dial's
-                // reference is settled now: on the call, or on its reserved id.
-                if let (Some(device), Some(reference)) = (&dial_from, &client_ref) {
-                    if let Some(pending) = self.pending_dials.get_mut(device) {
-                        if let Some(i) = pending.iter().position(|r| r == reference) {
-                            pending.remove(i);
-                        }
-                        if pending.is_empty() {
-                            self.pending_dials.remove(device);
-                        }
-                    }
-                }
-                let answer = result.map(|ok| match (created, ok.call_id) {
-                    (Some(field), Some(switch_id)) => {
-                        let id = self.calls.reserve(&switch, &switch_id, client_ref.clone());
-                        if let Some(call) = self.calls.get_mut(&id) {
-                            call.client_ref = call.client_ref.take().or(client_ref.clone());
-                        }
-                        let mut result = json!({ field: id });
-                        if let Some(client_ref) = client_ref {
-                            result["client_ref"] = json!(client_ref);
-                        }
-                        result
-                    }
-                    _ => json!({}),
-                });
-                if answer.is_err() {
-                    self.metrics.request_errors.fetch_add(1, Ordering::Relaxed);
-                }
-                let _ = reply.send(answer);
-            }
+            } => self.command_done(
+                &switch, result, client_ref, created, dial_from, implied, reply,
+            ),
         }
     }
 
@@ -439,46 +397,6 @@ impl Engine {
                     None
                 }
             })
-    }
-
-    /// Hand a command to a switch's adapter; the answer comes back as
-    /// `Internal::CommandDone` so the engine never waits. A switch that is unknown or
-    /// down is answered at once.
-    fn send_command(
-        &mut self,
-        switch: &str,
-        command: ctibridge_adapter::Command,
-        client_ref: Option<String>,
-        created: Option<&'static str>,
-        reply: Reply,
-    ) {
-        let Some(link) = self.switches.get(switch) else {
-            let _ = reply.send(Err(ApiError::new(
-                "switch_unavailable",
-                format!("no switch `{switch}`"),
-            )));
-            return;
-        };
-        if !link.up {
-            let _ = reply.send(Err(ApiError::switch_unavailable(switch)));
-            return;
-        }
-        let dial_from = match &command {
-            ctibridge_adapter::Command::MakeCall { from, .. } => Some(from.clone()),
-            _ => None,
-        };
-        let implied = Implied::of(&command);
-        self.effects.push(Effect::Command {
-            switch: switch.to_string(),
-            command,
-            then: AfterCommand::Reply {
-                client_ref,
-                created,
-                dial_from,
-                implied,
-                reply,
-            },
-        });
     }
 
     /// Tell clients when the database stops taking writes (they are journaled on

@@ -418,3 +418,62 @@ fn the_phone_state_follows_the_loudest_call() {
     assert_eq!(phone(&clear(&mut e, "2", CUSTOMER)), ["held"]);
     assert_eq!(phone(&clear(&mut e, "1", CUSTOMER)), ["idle"]);
 }
+
+#[test]
+fn a_command_waits_for_the_link_and_its_answer_sets_the_implied_state() {
+    use super::effects::AfterCommand;
+    use ctibridge_adapter::{Command, CommandOk};
+
+    let mut e = engine();
+    log_on(&mut e, "a1", "2001");
+    feed(
+        &mut e,
+        SwitchEvent::LinkDown {
+            reason: "peer closed".into(),
+        },
+    );
+    let logout = || Command::AgentLogout {
+        agent: "a1".into(),
+        device: "2001".into(),
+    };
+    // Link down: answered at once, nothing sent.
+    let (tx, mut rx) = tokio::sync::oneshot::channel();
+    e.send_command("pbx", logout(), None, None, tx);
+    assert!(e.effects.is_empty());
+    let refused = rx.try_recv().expect("answered").expect_err("refused");
+    assert_eq!(refused.code, "switch_unavailable");
+
+    // Link up: one command effect; the state changes only with the switch's answer.
+    feed(&mut e, SwitchEvent::LinkUp);
+    let (tx, mut rx) = tokio::sync::oneshot::channel();
+    e.send_command("pbx", logout(), None, None, tx);
+    let effects = std::mem::take(&mut e.effects);
+    let Ok(
+        [Effect::Command {
+            switch,
+            command,
+            then: AfterCommand::Reply { implied, reply, .. },
+        }],
+    ) = <[Effect; 1]>::try_from(effects)
+    else {
+        panic!("one command, with a reply");
+    };
+    assert_eq!(switch, "pbx");
+    assert_eq!(command, logout());
+    let effects = internal(
+        &mut e,
+        Internal::CommandDone {
+            switch,
+            result: Ok(CommandOk::default()),
+            client_ref: None,
+            created: None,
+            dial_from: None,
+            implied,
+            reply,
+        },
+    );
+    assert_eq!(rx.try_recv().expect("answered").expect("ok"), json!({}));
+    assert!(events(&effects)
+        .iter()
+        .any(|(n, t, d)| n == "agent.state" && t == "agent:a1" && d["state"] == "logged_out"));
+}
