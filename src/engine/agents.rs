@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use ctibridge_adapter::AgentState;
 use serde_json::{json, Value};
 
+use super::states::PhoneState;
 use crate::crm::models::AgentStateRow;
 use crate::crm::writes::DbWrite;
 
@@ -29,7 +30,7 @@ pub struct Agent {
     /// The last call this agent answered that has ended.
     pub last_call: Option<String>,
     /// What the phone was last reported doing.
-    pub phone: &'static str,
+    pub phone: PhoneState,
 }
 
 impl Agent {
@@ -118,7 +119,7 @@ impl AgentTable {
                 row: None,
                 acw_call: None,
                 last_call: None,
-                phone: "idle",
+                phone: PhoneState::Idle,
             });
         if entry.state == state && entry.device == device {
             return if writes.is_empty() {

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use ctibridge_adapter::{Direction, PartyState};
 use serde_json::{json, Value};
 
+use super::states::{CallOutcome, CallState};
 use crate::crm::lookup::CallerInfo;
 use crate::crm::models::CallLogRow;
 use crate::time::seconds;
@@ -139,14 +140,14 @@ impl Call {
     }
 
     /// The call's state as clients see it.
-    pub fn state(&self) -> &'static str {
+    pub fn state(&self) -> CallState {
         let has = |s: PartyState| self.parties.iter().any(|p| p.state == s);
         if self
             .parties
             .iter()
             .any(|p| p.internal && p.state == PartyState::Held)
         {
-            "held"
+            CallState::Held
         } else if self
             .parties
             .iter()
@@ -154,17 +155,17 @@ impl Call {
             .count()
             >= 2
         {
-            "talking"
+            CallState::Talking
         } else if has(PartyState::Alerting) {
-            "ringing"
+            CallState::Ringing
         } else if has(PartyState::Initiated) {
-            "dialing"
+            CallState::Dialing
         } else if has(PartyState::Queued) {
-            "queued"
+            CallState::Queued
         } else if has(PartyState::Connected) {
-            "talking"
+            CallState::Talking
         } else {
-            "idle"
+            CallState::Idle
         }
     }
 
@@ -212,15 +213,15 @@ impl Call {
     }
 
     /// The outcome, for the log row (DESIGN.md "Report figures").
-    pub fn outcome(&self, ended_at: DateTime<Utc>, short_abandon_s: f64) -> &'static str {
+    pub fn outcome(&self, ended_at: DateTime<Utc>, short_abandon_s: f64) -> CallOutcome {
         if self.answered_at.is_some() {
-            "answered"
+            CallOutcome::Answered
         } else if self.failed || self.direction != Direction::In {
-            "failed"
+            CallOutcome::Failed
         } else if seconds(self.offered_at, ended_at) < short_abandon_s {
-            "short_abandon"
+            CallOutcome::ShortAbandon
         } else {
-            "abandoned"
+            CallOutcome::Abandoned
         }
     }
 
@@ -262,7 +263,7 @@ impl Call {
             talk_s,
             hold_s: Some(hold_s),
             acw_s: (self.acw_s > 0.0).then_some(self.acw_s),
-            outcome: self.outcome(ended_at, short_abandon_s).to_string(),
+            outcome: self.outcome(ended_at, short_abandon_s).as_str().to_string(),
             transferred_to: self.transferred_to.clone(),
             source: "cti".into(),
             raw: None,
@@ -424,10 +425,10 @@ mod tests {
     #[test]
     fn outcomes() {
         let call = Call::new("c".into(), "pbx", "1", Direction::In, t(0));
-        assert_eq!(call.outcome(t(3), 5.0), "short_abandon");
-        assert_eq!(call.outcome(t(30), 5.0), "abandoned");
+        assert_eq!(call.outcome(t(3), 5.0), CallOutcome::ShortAbandon);
+        assert_eq!(call.outcome(t(30), 5.0), CallOutcome::Abandoned);
         let out = Call::new("c".into(), "pbx", "1", Direction::Out, t(0));
-        assert_eq!(out.outcome(t(30), 5.0), "failed");
+        assert_eq!(out.outcome(t(30), 5.0), CallOutcome::Failed);
     }
 
     #[test]

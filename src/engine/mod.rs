@@ -20,6 +20,7 @@
 //! - [`routing`]: data-directed routing (RouteRequest → CRM → RouteSelect).
 //! - [`records`]: SMDR/CDR call records: dedup, correlation with calls, rows.
 //! - [`request`]: the requests and errors shared with the API.
+//! - [`states`]: call state, phone state (ordered) and call outcome, typed.
 
 pub mod agents;
 mod call_events;
@@ -37,6 +38,7 @@ pub mod queues;
 pub mod records;
 pub mod request;
 pub mod routing;
+pub mod states;
 pub mod switch_events;
 #[cfg(test)]
 mod tests;

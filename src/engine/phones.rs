@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use ctibridge_adapter::{AgentState, PartyState};
 
+use super::states::PhoneState;
 use super::Engine;
 use crate::crm::writes::DbWrite;
 
@@ -67,32 +68,21 @@ impl Engine {
         );
     }
 
-    /// What the phone at `device` is doing, from the calls it is in.
-    pub(super) fn phone_state(&self, device: &str) -> &'static str {
-        let mut phone = "idle";
-        for call in self.calls.iter() {
-            if let Some(party) = call.party(device) {
-                let state = match party.state {
-                    PartyState::Connected => "talking",
-                    PartyState::Held => "held",
-                    PartyState::Alerting => "ringing",
-                    PartyState::Initiated => "dialing",
-                    PartyState::Queued => continue,
-                };
-                // Talking beats dialling beats ringing beats held: what the agent hears.
-                let rank = |s: &str| match s {
-                    "talking" => 4,
-                    "dialing" => 3,
-                    "ringing" => 2,
-                    "held" => 1,
-                    _ => 0,
-                };
-                if rank(state) > rank(phone) {
-                    phone = state;
-                }
-            }
-        }
-        phone
+    /// What the phone at `device` is doing, from the calls it is in: the loudest
+    /// (see [`PhoneState`]'s order).
+    pub(super) fn phone_state(&self, device: &str) -> PhoneState {
+        self.calls
+            .iter()
+            .filter_map(|call| call.party(device))
+            .filter_map(|party| match party.state {
+                PartyState::Connected => Some(PhoneState::Talking),
+                PartyState::Held => Some(PhoneState::Held),
+                PartyState::Alerting => Some(PhoneState::Ringing),
+                PartyState::Initiated => Some(PhoneState::Dialing),
+                PartyState::Queued => None,
+            })
+            .max()
+            .unwrap_or(PhoneState::Idle)
     }
 
     /// Publish `agent.state` when the phone of the agent at `device` changed.

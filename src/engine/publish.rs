@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
+use super::states::CallState;
 use super::Engine;
 use crate::crm::writes::DbWrite;
 
@@ -18,6 +19,7 @@ impl Engine {
             return;
         };
         let audience = self.call_audience(call);
+        let outcome = call.outcome(now, self.config.short_abandon_s);
         let row = call.log_row(now, self.config.short_abandon_s);
         let topic = call
             .extension
@@ -29,7 +31,7 @@ impl Engine {
         };
         if call.answered_at.is_none() {
             if let Some(queue) = &call.queue {
-                self.queue_stats.unanswered(queue, &row.outcome);
+                self.queue_stats.unanswered(queue, outcome);
             }
         }
         if let Some(agent) = call.agent.as_deref() {
@@ -40,7 +42,7 @@ impl Engine {
         let mut data = call.view();
         data["state"] = json!("ended");
         data["cause"] = json!(cause);
-        data["outcome"] = json!(row.outcome);
+        data["outcome"] = json!(outcome);
         data["ended_at"] = json!(now);
         data["talk_s"] = json!(row.talk_s);
         data["hold_s"] = json!(row.hold_s);
@@ -101,7 +103,7 @@ impl Engine {
                 }
             }
             None => match &call.queue {
-                Some(queue) if call.state() == "queued" => format!("queue:{queue}"),
+                Some(queue) if call.state() == CallState::Queued => format!("queue:{queue}"),
                 _ => format!("call:{id}"),
             },
         };
