@@ -5,8 +5,9 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::auth::Principal;
 use crate::engine::request::{ApiError, MethodCall};
-use crate::hub::Resume;
+use crate::hub::{Resume, Welcome};
 
 /// A client frame, parsed.
 #[derive(Debug, PartialEq)]
@@ -214,6 +215,34 @@ fn parse_method(method: &str, p: Value) -> Result<Method, ApiError> {
             format!("unknown method `{other}`"),
         )),
     }
+}
+
+/// The `evt` frame of a published event, serialised once for every client.
+pub fn evt(seq: u64, topic: &str, name: &str, data: &Value) -> String {
+    json!({
+        "type": "evt",
+        "seq": seq,
+        "topic": topic,
+        "name": name,
+        "ts": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "data": data,
+    })
+    .to_string()
+}
+
+/// The `welcome` frame that opens a session.
+pub fn welcome(welcome: &Welcome, principal: &Principal) -> String {
+    json!({
+        "type": "welcome",
+        "session": welcome.session,
+        "seq": welcome.seq,
+        "resumed": welcome.resumed,
+        "role": principal.role.as_str(),
+        "agent": principal.agent,
+        "devices": principal.extensions,
+        "server": concat!("ctibridge/", env!("CARGO_PKG_VERSION")),
+    })
+    .to_string()
 }
 
 pub fn res_ok(id: &Value, result: Value) -> String {

@@ -81,18 +81,9 @@ pub async fn serve(mut socket: WebSocket, state: Arc<AppState>) {
     let Ok(welcome) = welcome.await else {
         return close(socket, CLOSE_GOING_AWAY, "shutting down").await;
     };
-    let frame = json!({
-        "type": "welcome",
-        "session": welcome.session,
-        "seq": welcome.seq,
-        "resumed": welcome.resumed,
-        "role": principal.role.as_str(),
-        "agent": principal.agent,
-        "devices": principal.extensions,
-        "server": concat!("ctibridge/", env!("CARGO_PKG_VERSION")),
-    });
+    let frame = protocol::welcome(&welcome, &principal);
     tracing::debug!(client, token = %principal.token, resumed = welcome.resumed, "client subscribed");
-    if send_text(&mut socket, frame.to_string()).await {
+    if send_text(&mut socket, frame).await {
         let outcome = session(&mut socket, &state, &principal, &mut queue).await;
         if let Some((code, reason)) = outcome {
             let _ = socket

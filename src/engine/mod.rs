@@ -53,6 +53,7 @@ use ctibridge_adapter::{AdapterEvent, Capabilities, EngineSide};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
+use crate::api::protocol;
 use crate::auth::Principal;
 use crate::crm::cache::Cache;
 use crate::crm::db::Pool;
@@ -247,7 +248,7 @@ impl Engine {
                             seq,
                             topic: "snapshot".into(),
                             audience: Audience::default(),
-                            frame: frame(seq, "snapshot", "snapshot", &data),
+                            frame: protocol::evt(seq, "snapshot", "snapshot", &data),
                             at: Instant::now(),
                         })
                     }),
@@ -375,7 +376,7 @@ impl Engine {
         self.metrics.seq.store(self.seq, Ordering::Relaxed);
         let published = Arc::new(Published {
             seq: self.seq,
-            frame: frame(self.seq, &topic, name, &data),
+            frame: protocol::evt(self.seq, &topic, name, &data),
             topic,
             audience,
             at: Instant::now(),
@@ -441,17 +442,4 @@ pub fn scope_of(principal: &Principal) -> Scope {
             extensions: principal.extensions.clone(),
         }
     }
-}
-
-/// The `evt` frame, serialised once for every client.
-fn frame(seq: u64, topic: &str, name: &str, data: &Value) -> String {
-    json!({
-        "type": "evt",
-        "seq": seq,
-        "topic": topic,
-        "name": name,
-        "ts": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        "data": data,
-    })
-    .to_string()
 }
