@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::Principal;
-use crate::engine::request::{ApiError, MethodCall};
+use crate::engine::request::{ApiError, ErrorCode, MethodCall};
 use crate::hub::{Resume, Welcome};
 
 /// A client frame, parsed.
@@ -84,7 +84,7 @@ struct LookupParams {
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::new("invalid_message", message)
+    ApiError::new(ErrorCode::InvalidMessage, message)
 }
 
 /// Parse one text frame.
@@ -211,7 +211,7 @@ fn parse_method(method: &str, p: Value) -> Result<Method, ApiError> {
             })
         }
         other => Err(ApiError::new(
-            "unknown_method",
+            ErrorCode::UnknownMethod,
             format!("unknown method `{other}`"),
         )),
     }
@@ -362,7 +362,7 @@ mod properties {
             let text = json!({"type": "req", "id": 1, "method": method, "params": {key: value}}).to_string();
             match parse(&text) {
                 Ok(ClientFrame::BadReq { error, .. }) => prop_assert!(
-                    ["invalid_message", "invalid_params", "unknown_method", "not_supported"].contains(&error.code)
+                    ["invalid_message", "invalid_params", "unknown_method", "not_supported"].contains(&error.code.as_str())
                 ),
                 Ok(_) => {}
                 Err(error) => prop_assert_eq!(error.code, "invalid_message"),

@@ -9,7 +9,7 @@ use ctibridge_adapter::{AgentState, Command, CommandOk};
 use serde_json::json;
 
 use super::effects::{AfterCommand, Effect, Implied};
-use super::request::{ApiError, Reply};
+use super::request::{ApiError, ErrorCode, Reply};
 use super::Engine;
 
 impl Engine {
@@ -26,7 +26,7 @@ impl Engine {
     ) {
         let Some(link) = self.switches.get(switch) else {
             let _ = reply.send(Err(ApiError::new(
-                "switch_unavailable",
+                ErrorCode::SwitchUnavailable,
                 format!("no switch `{switch}`"),
             )));
             return;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use ctibridge_adapter::{Command, CommandOk, CommandRequest};
 
 use super::effects::{AfterCommand, DbJob, Effect, Internal};
-use super::request::ApiError;
+use super::request::{ApiError, ErrorCode};
 use super::Engine;
 use crate::crm::lookup;
 use crate::crm::{db, writes};
@@ -118,7 +118,7 @@ impl Engine {
         tokio::spawn(async move {
             let result: Result<CommandOk, ApiError> = match sender.map(|s| s.try_send(request)) {
                 None | Some(Err(_)) => Err(ApiError::new(
-                    "switch_unavailable",
+                    ErrorCode::SwitchUnavailable,
                     format!(
                         "switch `{switch}` is not taking commands (queue full or link stopped)"
                     ),
@@ -127,7 +127,7 @@ impl Engine {
                     Ok(Ok(result)) => result.map_err(ApiError::from),
                     Ok(Err(_)) => Err(ApiError::switch_unavailable(&switch)),
                     Err(_) => Err(ApiError::new(
-                        "timeout",
+                        ErrorCode::Timeout,
                         format!(
                             "switch `{switch}` did not answer within {:.0} s",
                             timeout.as_secs_f64()
@@ -155,7 +155,9 @@ impl Engine {
                 }
                 AfterCommand::Route { route_id } => match result {
                     Ok(_) => {}
-                    Err(e) if e.code == "timeout" || e.code == "switch_unavailable" => {
+                    Err(e)
+                        if matches!(e.code, ErrorCode::Timeout | ErrorCode::SwitchUnavailable) =>
+                    {
                         tracing::warn!(
                             switch,
                             route_id,

@@ -12,7 +12,7 @@ use ctibridge_adapter::{
     AgentState, AgentStateRequest, Command, CommandKind, MonitorMode, PartyState, TransferMode,
 };
 
-use super::request::{ApiError, MethodCall, Reply, StateName};
+use super::request::{ApiError, ErrorCode, MethodCall, Reply, StateName};
 use super::Engine;
 use crate::auth::{Principal, Role};
 
@@ -30,7 +30,7 @@ fn check_number(field: &str, number: &str) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(ApiError::new(
-            "invalid_destination",
+            ErrorCode::InvalidDestination,
             format!("{field} `{number}` is not a dialable number (digits, * and #, an optional leading +, at most {MAX_NUMBER})"),
         ))
     }
