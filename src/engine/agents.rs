@@ -76,11 +76,6 @@ impl AgentTable {
         self.agents.values()
     }
 
-    /// The agent logged on at `device`.
-    pub fn at_device(&self, device: &str) -> Option<&Agent> {
-        self.by_device.get(device).and_then(|a| self.agents.get(a))
-    }
-
     pub fn agent_id_at(&self, device: &str) -> Option<&str> {
         self.by_device.get(device).map(String::as_str)
     }

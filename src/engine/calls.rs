@@ -300,6 +300,7 @@ impl CallTable {
         self.calls.len()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.calls.is_empty()
     }
