@@ -14,7 +14,8 @@
 //!   phone state), [`link`] (link state, reconciling after an outage).
 //! - [`effects`], [`driver`]: what the core asks for, and the one place it is done.
 //! - [`methods`]: API methods → permission checks → switch commands;
-//!   [`commands`]: sending them and taking their answers.
+//!   [`checks`]: what a method must pass first; [`commands`]: sending them and
+//!   taking their answers.
 //! - [`pops`]: screen pops and the CRM look-ups behind them.
 //! - [`queues`]: live `queue.stats`.
 //! - [`routing`]: data-directed routing (RouteRequest → CRM → RouteSelect).
@@ -25,6 +26,7 @@
 pub mod agents;
 mod call_events;
 pub mod calls;
+mod checks;
 mod commands;
 pub mod completion;
 mod driver;
