@@ -15,18 +15,20 @@
 //!
 //! - [`config`]: the TOML file, strictly parsed, errors with file:line.
 //! - [`adapters`]: the adapters built in (the contract is the `ctibridge-adapter` crate).
-//! - [`engine`]: the single owner of call and agent state; stable call ids, pops, seq.
-//! - [`gate`]: makes each event's database writes durable before the event is published.
-//! - [`hub`]: fans events out with bounded per-client queues and a replay ring.
-//! - [`api`]: HTTP routes and the WebSocket protocol.
+//! - `engine`: the single owner of call and agent state; stable call ids, pops, seq.
+//! - `gate`: makes each event's database writes durable before the event is published.
+//! - `hub`: fans events out with bounded per-client queues and a replay ring.
+//! - `api`: HTTP routes and the WebSocket protocol.
 //! - [`auth`]: hashed tokens, roles and scope.
 //! - [`crm`]: the database: contacts, look-ups, call log, agent-state journal.
 //! - [`metrics`]: `/metrics` and `/healthz` figures; [`reports`]: queue and agent reports.
 //! - [`daemon`]: start-up and orderly shutdown; [`demo`]: the zero-config demo.
-//! - [`cli`], [`commands`]: the command line.
+//! - [`cli`], [`commands`]: the command line; [`time`]: time helpers (a leaf).
 
 pub mod adapters;
-pub mod api;
+/// Private to the crate (as are `engine`, `gate` and `hub`), so the compiler flags
+/// what nothing uses.
+pub(crate) mod api;
 pub mod auth;
 pub mod cli;
 pub mod commands;
@@ -34,8 +36,9 @@ pub mod config;
 pub mod crm;
 pub mod daemon;
 pub mod demo;
-pub mod engine;
-pub mod gate;
-pub mod hub;
+pub(crate) mod engine;
+pub(crate) mod gate;
+pub(crate) mod hub;
 pub mod metrics;
 pub mod reports;
+pub mod time;

@@ -21,7 +21,7 @@ use super::protocol::{self, ClientFrame, Method};
 use super::AppState;
 use crate::auth::Principal;
 use crate::crm::{db, phone};
-use crate::engine::request::{ApiError, ClientQueueSender, EngineRequest};
+use crate::engine::request::{ApiError, ClientQueueSender, EngineRequest, ErrorCode};
 use crate::hub::{HubInput, Resume};
 
 /// Close codes (docs/protocol.md).
@@ -81,18 +81,9 @@ pub async fn serve(mut socket: WebSocket, state: Arc<AppState>) {
     let Ok(welcome) = welcome.await else {
         return close(socket, CLOSE_GOING_AWAY, "shutting down").await;
     };
-    let frame = json!({
-        "type": "welcome",
-        "session": welcome.session,
-        "seq": welcome.seq,
-        "resumed": welcome.resumed,
-        "role": principal.role.as_str(),
-        "agent": principal.agent,
-        "devices": principal.extensions,
-        "server": concat!("ctibridge/", env!("CARGO_PKG_VERSION")),
-    });
+    let frame = protocol::welcome(&welcome, &principal);
     tracing::debug!(client, token = %principal.token, resumed = welcome.resumed, "client subscribed");
-    if send_text(&mut socket, frame.to_string()).await {
+    if send_text(&mut socket, frame).await {
         let outcome = session(&mut socket, &state, &principal, &mut queue).await;
         if let Some((code, reason)) = outcome {
             let _ = socket
@@ -123,7 +114,7 @@ async fn authenticate(
             message = socket.recv() => message,
             _ = tokio::time::sleep_until(deadline) => {
                 state.metrics.auth_failures.fetch_add(1, Ordering::Relaxed);
-                let error = ApiError::new("unauthenticated", format!("no hello within {} s", state.server.auth_timeout_s));
+                let error = ApiError::new(ErrorCode::Unauthenticated, format!("no hello within {} s", state.server.auth_timeout_s));
                 let _ = send_text(socket, protocol::error_frame(&error)).await;
                 let _ = socket.send(Message::Close(Some(CloseFrame { code: CLOSE_UNAUTHENTICATED, reason: "authentication timeout".into() }))).await;
                 return Ok(None);
@@ -133,7 +124,7 @@ async fn authenticate(
             Some(Ok(Message::Text(text))) => text,
             Some(Ok(Message::Binary(_))) => {
                 let error = ApiError::new(
-                    "invalid_message",
+                    ErrorCode::InvalidMessage,
                     "binary frames are not supported; send JSON text",
                 );
                 let _ = send_text(socket, protocol::error_frame(&error)).await;
@@ -159,7 +150,7 @@ async fn authenticate(
                 None => {
                     state.metrics.auth_failures.fetch_add(1, Ordering::Relaxed);
                     tracing::info!("connection closed: token rejected");
-                    let error = ApiError::new("unauthenticated", "token rejected");
+                    let error = ApiError::new(ErrorCode::Unauthenticated, "token rejected");
                     let _ = send_text(socket, protocol::error_frame(&error)).await;
                     let _ = socket
                         .send(Message::Close(Some(CloseFrame {
@@ -171,7 +162,8 @@ async fn authenticate(
                 }
             },
             Ok(ClientFrame::Req { id, .. }) | Ok(ClientFrame::BadReq { id, .. }) => {
-                let error = ApiError::new("unauthenticated", "send hello with a token first");
+                let error =
+                    ApiError::new(ErrorCode::Unauthenticated, "send hello with a token first");
                 let _ = send_text(socket, protocol::res_err(&id, &error)).await;
             }
             Err(error) => {
@@ -206,7 +198,7 @@ async fn session(
                 let text = match message {
                     Some(Ok(Message::Text(text))) => text,
                     Some(Ok(Message::Binary(_))) => {
-                        let error = ApiError::new("invalid_message", "binary frames are not supported; send JSON text");
+                        let error = ApiError::new(ErrorCode::InvalidMessage, "binary frames are not supported; send JSON text");
                         if !send_text(socket, protocol::error_frame(&error)).await { return None; }
                         continue;
                     }
@@ -219,7 +211,7 @@ async fn session(
                 let reply = match protocol::parse(&text) {
                     Err(error) => protocol::error_frame(&error),
                     Ok(ClientFrame::Hello { .. }) => {
-                        protocol::error_frame(&ApiError::new("invalid_message", "already authenticated"))
+                        protocol::error_frame(&ApiError::new(ErrorCode::InvalidMessage, "already authenticated"))
                     }
                     Ok(ClientFrame::BadReq { id, error }) => {
                         state.metrics.request_errors.fetch_add(1, Ordering::Relaxed);
@@ -228,7 +220,7 @@ async fn session(
                     Ok(ClientFrame::Req { id, method }) => {
                         if limiter.check().is_err() || pending.len() >= MAX_IN_FLIGHT {
                             state.metrics.rate_limited.fetch_add(1, Ordering::Relaxed);
-                            let error = ApiError::new("rate_limited", format!(
+                            let error = ApiError::new(ErrorCode::RateLimited, format!(
                                 "more than {} requests per second (burst {}); slow down",
                                 state.server.rate_limit_per_s, state.server.rate_limit_burst));
                             protocol::res_err(&id, &error)
@@ -257,7 +249,7 @@ async fn session(
                                         return Some((CLOSE_GOING_AWAY, "shutting down".into()));
                                     }
                                     pending.push(Box::pin(async move {
-                                        let result = answer.await.unwrap_or_else(|_| Err(ApiError::new("switch_unavailable", "the daemon is shutting down")));
+                                        let result = answer.await.unwrap_or_else(|_| Err(ApiError::new(ErrorCode::SwitchUnavailable, "the daemon is shutting down")));
                                         (id, result)
                                     }));
                                     continue;
@@ -329,7 +321,10 @@ async fn report(
     .await;
     let answer = result.map_err(|e| {
         tracing::warn!(error = %e, "report failed");
-        ApiError::new("not_supported", "the database is unavailable for reports")
+        ApiError::new(
+            ErrorCode::NotSupported,
+            "the database is unavailable for reports",
+        )
     });
     (id, answer)
 }
@@ -366,7 +361,7 @@ async fn crm_lookup(
         Err(e) => {
             tracing::warn!(error = %e, "crm.lookup failed");
             Err(ApiError::new(
-                "not_supported",
+                ErrorCode::NotSupported,
                 "the CRM database is unavailable",
             ))
         }

@@ -392,9 +392,10 @@ pub fn pool(url: &str) -> Result<Pool, DbError> {
     })
 }
 
-/// For tests: a new, empty database on the server that `$env_var` (a PostgreSQL or
+/// For tests (feature `test-support`): a new, empty database on the server that `$env_var` (a PostgreSQL or
 /// MySQL URL) points at, named uniquely; its URL. `None` when the variable is not
 /// set, so tests of that backend are skipped where no server runs.
+#[cfg(any(test, feature = "test-support"))]
 pub fn scratch_database(env_var: &str) -> Option<String> {
     let server = std::env::var(env_var).ok().filter(|u| !u.is_empty())?;
     let name = format!("ctibridge_test_{}", uuid::Uuid::now_v7().simple());
@@ -425,6 +426,7 @@ pub fn scratch_database(env_var: &str) -> Option<String> {
 /// Test databases of earlier runs, older than an hour (their names carry a UUIDv7,
 /// hence their creation time), are dropped, so test servers do not fill up. Best
 /// effort: a database another run still uses is younger than that.
+#[cfg(any(test, feature = "test-support"))]
 fn drop_stale_scratch_databases(conn: &mut AnyConn) {
     #[derive(diesel::QueryableByName)]
     struct Name {

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use ctibridge_adapter::AgentState;
 use serde_json::{json, Value};
 
+use super::states::PhoneState;
 use crate::crm::models::AgentStateRow;
 use crate::crm::writes::DbWrite;
 
@@ -29,7 +30,7 @@ pub struct Agent {
     /// The last call this agent answered that has ended.
     pub last_call: Option<String>,
     /// What the phone was last reported doing.
-    pub phone: &'static str,
+    pub phone: PhoneState,
 }
 
 impl Agent {
@@ -75,11 +76,6 @@ impl AgentTable {
         self.agents.values()
     }
 
-    /// The agent logged on at `device`.
-    pub fn at_device(&self, device: &str) -> Option<&Agent> {
-        self.by_device.get(device).and_then(|a| self.agents.get(a))
-    }
-
     pub fn agent_id_at(&self, device: &str) -> Option<&str> {
         self.by_device.get(device).map(String::as_str)
     }
@@ -118,7 +114,7 @@ impl AgentTable {
                 row: None,
                 acw_call: None,
                 last_call: None,
-                phone: "idle",
+                phone: PhoneState::Idle,
             });
         if entry.state == state && entry.device == device {
             return if writes.is_empty() {
@@ -139,7 +135,7 @@ impl AgentTable {
         }
         if entry.state == AgentState::Acw {
             if let Some(call) = entry.acw_call.take() {
-                acw_done = Some((call, crate::engine::calls::seconds(entry.since, now)));
+                acw_done = Some((call, crate::time::seconds(entry.since, now)));
             }
         }
         if state == AgentState::Acw {

@@ -13,8 +13,10 @@ use chrono::{DateTime, Utc};
 use ctibridge_adapter::{Direction, PartyState};
 use serde_json::{json, Value};
 
+use super::states::{CallOutcome, CallState};
 use crate::crm::lookup::CallerInfo;
 use crate::crm::models::CallLogRow;
+use crate::time::seconds;
 
 /// One device's connection to a call.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,7 +71,7 @@ pub struct Call {
     pub pops_waiting: Vec<String>,
     /// A call record (SMDR/CDR) that arrived for this call while it was still going
     /// on; it completes the call's log row when the call ends.
-    pub record: Option<super::records::Completion>,
+    pub record: Option<super::completion::Completion>,
 }
 
 impl Call {
@@ -138,14 +140,14 @@ impl Call {
     }
 
     /// The call's state as clients see it.
-    pub fn state(&self) -> &'static str {
+    pub fn state(&self) -> CallState {
         let has = |s: PartyState| self.parties.iter().any(|p| p.state == s);
         if self
             .parties
             .iter()
             .any(|p| p.internal && p.state == PartyState::Held)
         {
-            "held"
+            CallState::Held
         } else if self
             .parties
             .iter()
@@ -153,17 +155,17 @@ impl Call {
             .count()
             >= 2
         {
-            "talking"
+            CallState::Talking
         } else if has(PartyState::Alerting) {
-            "ringing"
+            CallState::Ringing
         } else if has(PartyState::Initiated) {
-            "dialing"
+            CallState::Dialing
         } else if has(PartyState::Queued) {
-            "queued"
+            CallState::Queued
         } else if has(PartyState::Connected) {
-            "talking"
+            CallState::Talking
         } else {
-            "idle"
+            CallState::Idle
         }
     }
 
@@ -211,15 +213,15 @@ impl Call {
     }
 
     /// The outcome, for the log row (DESIGN.md "Report figures").
-    pub fn outcome(&self, ended_at: DateTime<Utc>, short_abandon_s: f64) -> &'static str {
+    pub fn outcome(&self, ended_at: DateTime<Utc>, short_abandon_s: f64) -> CallOutcome {
         if self.answered_at.is_some() {
-            "answered"
+            CallOutcome::Answered
         } else if self.failed || self.direction != Direction::In {
-            "failed"
+            CallOutcome::Failed
         } else if seconds(self.offered_at, ended_at) < short_abandon_s {
-            "short_abandon"
+            CallOutcome::ShortAbandon
         } else {
-            "abandoned"
+            CallOutcome::Abandoned
         }
     }
 
@@ -261,17 +263,12 @@ impl Call {
             talk_s,
             hold_s: Some(hold_s),
             acw_s: (self.acw_s > 0.0).then_some(self.acw_s),
-            outcome: self.outcome(ended_at, short_abandon_s).to_string(),
+            outcome: self.outcome(ended_at, short_abandon_s).as_str().to_string(),
             transferred_to: self.transferred_to.clone(),
             source: "cti".into(),
             raw: None,
         }
     }
-}
-
-/// Seconds from `a` to `b`, never negative (clock steps are not durations).
-pub fn seconds(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
-    ((b - a).num_microseconds().unwrap_or(0) as f64 / 1e6).max(0.0)
 }
 
 /// How many ended switch call ids to remember, so late events for an ended call are
@@ -303,6 +300,7 @@ impl CallTable {
         self.calls.len()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.calls.is_empty()
     }
@@ -428,10 +426,10 @@ mod tests {
     #[test]
     fn outcomes() {
         let call = Call::new("c".into(), "pbx", "1", Direction::In, t(0));
-        assert_eq!(call.outcome(t(3), 5.0), "short_abandon");
-        assert_eq!(call.outcome(t(30), 5.0), "abandoned");
+        assert_eq!(call.outcome(t(3), 5.0), CallOutcome::ShortAbandon);
+        assert_eq!(call.outcome(t(30), 5.0), CallOutcome::Abandoned);
         let out = Call::new("c".into(), "pbx", "1", Direction::Out, t(0));
-        assert_eq!(out.outcome(t(30), 5.0), "failed");
+        assert_eq!(out.outcome(t(30), 5.0), CallOutcome::Failed);
     }
 
     #[test]

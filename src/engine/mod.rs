@@ -3,27 +3,47 @@
 //! One task (no locks on the hot path) takes switch events from every adapter and
 //! requests from every connection, keeps the normalised picture of calls and agents,
 //! and publishes bridge events, each stamped with the daemon-wide `seq`, towards the
-//! hub through the durability gate. Work that waits (CRM look-ups, switch commands)
-//! runs in spawned tasks that report back through `internal`.
+//! hub through the durability gate. The handlers do no I/O: they return
+//! [`effects::Effect`]s (events with their writes, database jobs, switch commands,
+//! timers) that the [`driver`] performs; what comes back arrives as
+//! [`effects::Internal`].
 //!
 //! - [`calls`], [`agents`]: the state.
-//! - [`switch_events`]: adapter events → state changes → bridge events.
-//! - [`methods`]: API methods → permission checks → switch commands.
+//! - [`switch_events`]: adapter events → their handlers: [`call_events`] (the call
+//!   lifecycle), [`publish`] (`call.*` events, a call's end), [`phones`] (agent and
+//!   phone state), [`link`] (link state, reconciling after an outage).
+//! - [`effects`], [`driver`]: what the core asks for, and the one place it is done.
+//! - [`methods`]: API methods → permission checks → switch commands;
+//!   [`checks`]: what a method must pass first; [`commands`]: sending them and
+//!   taking their answers.
 //! - [`pops`]: screen pops and the CRM look-ups behind them.
 //! - [`queues`]: live `queue.stats`.
 //! - [`routing`]: data-directed routing (RouteRequest → CRM → RouteSelect).
 //! - [`records`]: SMDR/CDR call records: dedup, correlation with calls, rows.
 //! - [`request`]: the requests and errors shared with the API.
+//! - [`states`]: call state, phone state (ordered) and call outcome, typed.
 
 pub mod agents;
+mod call_events;
 pub mod calls;
+mod checks;
+mod commands;
+pub mod completion;
+mod driver;
+pub mod effects;
+mod link;
 pub mod methods;
+mod phones;
 pub mod pops;
+mod publish;
 pub mod queues;
 pub mod records;
 pub mod request;
 pub mod routing;
+pub mod states;
 pub mod switch_events;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::Ordering;
@@ -31,10 +51,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use ctibridge_adapter::{AdapterEvent, Capabilities, CommandRequest, EngineSide};
+use ctibridge_adapter::{AdapterEvent, Capabilities, EngineSide};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
+use crate::api::protocol;
 use crate::auth::Principal;
 use crate::crm::cache::Cache;
 use crate::crm::db::Pool;
@@ -45,7 +66,8 @@ use crate::hub::{Audience, HubInput, Published, Registration, Scope};
 use crate::metrics::Metrics;
 use agents::AgentTable;
 use calls::CallTable;
-use request::{ApiError, EngineRequest, Reply};
+use effects::{Effect, Internal};
+use request::EngineRequest;
 
 /// Engine settings, from `[crm]`, `[reports]` and the switches.
 #[derive(Debug, Clone)]
@@ -74,91 +96,6 @@ pub struct SwitchLink {
     pub cti_switch: Option<String>,
 }
 
-/// What spawned work reports back.
-pub enum Internal {
-    LookupDone {
-        call: String,
-        key: String,
-        result: Result<CallerInfo, String>,
-    },
-    PopDeadline {
-        call: String,
-    },
-    RouteLookupDone {
-        switch: String,
-        route_id: String,
-        result: Result<crate::crm::lookup::CallerInfo, String>,
-    },
-    /// A call record's database check (stored before?) and CRM look-up are done:
-    /// `None` when it was stored before.
-    RecordChecked {
-        switch: String,
-        record: Box<ctibridge_adapter::CallRecord>,
-        raw: Option<String>,
-        key: String,
-        result: Result<Option<CallerInfo>, String>,
-    },
-    CommandDone {
-        switch: String,
-        result: Result<ctibridge_adapter::CommandOk, ApiError>,
-        client_ref: Option<String>,
-        /// Name of the result field for a call the command created.
-        created: Option<&'static str>,
-        /// The calling device of a dial (whose pending `client_ref` is settled now).
-        dial_from: Option<String>,
-        /// The agent state the command sets when the switch accepts it.
-        implied: Option<Implied>,
-        reply: Reply,
-    },
-}
-
-/// The agent state an accepted agent command means. The engine takes it on when the
-/// switch's answer comes, so a client's next request sees it: the switch confirms
-/// with an event too, but that may come after the answer (and the client's next
-/// request). The event then changes nothing.
-#[derive(Debug)]
-pub struct Implied {
-    agent: String,
-    device: String,
-    state: ctibridge_adapter::AgentState,
-    /// A log-on: taken on only by an agent not yet logged on (the switch's own
-    /// events may have moved it on already).
-    login: bool,
-}
-
-impl Implied {
-    fn of(command: &ctibridge_adapter::Command) -> Option<Implied> {
-        use ctibridge_adapter::{AgentState, AgentStateRequest, Command};
-        let (agent, device, state, login) = match command {
-            Command::AgentLogin { agent, device, .. } => {
-                (agent, device, AgentState::NotReady { reason: None }, true)
-            }
-            Command::AgentLogout { agent, device } => (agent, device, AgentState::LoggedOut, false),
-            Command::SetAgentState {
-                agent,
-                device,
-                state,
-            } => {
-                let state = match state {
-                    AgentStateRequest::Ready => AgentState::Ready,
-                    AgentStateRequest::NotReady { reason } => AgentState::NotReady {
-                        reason: reason.clone(),
-                    },
-                    AgentStateRequest::Acw => AgentState::Acw,
-                };
-                (agent, device, state, false)
-            }
-            _ => return None,
-        };
-        Some(Implied {
-            agent: agent.clone(),
-            device: device.clone(),
-            state,
-            login,
-        })
-    }
-}
-
 pub struct Engine {
     config: EngineConfig,
     switches: BTreeMap<String, SwitchLink>,
@@ -182,6 +119,8 @@ pub struct Engine {
     records: records::RecordMemory,
     /// The database state clients were last told (`database.down` / `database.up`).
     database_up: bool,
+    /// What the handlers returned and the driver has not performed yet.
+    effects: Vec<Effect>,
 }
 
 impl Engine {
@@ -217,6 +156,7 @@ impl Engine {
             pending_dials: HashMap::new(),
             records: records::RecordMemory::default(),
             database_up: true,
+            effects: Vec::new(),
         }
     }
 
@@ -251,8 +191,10 @@ impl Engine {
                     self.publish_database_state();
                 }
             }
+            self.perform();
         }
         self.close_states();
+        self.perform();
     }
 
     /// Stopping: end every open agent-state row now, so the time the daemon is down
@@ -308,7 +250,7 @@ impl Engine {
                             seq,
                             topic: "snapshot".into(),
                             audience: Audience::default(),
-                            frame: frame(seq, "snapshot", "snapshot", &data),
+                            frame: protocol::evt(seq, "snapshot", "snapshot", &data),
                             at: Instant::now(),
                         })
                     }),
@@ -345,53 +287,9 @@ impl Engine {
                 dial_from,
                 implied,
                 reply,
-            } => {
-                if let (Ok(_), Some(implied)) = (&result, implied) {
-                    let logged_on = self
-                        .agents
-                        .get(&implied.agent)
-                        .is_some_and(|a| a.state != ctibridge_adapter::AgentState::LoggedOut);
-                    if !(implied.login && logged_on) {
-                        self.set_agent_state(
-                            &switch,
-                            &implied.agent,
-                            &implied.device,
-                            implied.state,
-                            Self::now(),
-                        );
-                    }
-                }
-                // Whether or not the switch reported the call first, this dial's
-                // reference is settled now: on the call, or on its reserved id.
-                if let (Some(device), Some(reference)) = (&dial_from, &client_ref) {
-                    if let Some(pending) = self.pending_dials.get_mut(device) {
-                        if let Some(i) = pending.iter().position(|r| r == reference) {
-                            pending.remove(i);
-                        }
-                        if pending.is_empty() {
-                            self.pending_dials.remove(device);
-                        }
-                    }
-                }
-                let answer = result.map(|ok| match (created, ok.call_id) {
-                    (Some(field), Some(switch_id)) => {
-                        let id = self.calls.reserve(&switch, &switch_id, client_ref.clone());
-                        if let Some(call) = self.calls.get_mut(&id) {
-                            call.client_ref = call.client_ref.take().or(client_ref.clone());
-                        }
-                        let mut result = json!({ field: id });
-                        if let Some(client_ref) = client_ref {
-                            result["client_ref"] = json!(client_ref);
-                        }
-                        result
-                    }
-                    _ => json!({}),
-                });
-                if answer.is_err() {
-                    self.metrics.request_errors.fetch_add(1, Ordering::Relaxed);
-                }
-                let _ = reply.send(answer);
-            }
+            } => self.command_done(
+                &switch, result, client_ref, created, dial_from, implied, reply,
+            ),
         }
     }
 
@@ -480,7 +378,7 @@ impl Engine {
         self.metrics.seq.store(self.seq, Ordering::Relaxed);
         let published = Arc::new(Published {
             seq: self.seq,
-            frame: frame(self.seq, &topic, name, &data),
+            frame: protocol::evt(self.seq, &topic, name, &data),
             topic,
             audience,
             at: Instant::now(),
@@ -488,9 +386,8 @@ impl Engine {
         self.send_out(writes, Some(HubInput::Publish(published)));
     }
 
-    fn send_out(&self, writes: Vec<DbWrite>, message: Option<HubInput>) {
-        // The gate lives as long as the engine; a failed send means shutdown.
-        let _ = self.out.send(Outbound { writes, message });
+    fn send_out(&mut self, writes: Vec<DbWrite>, message: Option<HubInput>) {
+        self.effects.push(Effect::Out(Outbound { writes, message }));
     }
 
     fn switch_for_device(&self, device: &str) -> Option<&SwitchLink> {
@@ -505,69 +402,6 @@ impl Engine {
                     None
                 }
             })
-    }
-
-    /// Hand a command to a switch's adapter; the answer comes back as
-    /// `Internal::CommandDone` so the engine never waits.
-    fn send_command(
-        &self,
-        switch: &str,
-        command: ctibridge_adapter::Command,
-        client_ref: Option<String>,
-        created: Option<&'static str>,
-        reply: Reply,
-    ) {
-        let dial_from = match &command {
-            ctibridge_adapter::Command::MakeCall { from, .. } => Some(from.clone()),
-            _ => None,
-        };
-        let implied = Implied::of(&command);
-        let Some(link) = self.switches.get(switch) else {
-            let _ = reply.send(Err(ApiError::new(
-                "switch_unavailable",
-                format!("no switch `{switch}`"),
-            )));
-            return;
-        };
-        if !link.up {
-            let _ = reply.send(Err(ApiError::switch_unavailable(switch)));
-            return;
-        }
-        let (request, answer) = CommandRequest::new(command);
-        let sender = link.side.commands.clone();
-        let timeout = link.request_timeout;
-        let internal = self.internal_tx.clone();
-        let switch = switch.to_string();
-        tokio::spawn(async move {
-            let result = match sender.try_send(request) {
-                Err(_) => Err(ApiError::new(
-                    "switch_unavailable",
-                    format!(
-                        "switch `{switch}` is not taking commands (queue full or link stopped)"
-                    ),
-                )),
-                Ok(()) => match tokio::time::timeout(timeout, answer).await {
-                    Ok(Ok(result)) => result.map_err(ApiError::from),
-                    Ok(Err(_)) => Err(ApiError::switch_unavailable(&switch)),
-                    Err(_) => Err(ApiError::new(
-                        "timeout",
-                        format!(
-                            "switch `{switch}` did not answer within {:.0} s",
-                            timeout.as_secs_f64()
-                        ),
-                    )),
-                },
-            };
-            let _ = internal.send(Internal::CommandDone {
-                switch,
-                result,
-                client_ref,
-                created,
-                dial_from,
-                implied,
-                reply,
-            });
-        });
     }
 
     /// Tell clients when the database stops taking writes (they are journaled on
@@ -610,17 +444,4 @@ pub fn scope_of(principal: &Principal) -> Scope {
             extensions: principal.extensions.clone(),
         }
     }
-}
-
-/// The `evt` frame, serialised once for every client.
-fn frame(seq: u64, topic: &str, name: &str, data: &Value) -> String {
-    json!({
-        "type": "evt",
-        "seq": seq,
-        "topic": topic,
-        "name": name,
-        "ts": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        "data": data,
-    })
-    .to_string()
 }

@@ -12,9 +12,9 @@ use std::sync::atomic::Ordering;
 use ctibridge_adapter::Direction;
 use serde_json::json;
 
-use super::{Engine, Internal};
-use crate::crm::db;
-use crate::crm::lookup::{self, CallerInfo};
+use super::effects::{DbJob, Effect, Internal};
+use super::Engine;
+use crate::crm::lookup::CallerInfo;
 
 impl Engine {
     /// Look up the call's customer: the caller of an inbound call, the called number
@@ -46,23 +46,13 @@ impl Engine {
             return;
         }
         call.crm.pending = true;
-        let pool = self.pool.clone();
-        let lookup = self.config.lookup.clone();
-        let internal = self.internal_tx.clone();
-        let call_id = id.to_string();
         self.metrics.lookups.fetch_add(1, Ordering::Relaxed);
-        tokio::spawn(async move {
-            let result = db::with_conn(&pool, move |conn| {
-                lookup::lookup_call(conn, number.as_deref(), dnis.as_deref(), &lookup)
-            })
-            .await
-            .map_err(|e| e.to_string());
-            let _ = internal.send(Internal::LookupDone {
-                call: call_id,
-                key,
-                result,
-            });
-        });
+        self.effects.push(Effect::Db(DbJob::Lookup {
+            call: id.to_string(),
+            key,
+            number,
+            dnis,
+        }));
     }
 
     /// Pop the call at `device` (once), now or when the look-up is done.
@@ -75,12 +65,11 @@ impl Engine {
         }
         if call.crm.pending {
             call.pops_waiting.push(device.to_string());
-            let internal = self.internal_tx.clone();
-            let deadline = self.config.pop_deadline;
-            let call_id = id.to_string();
-            tokio::spawn(async move {
-                tokio::time::sleep(deadline).await;
-                let _ = internal.send(Internal::PopDeadline { call: call_id });
+            self.effects.push(Effect::Timer {
+                after: self.config.pop_deadline,
+                then: Internal::PopDeadline {
+                    call: id.to_string(),
+                },
             });
             return;
         }

@@ -8,9 +8,10 @@ use chrono::{NaiveDate, Utc};
 use ctibridge_adapter::{AgentState, PartyState};
 use serde_json::{json, Value};
 
-use super::calls::seconds;
+use super::states::CallOutcome;
 use super::Engine;
 use crate::hub::Audience;
+use crate::time::seconds;
 
 #[derive(Debug, Default, Clone)]
 struct Counters {
@@ -81,12 +82,12 @@ impl QueueStats {
         }
     }
 
-    pub fn unanswered(&mut self, queue: &str, outcome: &str) {
+    pub fn unanswered(&mut self, queue: &str, outcome: CallOutcome) {
         let c = self.today(queue);
         match outcome {
-            "short_abandon" => c.short_abandons += 1,
-            "abandoned" => c.abandoned += 1,
-            _ => {}
+            CallOutcome::ShortAbandon => c.short_abandons += 1,
+            CallOutcome::Abandoned => c.abandoned += 1,
+            CallOutcome::Answered | CallOutcome::Failed => {}
         }
     }
 }

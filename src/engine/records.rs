@@ -28,12 +28,13 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::calls::{new_call_id, Call};
-use super::{Engine, Internal};
-use crate::crm::db;
-use crate::crm::lookup::{self, CallerInfo};
+use super::completion::Completion;
+use super::effects::{DbJob, Effect};
+use super::Engine;
+use crate::crm::lookup::CallerInfo;
 use crate::crm::models::{CallLogRow, ContactMatch};
 use crate::crm::phone;
-use crate::crm::writes::{self, DbWrite};
+use crate::crm::writes::DbWrite;
 use crate::hub::Audience;
 
 /// Seconds a record's start may differ from the call's offer time, besides the
@@ -47,25 +48,6 @@ const ENDED_KEPT: usize = 5_000;
 const KEYS_KEPT: usize = 20_000;
 /// Numbers agree when their last this many digits do.
 const SUFFIX_DIGITS: usize = 7;
-
-/// A record that completes a call's row.
-#[derive(Debug, Clone)]
-pub struct Completion {
-    pub raw: String,
-    pub key: String,
-    pub transfer_to: Option<String>,
-}
-
-impl Completion {
-    pub fn write(&self, call_id: &str) -> DbWrite {
-        DbWrite::CallRecordMerge {
-            call_id: call_id.to_string(),
-            record_key: self.key.clone(),
-            raw: self.raw.clone(),
-            transferred_to: self.transfer_to.clone(),
-        }
-    }
-}
 
 /// What the engine keeps of an ended call for correlation.
 #[derive(Debug, Clone)]
@@ -215,33 +197,13 @@ impl Engine {
             return;
         }
         let number = outside_number(&record);
-        let pool = self.pool.clone();
-        let lookup = self.config.lookup.clone();
-        let internal = self.internal_tx.clone();
-        let switch = switch.to_string();
-        let lookup_key = key.clone();
-        tokio::spawn(async move {
-            let result = db::with_conn(&pool, move |conn| {
-                if writes::record_stored(conn, &lookup_key)? {
-                    return Ok(None);
-                }
-                Ok(Some(lookup::lookup_call(
-                    conn,
-                    number.as_deref(),
-                    None,
-                    &lookup,
-                )?))
-            })
-            .await
-            .map_err(|e| e.to_string());
-            let _ = internal.send(Internal::RecordChecked {
-                switch,
-                record: Box::new(record),
-                raw,
-                key,
-                result,
-            });
-        });
+        self.effects.push(Effect::Db(DbJob::RecordCheck {
+            switch: switch.to_string(),
+            record: Box::new(record),
+            raw,
+            key,
+            number,
+        }));
     }
 
     /// The database has answered for a record: publish it and store it, completing

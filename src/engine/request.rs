@@ -9,36 +9,85 @@ use crate::auth::Principal;
 use crate::hub::{ClientQueue, Resume, Welcome};
 use ctibridge_adapter::{CommandError, MonitorMode, TransferMode};
 
+/// The stable snake_case codes of error answers (docs/protocol.md "Errors").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    InvalidMessage,
+    UnknownMethod,
+    InvalidParams,
+    CallNotFound,
+    InvalidDestination,
+    NotSupported,
+    SwitchUnavailable,
+    Timeout,
+    RateLimited,
+}
+
+impl ErrorCode {
+    /// The code as it goes on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::InvalidMessage => "invalid_message",
+            ErrorCode::UnknownMethod => "unknown_method",
+            ErrorCode::InvalidParams => "invalid_params",
+            ErrorCode::CallNotFound => "call_not_found",
+            ErrorCode::InvalidDestination => "invalid_destination",
+            ErrorCode::NotSupported => "not_supported",
+            ErrorCode::SwitchUnavailable => "switch_unavailable",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::RateLimited => "rate_limited",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Lets tests and logs compare a code with its wire spelling.
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// An error answer: a stable snake_case code and a human message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct ApiError {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl ApiError {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
             code,
             message: message.into(),
         }
     }
     pub fn forbidden(message: impl Into<String>) -> Self {
-        ApiError::new("forbidden", message)
+        ApiError::new(ErrorCode::Forbidden, message)
     }
     pub fn invalid_params(message: impl Into<String>) -> Self {
-        ApiError::new("invalid_params", message)
+        ApiError::new(ErrorCode::InvalidParams, message)
     }
     pub fn call_not_found(call: &str) -> Self {
-        ApiError::new("call_not_found", format!("no call `{call}`"))
+        ApiError::new(ErrorCode::CallNotFound, format!("no call `{call}`"))
     }
     pub fn not_supported(message: impl Into<String>) -> Self {
-        ApiError::new("not_supported", message)
+        ApiError::new(ErrorCode::NotSupported, message)
     }
     pub fn switch_unavailable(switch: &str) -> Self {
         ApiError::new(
-            "switch_unavailable",
+            ErrorCode::SwitchUnavailable,
             format!("the link to switch `{switch}` is down"),
         )
     }
@@ -46,7 +95,14 @@ impl ApiError {
 
 impl From<CommandError> for ApiError {
     fn from(e: CommandError) -> Self {
-        ApiError::new(e.code(), e.to_string())
+        let code = match &e {
+            CommandError::InvalidDestination(_) => ErrorCode::InvalidDestination,
+            CommandError::CallNotFound(_) => ErrorCode::CallNotFound,
+            CommandError::NotSupported(_) | CommandError::Rejected(_) => ErrorCode::NotSupported,
+            CommandError::Timeout => ErrorCode::Timeout,
+            CommandError::SwitchUnavailable => ErrorCode::SwitchUnavailable,
+        };
+        ApiError::new(code, e.to_string())
     }
 }
 

@@ -5,11 +5,11 @@
 //! fallback applies (its `route_default`, or the switch's default route) when its
 //! routing timer runs out, so a slow database never strands a call.
 
-use ctibridge_adapter::{Command, CommandRequest};
+use ctibridge_adapter::Command;
 
-use super::{Engine, Internal};
-use crate::crm::db;
-use crate::crm::lookup::{self, CallerInfo};
+use super::effects::{AfterCommand, DbJob, Effect};
+use super::Engine;
+use crate::crm::lookup::CallerInfo;
 
 impl Engine {
     pub(super) fn on_route_request(
@@ -26,22 +26,11 @@ impl Engine {
             );
             return;
         };
-        let pool = self.pool.clone();
-        let lookup = self.config.lookup.clone();
-        let internal = self.internal_tx.clone();
-        let switch = switch.to_string();
-        tokio::spawn(async move {
-            let result = db::with_conn(&pool, move |conn| {
-                lookup::lookup_call(conn, Some(&number), None, &lookup)
-            })
-            .await
-            .map_err(|e| e.to_string());
-            let _ = internal.send(Internal::RouteLookupDone {
-                switch,
-                route_id,
-                result,
-            });
-        });
+        self.effects.push(Effect::Db(DbJob::RouteLookup {
+            switch: switch.to_string(),
+            route_id,
+            number,
+        }));
     }
 
     pub(super) fn route_lookup_done(
@@ -69,9 +58,9 @@ impl Engine {
             tracing::debug!(switch, route_id, "no contact route; left to the fallback");
             return;
         };
-        let Some(link) = self.switches.get(&switch).filter(|l| l.up) else {
+        if !self.switches.get(&switch).is_some_and(|l| l.up) {
             return;
-        };
+        }
         tracing::info!(
             switch,
             route_id,
@@ -79,26 +68,13 @@ impl Engine {
             destination,
             "routing the call by its contact"
         );
-        let (request, answer) = CommandRequest::new(Command::RouteSelect {
-            route_id: route_id.clone(),
-            destination,
-        });
-        let sender = link.side.commands.clone();
-        let timeout = link.request_timeout;
-        tokio::spawn(async move {
-            if sender.try_send(request).is_err() {
-                tracing::warn!(
-                    switch,
-                    route_id,
-                    "switch not taking commands; route left to the fallback"
-                );
-                return;
-            }
-            match tokio::time::timeout(timeout, answer).await {
-                Ok(Ok(Ok(_))) => {}
-                Ok(Ok(Err(e))) => tracing::warn!(switch, route_id, "route select refused: {e}"),
-                _ => tracing::warn!(switch, route_id, "route select not confirmed"),
-            }
+        self.effects.push(Effect::Command {
+            switch,
+            command: Command::RouteSelect {
+                route_id: route_id.clone(),
+                destination,
+            },
+            then: AfterCommand::Route { route_id },
         });
     }
 }

@@ -19,7 +19,7 @@ use serde::Serialize;
 use super::period::show;
 use super::ratio;
 use crate::crm::models::{AgentStateRow, CallLogRow};
-use crate::engine::calls::seconds;
+use crate::time::seconds;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AgentFigures {

@@ -20,12 +20,15 @@
 //!   the adapter's own keys.
 //! - [`decode`]: what `ctibridge decode` asks of an adapter (a capture in, events out).
 //! - [`switch_time`]: a time as a switch printed it ([`SwitchTime`]), local or at an offset.
-//! - `testkit` (feature `testkit`): the conformance kit every adapter must pass.
+//! - `testkit` (feature `testkit`): the conformance kit every adapter must pass;
+//!   `config_kit`: the configuration checks every adapter's tests share.
 
 pub mod adapter;
 pub mod backoff;
 pub mod capabilities;
 pub mod command;
+#[cfg(feature = "testkit")]
+pub mod config_kit;
 pub mod decode;
 pub mod event;
 pub mod link;

@@ -2,12 +2,16 @@
 //! `LinkUp` and an empty `Snapshot` (records carry no live state), turns each
 //! finished record into a `CallRecord` event with its raw lines, and on any drop
 //! reports `LinkDown` and opens the link again with backoff, for ever, until the
-//! daemon stops. A malformed line is logged with its position and skipped.
+//! daemon stops. The waits and which failures are reported come from the shared
+//! [`Backoff`] and [`Outage`], as for every adapter that owns a connection: a link
+//! that cannot be opened is reported down once per outage, not once per attempt.
+//! A malformed line is logged with its position and skipped.
 
 use std::time::Duration;
 
 use ctibridge_adapter::{
-    Adapter, AdapterFuture, AdapterLink, Capabilities, CommandError, Snapshot, SwitchEvent,
+    Adapter, AdapterFuture, AdapterLink, Backoff, Capabilities, CommandError, Outage, Snapshot,
+    SwitchEvent,
 };
 use tokio::io::AsyncReadExt;
 
@@ -15,7 +19,8 @@ use crate::config::SmdrConfig;
 use crate::reader::{Output, Reader};
 use crate::transport::{Opened, Transport};
 
-/// The first wait before opening the link again; it doubles up to [`MAX_BACKOFF`].
+/// The first wait before opening the link again; it doubles up to [`MAX_BACKOFF`]
+/// (each wait varied by ±20 %).
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// How often calls waiting for continuation lines are checked for expiry.
@@ -52,43 +57,62 @@ impl Adapter for SmdrAdapter {
                 config.utc_offset,
                 config.dedup_window,
             );
-            let mut backoff = FIRST_BACKOFF;
+            let mut backoff = Backoff::new(FIRST_BACKOFF, MAX_BACKOFF);
+            let mut outage = Outage::default();
             loop {
                 let opened = tokio::select! {
                     _ = link.shutdown.cancelled() => return Ok(()),
                     opened = transport.open() => opened,
                 };
-                let opened = match opened {
-                    Ok(opened) => opened,
+                let (reason, was_up) = match opened {
                     Err(e) => {
-                        tracing::warn!(switch = %link.switch, error = %e, retry_in = ?backoff, "SMDR link not open");
-                        tokio::select! {
-                            _ = link.shutdown.cancelled() => return Ok(()),
-                            _ = tokio::time::sleep(backoff) => {}
-                        }
-                        backoff = (backoff * 2).min(MAX_BACKOFF);
-                        continue;
+                        tracing::warn!(switch = %link.switch, error = %e, "SMDR link not open");
+                        (e.to_string(), false)
                     }
-                };
-                backoff = FIRST_BACKOFF;
-                tracing::info!(switch = %link.switch, peer = %opened.peer, "SMDR link up");
-                if !link.send(SwitchEvent::LinkUp).await
-                    || !link.send(SwitchEvent::Snapshot(Snapshot::default())).await
-                {
-                    return Ok(());
-                }
-                reader.reconnected();
-                match read_link(&mut link, &mut transport, &mut reader, opened).await {
-                    Down::Stop => return Ok(()),
-                    Down::Reason(reason) => {
-                        tracing::warn!(switch = %link.switch, %reason, "SMDR link down");
-                        if !link.send(SwitchEvent::LinkDown { reason }).await {
+                    Ok(opened) => {
+                        tracing::info!(switch = %link.switch, peer = %opened.peer, "SMDR link up");
+                        if !link.send(SwitchEvent::LinkUp).await
+                            || !link.send(SwitchEvent::Snapshot(Snapshot::default())).await
+                        {
                             return Ok(());
                         }
+                        reader.reconnected();
+                        match read_link(&mut link, &mut transport, &mut reader, opened).await {
+                            Down::Stop => return Ok(()),
+                            Down::Reason(reason) => {
+                                tracing::warn!(switch = %link.switch, %reason, "SMDR link down");
+                                (reason, true)
+                            }
+                        }
                     }
+                };
+                if was_up {
+                    backoff.reset();
+                }
+                if outage.report(was_up) && !link.send(SwitchEvent::LinkDown { reason }).await {
+                    return Ok(());
+                }
+                if !pause(&mut link, backoff.next_wait()).await {
+                    return Ok(());
                 }
             }
         })
+    }
+}
+
+/// Wait before opening the link again, answering any command. False when the daemon
+/// is stopping.
+async fn pause(link: &mut AdapterLink, wait: Duration) -> bool {
+    let until = tokio::time::Instant::now() + wait;
+    loop {
+        tokio::select! {
+            _ = link.shutdown.cancelled() => return false,
+            _ = tokio::time::sleep_until(until) => return true,
+            command = link.commands.recv() => match command {
+                Some(request) => request.respond(Err(CommandError::SwitchUnavailable)),
+                None => return false,
+            },
+        }
     }
 }
 

@@ -151,3 +151,30 @@ async fn continuation_records_are_joined_on_the_wire() {
     assert_eq!(record.duration_s, Some(210.0));
     adapter.stop().await;
 }
+
+#[tokio::test]
+async fn a_switch_that_is_away_is_reported_down_once_then_up() {
+    // Nothing listens on the port yet: every attempt fails.
+    let port = free_port();
+    let mut adapter = start(&format!(
+        "host = '127.0.0.1'\nport = {port}\nformat = 'avaya-ipo'"
+    ));
+    let first = adapter
+        .expect("LinkDown", |e| {
+            matches!(e.event, ctibridge_adapter::SwitchEvent::LinkDown { .. })
+        })
+        .await;
+    let ctibridge_adapter::SwitchEvent::LinkDown { reason } = first.event else {
+        unreachable!()
+    };
+    assert!(reason.contains(&port.to_string()), "{reason}");
+    // Several more attempts fail (250 ms doubling); none is reported again.
+    let quiet = tokio::time::Instant::now() + Duration::from_millis(1200);
+    if let Ok(Some((_, event))) = tokio::time::timeout_at(quiet, adapter.events.recv()).await {
+        panic!("only one LinkDown per outage, got {event:?}");
+    }
+    let pbx = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let (_conn, _) = pbx.accept().await.unwrap();
+    adapter.link_up().await;
+    adapter.stop().await;
+}

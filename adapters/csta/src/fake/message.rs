@@ -4,7 +4,8 @@
 
 use super::config::Dialect;
 use super::model::{AgentEventKind, CallEvent, Event, PartyState};
-use super::request::Conn;
+use super::shared::Conn;
+pub use super::shared::CstaError;
 use super::xml::XmlOut;
 
 /// ECMA-323 ed.3 namespace, on every CSTA message.
@@ -14,26 +15,6 @@ pub const CSTA_ED4_NS: &str = "http://www.ecma-international.org/standards/ecma-
 /// ECMA-354 namespace, on the application-session messages (as real
 /// switches send them; the client must match local names only anyway).
 pub const ACSE_NS: &str = "http://www.ecma-international.org/standards/ecma-354/appl_session";
-
-/// A failed request, answered with `CSTAErrorCode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CstaError {
-    /// `<operation>…</operation>`
-    Operation(&'static str),
-    /// `<stateIncompatibility>…</stateIncompatibility>`
-    State(&'static str),
-}
-
-impl CstaError {
-    /// Answer to a request the fake does not implement.
-    pub const UNKNOWN_REQUEST: CstaError = CstaError::Operation("invalidFeature");
-    /// Answer to a request sent before the session is started, when
-    /// credentials are configured.
-    pub const NO_SESSION: CstaError = CstaError::Operation("generic");
-    /// Answer to a document that does not parse.
-    pub const MALFORMED: CstaError = CstaError::Operation("generic");
-    pub const INVALID_STATE: CstaError = CstaError::State("invalidObjectState");
-}
 
 /// Writes documents with the configured element prefix, in the configured
 /// dialect.

@@ -128,11 +128,13 @@
 //! that is a bug in the test, reported where it happens.
 
 mod config;
+mod inbox;
 mod message;
 mod model;
 mod request;
 mod router;
 mod session;
+mod shared;
 mod wire;
 mod xml;
 

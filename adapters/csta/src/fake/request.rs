@@ -2,35 +2,8 @@
 //! reply to one of the switch's own requests). Only local names are looked
 //! at; missing mandatory fields become a `generic` operation error.
 
-use super::message::CstaError;
+pub use super::shared::{AgentRequest, Conn, CstaError};
 use super::xml::Element;
-
-/// A connection identifier: a call at a device.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Conn {
-    pub call: String,
-    pub device: String,
-}
-
-impl Conn {
-    pub fn new(call: &str, device: &str) -> Self {
-        Self {
-            call: call.to_owned(),
-            device: device.to_owned(),
-        }
-    }
-}
-
-/// Agent state change asked for by `SetAgentState` (or by a test, as if
-/// the agent had pressed the phone's buttons).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AgentRequest {
-    LoggedOn,
-    LoggedOff,
-    NotReady { reason: Option<String> },
-    Ready,
-    WorkingAfterCall,
-}
 
 /// Everything the fake understands from the client.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_util::codec::Decoder;
 
-use super::router::NetMsg;
+use super::inbox::NetMsg;
 use super::wire::{FrameDecoder, Framing};
 
 /// What the router asks of a connection.

@@ -2,8 +2,8 @@
 //! queued calls to the longest-ready agent.
 
 use super::super::config::{FakeAgent, FakeConfig};
-use super::super::message::CstaError;
-use super::super::request::AgentRequest;
+use super::super::shared::AgentRequest;
+use super::super::shared::CstaError;
 use super::{
     AgentEventKind, AgentSnapshot, AgentState, DeviceKind, Event, Model, Notice, PartyState,
     INVALID_DEVICE,

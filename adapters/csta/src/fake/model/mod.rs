@@ -17,8 +17,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::config::{Dialect, FakeConfig, JoinedCallId};
-use super::message::CstaError;
-use super::request::Conn;
+use super::shared::Conn;
+use super::shared::CstaError;
 
 use agents::Agent;
 pub use agents::AgentCmd;

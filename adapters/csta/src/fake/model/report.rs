@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::super::request::Conn;
+use super::super::shared::Conn;
 
 /// A connection list of a transfer or conference: each connection of the
 /// resulting call with the connection it replaces, if any.

@@ -15,45 +15,18 @@ mod requests;
 mod routing;
 
 use super::config::FakeConfig;
-use super::message::{CstaError, Writer};
+pub use super::inbox::{NetMsg, TimerMsg};
+use super::message::Writer;
 use super::model::{
     AgentCmd, AgentSnapshot, CallSnapshot, DeviceKind, Event, Model, Notice, Timer,
 };
-use super::request::AgentRequest;
 use super::session::{self, LinkCmd};
-use super::wire::{self, InFrame, EVENT_INVOKE_ID};
+use super::shared::AgentRequest;
+use super::shared::CstaError;
+use super::wire::{self, EVENT_INVOKE_ID};
 
 /// Work sent by the test handle: runs on the router with full access.
 pub type Job = Box<dyn FnOnce(&mut Router) + Send>;
-
-/// Messages from the network side and from timers.
-#[derive(Debug)]
-pub enum NetMsg {
-    Accepted(TcpStream),
-    Frame { link: u64, frame: InFrame },
-    Closed { link: u64, why: String },
-    Timer(TimerMsg),
-}
-
-#[derive(Debug)]
-pub enum TimerMsg {
-    FarEndAnswer {
-        call: String,
-        device: String,
-    },
-    RouteTimeout {
-        xref: u32,
-    },
-    SessionExpiry {
-        link: u64,
-        generation: u64,
-    },
-    Heartbeat {
-        link: u64,
-    },
-    /// An agent event held back by [`FakeConfig::agent_events_after`].
-    Notify(Notice),
-}
 
 /// Outstanding heartbeats kept when the client never answers (non-strict).
 const MAX_OUTSTANDING_HEARTBEATS: usize = 16;

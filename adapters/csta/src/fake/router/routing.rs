@@ -4,7 +4,7 @@
 //! no registration, no answer in time, or an unusable choice, the call
 //! takes the route point's default route.
 
-use super::super::message::CstaError;
+use super::super::shared::CstaError;
 use super::super::wire::EVENT_INVOKE_ID;
 use super::{PendingRoute, Router, TimerMsg};
 

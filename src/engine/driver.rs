@@ -1,0 +1,175 @@
+//! The driver: performs the effects the engine core returns. The only place the
+//! engine spawns work: one [`Engine::spawn_db`] for every database job, one
+//! [`Engine::dispatch_command`] (with the link's request timeout) for every switch
+//! command, one timer; their answers come back through the `internal` channel.
+
+use std::time::Duration;
+
+use ctibridge_adapter::{Command, CommandOk, CommandRequest};
+
+use super::effects::{AfterCommand, DbJob, Effect, Internal};
+use super::request::{ApiError, ErrorCode};
+use super::Engine;
+use crate::crm::lookup;
+use crate::crm::{db, writes};
+
+impl Engine {
+    /// Perform every effect the core has returned so far, in order.
+    pub(super) fn perform(&mut self) {
+        for effect in std::mem::take(&mut self.effects) {
+            match effect {
+                // The gate lives as long as the engine; a failed send means shutdown.
+                Effect::Out(outbound) => drop(self.out.send(outbound)),
+                Effect::Db(job) => self.spawn_db(job),
+                Effect::Command {
+                    switch,
+                    command,
+                    then,
+                } => self.dispatch_command(switch, command, then),
+                Effect::Timer { after, then } => {
+                    let internal = self.internal_tx.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(after).await;
+                        let _ = internal.send(then);
+                    });
+                }
+            }
+        }
+    }
+
+    /// Run a database job on the pool; its answer comes back as an [`Internal`].
+    fn spawn_db(&self, job: DbJob) {
+        let pool = self.pool.clone();
+        let lookup = self.config.lookup.clone();
+        let internal = self.internal_tx.clone();
+        tokio::spawn(async move {
+            let message = match job {
+                DbJob::Lookup {
+                    call,
+                    key,
+                    number,
+                    dnis,
+                } => {
+                    let result = db::with_conn(&pool, move |conn| {
+                        lookup::lookup_call(conn, number.as_deref(), dnis.as_deref(), &lookup)
+                    })
+                    .await
+                    .map_err(|e| e.to_string());
+                    Internal::LookupDone { call, key, result }
+                }
+                DbJob::RouteLookup {
+                    switch,
+                    route_id,
+                    number,
+                } => {
+                    let result = db::with_conn(&pool, move |conn| {
+                        lookup::lookup_call(conn, Some(&number), None, &lookup)
+                    })
+                    .await
+                    .map_err(|e| e.to_string());
+                    Internal::RouteLookupDone {
+                        switch,
+                        route_id,
+                        result,
+                    }
+                }
+                DbJob::RecordCheck {
+                    switch,
+                    record,
+                    raw,
+                    key,
+                    number,
+                } => {
+                    let stored_key = key.clone();
+                    let result = db::with_conn(&pool, move |conn| {
+                        if writes::record_stored(conn, &stored_key)? {
+                            return Ok(None);
+                        }
+                        Ok(Some(lookup::lookup_call(
+                            conn,
+                            number.as_deref(),
+                            None,
+                            &lookup,
+                        )?))
+                    })
+                    .await
+                    .map_err(|e| e.to_string());
+                    Internal::RecordChecked {
+                        switch,
+                        record,
+                        raw,
+                        key,
+                        result,
+                    }
+                }
+            };
+            let _ = internal.send(message);
+        });
+    }
+
+    /// Hand a command to a switch's adapter and wait (in a task) at most the link's
+    /// request timeout for its answer.
+    fn dispatch_command(&self, switch: String, command: Command, then: AfterCommand) {
+        let link = self.switches.get(&switch);
+        let sender = link.map(|l| l.side.commands.clone());
+        let timeout = link.map_or(Duration::ZERO, |l| l.request_timeout);
+        let internal = self.internal_tx.clone();
+        let (request, answer) = CommandRequest::new(command);
+        tokio::spawn(async move {
+            let result: Result<CommandOk, ApiError> = match sender.map(|s| s.try_send(request)) {
+                None | Some(Err(_)) => Err(ApiError::new(
+                    ErrorCode::SwitchUnavailable,
+                    format!(
+                        "switch `{switch}` is not taking commands (queue full or link stopped)"
+                    ),
+                )),
+                Some(Ok(())) => match tokio::time::timeout(timeout, answer).await {
+                    Ok(Ok(result)) => result.map_err(ApiError::from),
+                    Ok(Err(_)) => Err(ApiError::switch_unavailable(&switch)),
+                    Err(_) => Err(ApiError::new(
+                        ErrorCode::Timeout,
+                        format!(
+                            "switch `{switch}` did not answer within {:.0} s",
+                            timeout.as_secs_f64()
+                        ),
+                    )),
+                },
+            };
+            match then {
+                AfterCommand::Reply {
+                    client_ref,
+                    created,
+                    dial_from,
+                    implied,
+                    reply,
+                } => {
+                    let _ = internal.send(Internal::CommandDone {
+                        switch,
+                        result,
+                        client_ref,
+                        created,
+                        dial_from,
+                        implied,
+                        reply,
+                    });
+                }
+                AfterCommand::Route { route_id } => match result {
+                    Ok(_) => {}
+                    Err(e)
+                        if matches!(e.code, ErrorCode::Timeout | ErrorCode::SwitchUnavailable) =>
+                    {
+                        tracing::warn!(
+                            switch,
+                            route_id,
+                            "route select not confirmed: {}",
+                            e.message
+                        )
+                    }
+                    Err(e) => {
+                        tracing::warn!(switch, route_id, "route select refused: {}", e.message)
+                    }
+                },
+            }
+        });
+    }
+}
