@@ -119,8 +119,13 @@ impl Daemon {
         let daemon = Daemon::spawn(dir, port, config);
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
+            // Healthy, and it is this daemon that answers: a port picked free can be
+            // taken by another process before the daemon binds it (the log then says
+            // so, and this fails with that log instead of talking to a stranger).
             if let Ok((200, _)) = http_get(port, "/healthz", &[]).await {
-                return daemon;
+                if daemon.log().contains("ctibridge listening") {
+                    return daemon;
+                }
             }
             assert!(
                 tokio::time::Instant::now() < deadline,

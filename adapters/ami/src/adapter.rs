@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use ctibridge_adapter::{
-    Adapter, AdapterFuture, AdapterLink, Backoff, Capabilities, CommandError, Outage, SwitchEvent,
+    Adapter, AdapterFuture, AdapterLink, Backoff, Capabilities, Outage, SwitchEvent,
 };
 use tokio::net::TcpStream;
 
@@ -77,24 +77,8 @@ async fn run(
         if outage.report(was_up) && !link.send(SwitchEvent::LinkDown { reason }).await {
             return Ok(());
         }
-        if !pause(&mut link, backoff.next_wait()).await {
+        if !link.pause(backoff.next_wait()).await {
             return Ok(());
-        }
-    }
-}
-
-/// Wait out a backoff, answering commands `switch_unavailable`. False when the
-/// daemon is stopping.
-async fn pause(link: &mut AdapterLink, wait: Duration) -> bool {
-    let until = tokio::time::Instant::now() + wait;
-    loop {
-        tokio::select! {
-            _ = link.shutdown.cancelled() => return false,
-            _ = tokio::time::sleep_until(until) => return true,
-            command = link.commands.recv() => match command {
-                Some(request) => request.respond(Err(CommandError::SwitchUnavailable)),
-                None => return false,
-            },
         }
     }
 }

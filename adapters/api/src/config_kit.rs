@@ -31,6 +31,22 @@ pub fn settings_of(table: toml::Table) -> SwitchSettings {
     }
 }
 
+/// The settings of the last `[[switch]]` table of a configuration text, as an
+/// adapter's unit tests build them from its `EXAMPLE` or a variant of it.
+///
+/// # Panics
+/// When the text is not TOML or has no `[[switch]]` table: a test's own mistake.
+pub fn switch_settings(text: &str) -> SwitchSettings {
+    let mut doc: toml::Table = toml::from_str(text).expect("valid TOML");
+    let Some(toml::Value::Array(mut switches)) = doc.remove("switch") else {
+        panic!("no [[switch]] table");
+    };
+    let Some(toml::Value::Table(table)) = switches.pop() else {
+        panic!("[[switch]] is not a table");
+    };
+    settings_of(table)
+}
+
 /// Build an adapter of `factory` from the keys of a `[[switch]]` table (besides
 /// `name` and `adapter`, which are filled in).
 pub fn build(factory: &AdapterFactory, keys: &str) -> Result<(), SettingsError> {

@@ -5,10 +5,12 @@
 //! faster than the engine consumes waits (back-pressure on the switch socket), which is
 //! what a TCP or serial link wants; nothing is dropped.
 
+use std::time::Duration;
+
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::command::CommandRequest;
+use crate::command::{CommandError, CommandRequest};
 use crate::event::{AdapterEvent, SwitchEvent};
 
 /// How many events may wait between an adapter and the engine.
@@ -72,5 +74,23 @@ impl AdapterLink {
             raw: Some(raw),
         })
         .await
+    }
+
+    /// Wait out a reconnect backoff while the link is down, answering every command
+    /// that arrives meanwhile `switch_unavailable` at once (a request is never held
+    /// for a link that may not come back in time). `false` when the daemon is
+    /// stopping or the engine is gone: the adapter then returns.
+    pub async fn pause(&mut self, wait: Duration) -> bool {
+        let until = tokio::time::Instant::now() + wait;
+        loop {
+            tokio::select! {
+                _ = self.shutdown.cancelled() => return false,
+                _ = tokio::time::sleep_until(until) => return true,
+                command = self.commands.recv() => match command {
+                    Some(request) => request.respond(Err(CommandError::SwitchUnavailable)),
+                    None => return false,
+                },
+            }
+        }
     }
 }

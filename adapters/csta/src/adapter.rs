@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use ctibridge_adapter::{
-    Adapter, AdapterFuture, AdapterLink, Backoff, Capabilities, CommandError, Outage, SwitchEvent,
+    Adapter, AdapterFuture, AdapterLink, Backoff, Capabilities, Outage, SwitchEvent,
 };
 use tokio::net::{TcpListener, TcpStream};
 
@@ -106,7 +106,7 @@ async fn run(
         if next.is_some() {
             continue;
         }
-        if !pause(&mut link, backoff.next_wait()).await {
+        if !link.pause(backoff.next_wait()).await {
             return Ok(());
         }
     }
@@ -145,22 +145,6 @@ async fn open(
                 .await
                 .map(|(stream, _)| stream)
                 .map_err(|e| format!("accept on {addr}: {e}"))
-        }
-    }
-}
-
-/// Wait out a backoff, answering commands `switch_unavailable`. False when the
-/// daemon is stopping.
-async fn pause(link: &mut AdapterLink, wait: Duration) -> bool {
-    let until = tokio::time::Instant::now() + wait;
-    loop {
-        tokio::select! {
-            _ = link.shutdown.cancelled() => return false,
-            _ = tokio::time::sleep_until(until) => return true,
-            command = link.commands.recv() => match command {
-                Some(request) => request.respond(Err(CommandError::SwitchUnavailable)),
-                None => return false,
-            },
         }
     }
 }

@@ -75,27 +75,7 @@ fn build(settings: &SwitchSettings) -> Result<Box<dyn Adapter>, SettingsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn settings(text: &str) -> SwitchSettings {
-        let mut table: toml::Table = toml::from_str(text).unwrap();
-        let switch = table
-            .remove("switch")
-            .and_then(|s| s.as_array().cloned())
-            .and_then(|mut a| a.pop())
-            .and_then(|t| t.as_table().cloned())
-            .unwrap();
-        SwitchSettings {
-            name: "pbx1".into(),
-            adapter: "csta".into(),
-            devices: switch["devices"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|d| d.as_str().unwrap().to_string())
-                .collect(),
-            table: switch,
-        }
-    }
+    use ctibridge_adapter::config_kit::switch_settings as settings;
 
     #[test]
     fn the_example_builds() {

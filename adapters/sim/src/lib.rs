@@ -67,40 +67,9 @@ fn build(settings: &SwitchSettings) -> Result<Box<dyn Adapter>, SettingsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ctibridge_adapter::config_kit::switch_settings as settings;
 
     /// The `[[switch]]` table of a config text, as the daemon's loader hands it over.
-    fn settings(text: &str) -> SwitchSettings {
-        let mut doc: toml::Table = toml::from_str(text).expect("valid TOML");
-        let Some(toml::Value::Array(mut switches)) = doc.remove("switch") else {
-            panic!("no [[switch]]");
-        };
-        let Some(toml::Value::Table(table)) = switches.pop() else {
-            panic!("[[switch]] is not a table");
-        };
-        let string = |key: &str| {
-            table
-                .get(key)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_string()
-        };
-        let devices = table
-            .get("devices")
-            .and_then(|v| v.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        SwitchSettings {
-            name: string("name"),
-            adapter: string("adapter"),
-            devices,
-            table,
-        }
-    }
-
     #[test]
     fn the_example_builds() {
         let settings = settings(factory().example);

@@ -2,11 +2,8 @@
 //! it ends, report `LinkDown` (through the shared [`Outage`] rule) and try again
 //! after a jittered [`Backoff`], answering commands `switch_unavailable` meanwhile.
 
-use std::time::Duration;
-
 use ctibridge_adapter::{
-    Adapter, AdapterError, AdapterFuture, AdapterLink, Backoff, Capabilities, CommandError, Outage,
-    SwitchEvent,
+    Adapter, AdapterError, AdapterFuture, AdapterLink, Backoff, Capabilities, Outage, SwitchEvent,
 };
 
 use crate::config::SipConfig;
@@ -57,24 +54,8 @@ async fn run(adapter: SipAdapter, mut link: AdapterLink) -> Result<(), AdapterEr
         if outage.report(was_up) && !link.send(SwitchEvent::LinkDown { reason }).await {
             return Ok(());
         }
-        if !pause(&mut link, backoff.next_wait()).await {
+        if !link.pause(backoff.next_wait()).await {
             return Ok(());
-        }
-    }
-}
-
-/// Wait out a backoff, answering commands `switch_unavailable`. False when the
-/// daemon is stopping.
-async fn pause(link: &mut AdapterLink, wait: Duration) -> bool {
-    let until = tokio::time::Instant::now() + wait;
-    loop {
-        tokio::select! {
-            _ = link.shutdown.cancelled() => return false,
-            _ = tokio::time::sleep_until(until) => return true,
-            command = link.commands.recv() => match command {
-                Some(request) => request.respond(Err(CommandError::SwitchUnavailable)),
-                None => return false,
-            },
         }
     }
 }

@@ -92,27 +92,11 @@ impl Adapter for SmdrAdapter {
                 if outage.report(was_up) && !link.send(SwitchEvent::LinkDown { reason }).await {
                     return Ok(());
                 }
-                if !pause(&mut link, backoff.next_wait()).await {
+                if !link.pause(backoff.next_wait()).await {
                     return Ok(());
                 }
             }
         })
-    }
-}
-
-/// Wait before opening the link again, answering any command. False when the daemon
-/// is stopping.
-async fn pause(link: &mut AdapterLink, wait: Duration) -> bool {
-    let until = tokio::time::Instant::now() + wait;
-    loop {
-        tokio::select! {
-            _ = link.shutdown.cancelled() => return false,
-            _ = tokio::time::sleep_until(until) => return true,
-            command = link.commands.recv() => match command {
-                Some(request) => request.respond(Err(CommandError::SwitchUnavailable)),
-                None => return false,
-            },
-        }
     }
 }
 

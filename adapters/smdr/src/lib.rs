@@ -52,22 +52,7 @@ fn build(settings: &SwitchSettings) -> Result<Box<dyn Adapter>, SettingsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn settings(text: &str) -> SwitchSettings {
-        let mut doc: toml::Table = toml::from_str(text).expect("valid TOML");
-        let Some(toml::Value::Array(mut switches)) = doc.remove("switch") else {
-            panic!("no [[switch]]");
-        };
-        let Some(toml::Value::Table(table)) = switches.pop() else {
-            panic!("not a table");
-        };
-        SwitchSettings {
-            name: "pbx1-smdr".into(),
-            adapter: "smdr".into(),
-            devices: vec![],
-            table,
-        }
-    }
+    use ctibridge_adapter::config_kit::switch_settings as settings;
 
     #[test]
     fn the_example_builds() {
