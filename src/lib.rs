@@ -42,3 +42,8 @@ pub(crate) mod hub;
 pub mod metrics;
 pub mod reports;
 pub mod time;
+
+/// The parser of a client's WebSocket text frames, public for the `ws_frame` fuzz
+/// target: the `api` module itself is private to the crate.
+#[doc(hidden)]
+pub use api::protocol::parse as parse_client_frame;
