@@ -816,7 +816,11 @@ async fn a_client_that_stops_reading_is_closed_with_4009_and_others_go_on() {
     use tokio_tungstenite::tungstenite::Message;
     let dir = temp_dir("slow");
     let port = free_port();
-    let server = "client_queue = 20\nrate_limit_per_s = 10000\nrate_limit_burst = 10000";
+    // The queue is small so that the slow client overflows soon, but not so small that a
+    // burst of a few calls' events (a busy machine can hold the fast client's connection
+    // task back for a moment) overflows the fast client too: each call here makes three
+    // events.
+    let server = "client_queue = 300\nrate_limit_per_s = 10000\nrate_limit_burst = 10000";
     let daemon = Daemon::start(&dir, port, &standard_config(port, &dir, server)).await;
     // A supervisor on a socket with a tiny receive window, which stops reading.
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
