@@ -1,6 +1,7 @@
 //! The `ctibridge` binary: parse the command line, set up logging, run the command.
 
 use clap::Parser;
+use std::io::IsTerminal;
 use ctibridge::cli::{Cli, Command, ContactsCommand, LogFormat, TokenCommand};
 use ctibridge::commands::{self, Failure};
 use tracing_subscriber::EnvFilter;
@@ -8,8 +9,12 @@ use tracing_subscriber::EnvFilter;
 fn main() {
     let cli = Cli::parse();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colours only on a terminal: under systemd, or with stderr sent to a file, escape
+    // codes would end up in the journal and the log file. NO_COLOR turns them off too.
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr);
     match cli.log_format {
         LogFormat::Text => logs.init(),
