@@ -30,8 +30,16 @@ use crate::hub::HubInput;
 use crate::metrics::Metrics;
 
 pub const MAX_BATCH: usize = 1024;
-/// How often the journal is retried while the database is down.
+/// How often the database is probed while writes wait in the journal.
 const RETRY: Duration = Duration::from_secs(2);
+/// How long a write waits for a database connection before it is journaled instead.
+/// Events wait behind the write, so this bounds how late a pop can be when the
+/// database server stops answering (a pool with a free connection hands it out at
+/// once; a busy one frees one within milliseconds).
+const WRITE_WAIT: Duration = Duration::from_secs(1);
+/// How long a probe of a database that was down waits for a connection. The probe
+/// runs beside the event flow, never in its way.
+const PROBE_WAIT: Duration = Duration::from_secs(5);
 
 /// What the engine sends: writes to make durable, then a message for the hub.
 pub struct Outbound {
@@ -109,6 +117,11 @@ impl Gate {
         }
         let mut retry = tokio::time::interval(RETRY);
         retry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // While writes wait in the journal, a probe asks for a connection beside the
+        // loop (an unreachable server can take PROBE_WAIT to say no, and events must
+        // not wait for that); only a database that answered gets the replay.
+        let mut probe: Option<std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>>> =
+            None;
         loop {
             tokio::select! {
                 first = input.recv() => {
@@ -132,8 +145,16 @@ impl Gate {
                         self.catch_up().await;
                     }
                 }
-                _ = retry.tick(), if !self.held && self.journal.pending() > 0 => {
-                    self.catch_up().await;
+                _ = retry.tick(), if !self.held && self.journal.pending() > 0 && probe.is_none() => {
+                    probe = Some(Box::pin(db::reachable(self.pool.clone(), PROBE_WAIT)));
+                }
+                reachable = async { probe.as_mut().expect("guarded").await }, if probe.is_some() => {
+                    probe = None;
+                    if reachable {
+                        self.catch_up().await;
+                    } else {
+                        tracing::warn!(pending = self.journal.pending(), "database still unavailable");
+                    }
                 }
             }
         }
@@ -231,7 +252,7 @@ impl Gate {
 
     async fn commit(&self, writes: Vec<DbWrite>) -> Result<(), DbError> {
         let log = self.log_sql.clone();
-        db::with_conn(&self.pool, move |conn| {
+        db::with_conn_within(&self.pool, WRITE_WAIT, move |conn| {
             writes::apply(conn, &writes, log.as_deref())
         })
         .await

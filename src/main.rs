@@ -1,9 +1,9 @@
 //! The `ctibridge` binary: parse the command line, set up logging, run the command.
 
 use clap::Parser;
-use std::io::IsTerminal;
 use ctibridge::cli::{Cli, Command, ContactsCommand, LogFormat, TokenCommand};
 use ctibridge::commands::{self, Failure};
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 fn main() {

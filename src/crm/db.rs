@@ -479,6 +479,37 @@ where
     .map_err(|e| DbError::Connect(format!("database task failed: {e}")))?
 }
 
+/// Like [`with_conn`], but gives up on getting a connection after `wait` (the pool's
+/// own wait is 5 s). The gate writes with a short wait: while it waits, every event
+/// behind the write waits too, so an unreachable server must be noticed quickly.
+pub async fn with_conn_within<T, F>(pool: &Pool, wait: Duration, f: F) -> Result<T, DbError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut AnyConn) -> Result<T, DbError> + Send + 'static,
+{
+    if !pool.is_ready() {
+        return Err(DbError::NotReady(pool.redacted_url()));
+    }
+    let pool = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get_timeout(wait)?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| DbError::Connect(format!("database task failed: {e}")))?
+}
+
+/// Whether a connection can be had within `wait` (a cheap probe for a database that
+/// was unreachable; the connection goes back to the pool).
+pub async fn reachable(pool: Pool, wait: Duration) -> bool {
+    if !pool.is_ready() {
+        return false;
+    }
+    tokio::task::spawn_blocking(move || pool.get_timeout(wait).is_ok())
+        .await
+        .unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 //! [`Engine::dispatch_command`] (with the link's request timeout) for every switch
 //! command, one timer; their answers come back through the `internal` channel.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use ctibridge_adapter::{Command, CommandOk, CommandRequest};
@@ -12,6 +13,11 @@ use super::request::{ApiError, ErrorCode};
 use super::Engine;
 use crate::crm::lookup;
 use crate::crm::{db, writes};
+
+/// How long a CRM look-up waits for a database connection (the pool's own wait).
+const LOOKUP_WAIT: Duration = Duration::from_secs(5);
+/// The same while the database is known to be down.
+const LOOKUP_WAIT_WHILE_DOWN: Duration = Duration::from_millis(100);
 
 impl Engine {
     /// Perform every effect the core has returned so far, in order.
@@ -42,6 +48,14 @@ impl Engine {
         let pool = self.pool.clone();
         let lookup = self.config.lookup.clone();
         let internal = self.internal_tx.clone();
+        // A look-up while the gate finds the database unreachable would only wait out
+        // the pool (and hold the pop until pop_deadline_ms): ask briefly. A database
+        // that still reads (only writes fail) hands a connection out at once.
+        let wait = if self.metrics.database_up.load(Ordering::Relaxed) {
+            LOOKUP_WAIT
+        } else {
+            LOOKUP_WAIT_WHILE_DOWN
+        };
         tokio::spawn(async move {
             let message = match job {
                 DbJob::Lookup {
@@ -50,7 +64,7 @@ impl Engine {
                     number,
                     dnis,
                 } => {
-                    let result = db::with_conn(&pool, move |conn| {
+                    let result = db::with_conn_within(&pool, wait, move |conn| {
                         lookup::lookup_call(conn, number.as_deref(), dnis.as_deref(), &lookup)
                     })
                     .await
@@ -62,7 +76,7 @@ impl Engine {
                     route_id,
                     number,
                 } => {
-                    let result = db::with_conn(&pool, move |conn| {
+                    let result = db::with_conn_within(&pool, wait, move |conn| {
                         lookup::lookup_call(conn, Some(&number), None, &lookup)
                     })
                     .await

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod csta;
 pub mod in_process;
 
 use std::path::{Path, PathBuf};
