@@ -21,6 +21,7 @@ use super::protocol::{self, ClientFrame, Method};
 use super::AppState;
 use crate::auth::Principal;
 use crate::crm::{db, phone};
+use crate::engine::names::Topic;
 use crate::engine::request::{ApiError, ClientQueueSender, EngineRequest, ErrorCode};
 use crate::hub::{HubInput, Resume};
 
@@ -279,7 +280,7 @@ async fn session(
                     return Some((CLOSE_TOO_SLOW, format!("more than {} s behind: reconnect and resume", state.server.max_lag_s)));
                 }
                 let event = delivery.event;
-                let wanted = topics.is_empty() || event.topic == "snapshot" || topics.iter().any(|t| topic_matches(t, &event.topic));
+                let wanted = topics.is_empty() || event.topic == Topic::SNAPSHOT || topics.iter().any(|t| topic_matches(t, &event.topic));
                 if wanted && !send_text(socket, event.frame.clone()).await { return None; }
             }
             _ = ping.tick() => {

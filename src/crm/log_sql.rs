@@ -87,7 +87,7 @@ fn value<'a>(row: &'a CallLogRow, name: &str) -> Value<'a> {
         "talk_s" => Value::Number(row.talk_s),
         "hold_s" => Value::Number(row.hold_s),
         "acw_s" => Value::Number(row.acw_s),
-        "outcome" => Value::Text(Some(&row.outcome)),
+        "outcome" => Value::Text(Some(row.outcome.as_str())),
         "transferred_to" => Value::Text(row.transferred_to.as_deref()),
         _ => Value::Text(Some(&row.source)),
     }

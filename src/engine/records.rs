@@ -30,9 +30,11 @@ use sha2::{Digest, Sha256};
 use super::calls::{new_call_id, Call};
 use super::completion::Completion;
 use super::effects::{DbJob, Effect};
+use super::names::{EventName, Topic};
 use super::Engine;
 use crate::crm::lookup::CallerInfo;
 use crate::crm::models::{CallLogRow, ContactMatch};
+use crate::crm::outcome::CallOutcome;
 use crate::crm::phone;
 use crate::crm::writes::DbWrite;
 use crate::hub::Audience;
@@ -283,8 +285,8 @@ impl Engine {
         data["record"] = json!(record);
         data["crm"] = json!({ "matches": matches });
         self.emit(
-            "call.record",
-            format!("switch:{switch}"),
+            EventName::CallRecord,
+            Topic::Switch(switch.to_string()),
             audience,
             data,
             writes,
@@ -381,13 +383,12 @@ impl Engine {
             hold_s: None,
             acw_s: None,
             outcome: if answered {
-                "answered"
+                CallOutcome::Answered
             } else if direction == Direction::In {
-                "abandoned"
+                CallOutcome::Abandoned
             } else {
-                "failed"
-            }
-            .into(),
+                CallOutcome::Failed
+            },
             transferred_to: record.transfer_to.clone(),
             source: "smdr".into(),
             raw,
