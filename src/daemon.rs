@@ -21,6 +21,7 @@ use crate::crm::connector::{self, Connector, Statements};
 use crate::crm::log_sql::LogSql;
 use crate::crm::lookup::CallerLookup;
 use crate::crm::lookup_sql::LookupSql;
+use crate::crm::statement::StatementError;
 use crate::crm::{db, journal::Journal};
 use crate::engine::{Engine, EngineConfig, SwitchLink};
 use crate::gate::Gate;
@@ -43,9 +44,9 @@ pub enum DaemonError {
     #[error("server failed: {0}")]
     Serve(std::io::Error),
     #[error("[crm] lookup_sql: {0}")]
-    LookupSql(String),
+    LookupSql(StatementError),
     #[error("[crm] log_sql: {0}")]
-    LogSql(String),
+    LogSql(StatementError),
 }
 
 /// How the daemon runs beyond its config.

@@ -53,8 +53,7 @@ impl Engine {
                     let result = db::with_conn(&pool, move |conn| {
                         lookup::lookup_call(conn, number.as_deref(), dnis.as_deref(), &lookup)
                     })
-                    .await
-                    .map_err(|e| e.to_string());
+                    .await;
                     Internal::LookupDone { call, key, result }
                 }
                 DbJob::RouteLookup {
@@ -65,8 +64,7 @@ impl Engine {
                     let result = db::with_conn(&pool, move |conn| {
                         lookup::lookup_call(conn, Some(&number), None, &lookup)
                     })
-                    .await
-                    .map_err(|e| e.to_string());
+                    .await;
                     Internal::RouteLookupDone {
                         switch,
                         route_id,
@@ -92,8 +90,7 @@ impl Engine {
                             &lookup,
                         )?))
                     })
-                    .await
-                    .map_err(|e| e.to_string());
+                    .await;
                     Internal::RecordChecked {
                         switch,
                         record,

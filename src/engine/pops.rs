@@ -16,6 +16,7 @@ use super::effects::{DbJob, Effect, Internal};
 use super::names::EventName;
 use super::views::to_data;
 use super::Engine;
+use crate::crm::db::DbError;
 use crate::crm::lookup::CallerInfo;
 
 impl Engine {
@@ -117,7 +118,7 @@ impl Engine {
         &mut self,
         id: &str,
         key: String,
-        result: Result<CallerInfo, String>,
+        result: Result<CallerInfo, DbError>,
     ) {
         let info = match result {
             Ok(info) => {

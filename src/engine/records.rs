@@ -32,6 +32,7 @@ use super::completion::Completion;
 use super::effects::{DbJob, Effect};
 use super::names::{EventName, Topic};
 use super::Engine;
+use crate::crm::db::DbError;
 use crate::crm::lookup::CallerInfo;
 use crate::crm::models::{CallLogRow, ContactMatch};
 use crate::crm::outcome::CallOutcome;
@@ -216,7 +217,7 @@ impl Engine {
         record: CallRecord,
         raw: Option<String>,
         key: String,
-        result: Result<Option<CallerInfo>, String>,
+        result: Result<Option<CallerInfo>, DbError>,
     ) {
         let info = match result {
             Ok(None) => {
