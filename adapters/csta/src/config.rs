@@ -226,14 +226,17 @@ impl CstaConfig {
 pub const EXAMPLE: &str = r#"[[switch]]
 name = "pbx1"
 adapter = "csta"
-# The switch's CSTA XML server. Or: listen = "0.0.0.0:1040" where the switch connects.
+# The switch's CSTA XML server (ctibridge connects)…
 host = "10.0.0.5"
 port = 1040
+# …or where the switch connects to ctibridge instead of host and port.
+# listen = "0.0.0.0:1040"
 # Extensions and ACD groups to monitor.
 devices = ["1001", "1002", "8000"]
 # framing = "header"              # header (8-byte header, default) | nul | bare
 # namespace = "http://www.ecma-international.org/standards/ecma-323/csta/ed3"
 # Application session: on by default when a username is given.
+# application_session = true
 username = "ctibridge"
 password = "secret"
 # application_id = "ctibridge"
