@@ -219,7 +219,7 @@ impl Session<'_> {
                     "no answer from {} to SUBSCRIBE {} in {} ms",
                     self.pbx(),
                     self.subs[index].uri,
-                    self.config.timer_t1_ms * 64
+                    (self.config.t1() * 64).as_millis()
                 ));
             }
             if p.retransmit_due(now) {
