@@ -21,6 +21,7 @@ use crate::crm::connector::{self, Connector, Statements};
 use crate::crm::log_sql::LogSql;
 use crate::crm::lookup::CallerLookup;
 use crate::crm::lookup_sql::LookupSql;
+use crate::crm::statement::StatementError;
 use crate::crm::{db, journal::Journal};
 use crate::engine::{Engine, EngineConfig, SwitchLink};
 use crate::gate::Gate;
@@ -43,9 +44,9 @@ pub enum DaemonError {
     #[error("server failed: {0}")]
     Serve(std::io::Error),
     #[error("[crm] lookup_sql: {0}")]
-    LookupSql(String),
+    LookupSql(StatementError),
     #[error("[crm] log_sql: {0}")]
-    LogSql(String),
+    LogSql(StatementError),
 }
 
 /// How the daemon runs beyond its config.
@@ -151,7 +152,7 @@ pub async fn run(
             capabilities,
             up: false,
             devices: settings.devices.iter().cloned().collect(),
-            request_timeout: Duration::from_secs_f64(def.request_timeout_s),
+            request_timeout: def.request_timeout,
             cti_switch: def.cti_switch.clone(),
         });
         tracing::info!(switch = %settings.name, adapter = %settings.adapter, devices = settings.devices.len(), "switch configured");
@@ -166,11 +167,11 @@ pub async fn run(
         EngineConfig {
             country: config.crm.default_country.clone(),
             lookup: lookup.clone(),
-            pop_deadline: Duration::from_millis(config.crm.pop_deadline_ms),
-            short_abandon_s: config.reports.short_abandon_s,
-            service_level_s: config.reports.service_level_s,
+            pop_deadline: config.crm.pop_deadline,
+            short_abandon_s: config.reports.short_abandon.as_secs_f64(),
+            service_level_s: config.reports.service_level.as_secs_f64(),
             cache_size: config.crm.cache_size,
-            cache_ttl: Duration::from_secs(config.crm.cache_ttl_s),
+            cache_ttl: config.crm.cache_ttl,
         },
         links,
         pool.clone(),
@@ -181,7 +182,7 @@ pub async fn run(
     let hub = Hub::new(
         HubConfig {
             replay_events: config.server.replay_events,
-            replay_age: Duration::from_secs(config.server.replay_s),
+            replay_age: config.server.replay_age,
             sessions: 100_000,
             instance: instance[instance.len() - 12..].to_string(),
         },
@@ -218,8 +219,8 @@ pub async fn run(
         country: config.crm.default_country.clone(),
         lookup,
         reports: crate::reports::Thresholds {
-            service_level_s: config.reports.service_level_s,
-            short_abandon_s: config.reports.short_abandon_s,
+            service_level_s: config.reports.service_level.as_secs_f64(),
+            short_abandon_s: config.reports.short_abandon.as_secs_f64(),
         },
         next_client: Default::default(),
         serve_pages: options.serve_pages,

@@ -307,7 +307,7 @@ mod tests {
 
     fn row(id: &str) -> DbWrite {
         DbWrite::CallLog(Box::new(CallLogRow {
-            outcome: "abandoned".into(),
+            outcome: crate::crm::outcome::CallOutcome::Abandoned,
             ..CallLogRow::inbound(id, "pbx", chrono::Utc::now().naive_utc())
         }))
     }

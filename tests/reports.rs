@@ -108,7 +108,7 @@ fn call(
         talk_s: talk_hold_acw.map(|t| t.0),
         hold_s: talk_hold_acw.map(|t| t.1),
         acw_s: talk_hold_acw.and_then(|t| t.2),
-        outcome: outcome.into(),
+        outcome: ctibridge::crm::outcome::CallOutcome::parse(outcome).expect("a known outcome"),
         ..CallLogRow::inbound(id, "pbx", offered)
     }))
 }

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::Principal;
+use crate::engine::names::{EventName, Topic};
 use crate::engine::request::{ApiError, ErrorCode, MethodCall};
 use crate::hub::{Resume, Welcome};
 
@@ -219,11 +220,11 @@ fn parse_method(method: &str, p: Value) -> Result<Method, ApiError> {
 }
 
 /// The `evt` frame of a published event, serialised once for every client.
-pub fn evt(seq: u64, topic: &str, name: &str, data: &Value) -> String {
+pub fn evt(seq: u64, topic: &Topic, name: EventName, data: &Value) -> String {
     json!({
         "type": "evt",
         "seq": seq,
-        "topic": topic,
+        "topic": topic.to_string(),
         "name": name,
         "ts": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         "data": data,

@@ -21,6 +21,7 @@ use super::protocol::{self, ClientFrame, Method};
 use super::AppState;
 use crate::auth::Principal;
 use crate::crm::{db, phone};
+use crate::engine::names::Topic;
 use crate::engine::request::{ApiError, ClientQueueSender, EngineRequest, ErrorCode};
 use crate::hub::{HubInput, Resume};
 
@@ -108,13 +109,13 @@ async fn authenticate(
     socket: &mut WebSocket,
     state: &AppState,
 ) -> Result<Option<(Principal, Option<Resume>)>, ()> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(state.server.auth_timeout_s);
+    let deadline = tokio::time::Instant::now() + state.server.auth_timeout;
     loop {
         let message = tokio::select! {
             message = socket.recv() => message,
             _ = tokio::time::sleep_until(deadline) => {
                 state.metrics.auth_failures.fetch_add(1, Ordering::Relaxed);
-                let error = ApiError::new(ErrorCode::Unauthenticated, format!("no hello within {} s", state.server.auth_timeout_s));
+                let error = ApiError::new(ErrorCode::Unauthenticated, format!("no hello within {} s", state.server.auth_timeout.as_secs_f64()));
                 let _ = send_text(socket, protocol::error_frame(&error)).await;
                 let _ = socket.send(Message::Close(Some(CloseFrame { code: CLOSE_UNAUTHENTICATED, reason: "authentication timeout".into() }))).await;
                 return Ok(None);
@@ -187,10 +188,10 @@ async fn session(
     let limiter = RateLimiter::direct(quota);
     let mut pending: FuturesUnordered<Pending> = FuturesUnordered::new();
     let mut topics: Vec<String> = Vec::new();
-    let ping_every = Duration::from_secs(state.server.ping_s.max(1));
+    let ping_every = state.server.ping_every.max(Duration::from_secs(1));
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
     let mut last_heard = Instant::now();
-    let max_lag = Duration::from_secs(state.server.max_lag_s);
+    let max_lag = state.server.max_lag;
     loop {
         tokio::select! {
             message = socket.recv() => {
@@ -276,10 +277,10 @@ async fn session(
                 };
                 if delivery.queued_at.elapsed() > max_lag {
                     state.metrics.slow_clients_closed.fetch_add(1, Ordering::Relaxed);
-                    return Some((CLOSE_TOO_SLOW, format!("more than {} s behind: reconnect and resume", state.server.max_lag_s)));
+                    return Some((CLOSE_TOO_SLOW, format!("more than {} s behind: reconnect and resume", state.server.max_lag.as_secs_f64())));
                 }
                 let event = delivery.event;
-                let wanted = topics.is_empty() || event.topic == "snapshot" || topics.iter().any(|t| topic_matches(t, &event.topic));
+                let wanted = topics.is_empty() || event.topic == Topic::SNAPSHOT || topics.iter().any(|t| topic_matches(t, &event.topic));
                 if wanted && !send_text(socket, event.frame.clone()).await { return None; }
             }
             _ = ping.tick() => {

@@ -12,8 +12,8 @@ pub fn report(args: ReportArgs) -> Outcome {
             (
                 url.clone(),
                 Thresholds {
-                    service_level_s: defaults.service_level_s,
-                    short_abandon_s: defaults.short_abandon_s,
+                    service_level_s: defaults.service_level.as_secs_f64(),
+                    short_abandon_s: defaults.short_abandon.as_secs_f64(),
                 },
             )
         }
@@ -24,8 +24,8 @@ pub fn report(args: ReportArgs) -> Outcome {
             (
                 loaded.config.database.url.clone(),
                 Thresholds {
-                    service_level_s: r.service_level_s,
-                    short_abandon_s: r.short_abandon_s,
+                    service_level_s: r.service_level.as_secs_f64(),
+                    short_abandon_s: r.short_abandon.as_secs_f64(),
                 },
             )
         }

@@ -28,6 +28,7 @@ use super::db::{self, DbError, Pool};
 use super::log_sql::LogSql;
 use super::lookup::CallerLookup;
 use super::lookup_sql::LookupSql;
+use super::statement::StatementError;
 
 /// The first retry comes this soon after a failure.
 pub const FIRST_RETRY: Duration = Duration::from_millis(500);
@@ -105,7 +106,7 @@ impl Connector {
         if let Some(sql) = self.statements.lookup_sql.clone() {
             let checked = db::with_conn(&self.pool, move |conn| Ok(LookupSql::prepare(&sql, conn)))
                 .await
-                .unwrap_or_else(|e| Err(e.to_string()));
+                .unwrap_or_else(|e| Err(StatementError::Database(e.to_string())));
             if let Err(e) = &checked {
                 tracing::error!(error = %e, "[crm] lookup_sql does not work on this database; \
                     pops go out without CRM matches until it is fixed and the daemon restarted");
@@ -115,7 +116,7 @@ impl Connector {
         let sql = self.statements.log_sql.clone()?;
         let checked = db::with_conn(&self.pool, move |conn| Ok(LogSql::prepare(&sql, conn)))
             .await
-            .unwrap_or_else(|e| Err(e.to_string()));
+            .unwrap_or_else(|e| Err(StatementError::Database(e.to_string())));
         match checked {
             Ok(log) => Some(log),
             Err(e) => {

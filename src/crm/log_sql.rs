@@ -23,7 +23,7 @@ use diesel::sql_types::{Double, Integer, Nullable, Text, Timestamp};
 
 use super::db::{AnyConn, Backend};
 use super::models::CallLogRow;
-use super::statement::placeholders;
+use super::statement::{placeholders, StatementError};
 use crate::on_conn;
 
 /// The named parameters: the `call_log` columns.
@@ -87,7 +87,7 @@ fn value<'a>(row: &'a CallLogRow, name: &str) -> Value<'a> {
         "talk_s" => Value::Number(row.talk_s),
         "hold_s" => Value::Number(row.hold_s),
         "acw_s" => Value::Number(row.acw_s),
-        "outcome" => Value::Text(Some(&row.outcome)),
+        "outcome" => Value::Text(Some(row.outcome.as_str())),
         "transferred_to" => Value::Text(row.transferred_to.as_deref()),
         _ => Value::Text(Some(&row.source)),
     }
@@ -96,15 +96,17 @@ fn value<'a>(row: &'a CallLogRow, name: &str) -> Value<'a> {
 impl LogSql {
     /// Check `sql` against the live database: run it with a sample call, then roll
     /// back.
-    pub fn prepare(sql: &str, conn: &mut AnyConn) -> Result<LogSql, String> {
+    pub fn prepare(sql: &str, conn: &mut AnyConn) -> Result<LogSql, StatementError> {
         let backend = conn.backend();
         let trimmed = sql.trim().trim_end_matches(';').trim();
         if trimmed.is_empty() {
-            return Err("log_sql is empty".into());
+            return Err(StatementError::Empty { key: "log_sql" });
         }
-        let (sql, params) = placeholders(trimmed, backend, &COLUMNS).map_err(|e| {
-            format!("{e}; log_sql may use the call_log columns as parameters (:call_id, :ani, :offered_at, :talk_s, …)")
-        })?;
+        let (sql, params) =
+            placeholders(trimmed, backend, &COLUMNS).map_err(|error| StatementError::Parameters {
+                error,
+                hint: "log_sql may use the call_log columns as parameters (:call_id, :ani, :offered_at, :talk_s, …)",
+            })?;
         let log = LogSql {
             sql,
             params,
@@ -126,10 +128,14 @@ impl LogSql {
                 chrono::Utc::now().naive_utc(),
             )
         };
-        on_conn!(&mut *conn, c => c.batch_execute("BEGIN")).map_err(|e| e.to_string())?;
+        on_conn!(&mut *conn, c => c.batch_execute("BEGIN"))
+            .map_err(|e| StatementError::Database(e.to_string()))?;
         let result = log.execute(conn, &sample);
         let _ = on_conn!(conn, c => c.batch_execute("ROLLBACK"));
-        result.map_err(|e| format!("log_sql failed on a sample call: {e}"))?;
+        result.map_err(|e| StatementError::Refused {
+            check: "log_sql failed on a sample call",
+            error: e.to_string(),
+        })?;
         Ok(log)
     }
 
@@ -214,10 +220,10 @@ mod tests {
         assert_eq!(count(&mut conn), 1, "a replay is taken as logged");
         let err = LogSql::prepare("INSERT INTO activitees (ref) VALUES (:call_id)", &mut conn)
             .unwrap_err();
-        assert!(err.contains("activitees"), "{err}");
+        assert!(err.to_string().contains("activitees"), "{err}");
         let err = LogSql::prepare("INSERT INTO activities (ref) VALUES (:callid)", &mut conn)
             .unwrap_err();
-        assert!(err.contains("`:callid`"), "{err}");
+        assert!(err.to_string().contains("`:callid`"), "{err}");
     }
 
     #[derive(QueryableByName)]

@@ -15,6 +15,7 @@ use super::lookup_sql::LookupSql;
 use super::models::ContactMatch;
 use super::phone::{self, Normalised};
 use super::schema::{contact_phones, contacts, dnis_services};
+use super::statement::StatementError;
 use crate::on_conn;
 
 /// At most this many contacts are returned for one number.
@@ -100,7 +101,7 @@ pub fn find_contacts(
 }
 
 /// A `lookup_sql` checked against the live database, or why it cannot be used.
-type CheckedSql = Result<LookupSql, String>;
+type CheckedSql = Result<LookupSql, StatementError>;
 
 /// How callers are found: in the bridge's own contacts, or with `[crm] lookup_sql`
 /// in the CRM's schema; numbers read as in `country`.

@@ -19,7 +19,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use super::db::{AnyConn, Backend, DbError};
 use super::models::ContactMatch;
 use super::phone::Normalised;
-use super::statement::placeholders;
+use super::statement::{placeholders, StatementError};
 use crate::on_conn;
 
 /// The most contacts one look-up returns (as for the bridge's own tables).
@@ -76,14 +76,19 @@ fn integer_type(backend: Backend) -> &'static str {
 
 impl LookupSql {
     /// Check `sql` against the live database behind `conn` and prepare it.
-    pub fn prepare(sql: &str, conn: &mut AnyConn) -> Result<LookupSql, String> {
+    pub fn prepare(sql: &str, conn: &mut AnyConn) -> Result<LookupSql, StatementError> {
         let backend = conn.backend();
         let trimmed = sql.trim().trim_end_matches(';').trim();
         if trimmed.is_empty() {
-            return Err("lookup_sql is empty".into());
+            return Err(StatementError::Empty { key: "lookup_sql" });
         }
-        let (inner, names) = placeholders(trimmed, backend, &["e164", "national", "raw"])
-            .map_err(|e| format!("{e}; lookup_sql may use :e164, :national and :raw"))?;
+        let (inner, names) =
+            placeholders(trimmed, backend, &["e164", "national", "raw"]).map_err(|error| {
+                StatementError::Parameters {
+                    error,
+                    hint: "lookup_sql may use :e164, :national and :raw",
+                }
+            })?;
         let params = names
             .into_iter()
             .map(|name| match name {
@@ -102,7 +107,10 @@ impl LookupSql {
         // optional column is fine, a missing required one is the error.
         lookup
             .probe(conn, "crm.id, crm.name")
-            .map_err(|e| format!("lookup_sql must return the columns `id` and `name`: {e}"))?;
+            .map_err(|e| StatementError::Refused {
+                check: "lookup_sql must return the columns `id` and `name`",
+                error: e.to_string(),
+            })?;
         let present: Vec<&str> = OPTIONAL
             .into_iter()
             .filter(|column| lookup.probe(conn, &format!("crm.{column}")).is_ok())
@@ -131,7 +139,10 @@ impl LookupSql {
         };
         lookup
             .find(conn, "0000000000", &probe)
-            .map_err(|e| format!("lookup_sql failed on a test number: {e}"))?;
+            .map_err(|e| StatementError::Refused {
+                check: "lookup_sql failed on a test number",
+                error: e.to_string(),
+            })?;
         Ok(lookup)
     }
 
@@ -245,12 +256,12 @@ mod tests {
         let pool = crm();
         let mut conn = pool.get().unwrap();
         let err = LookupSql::prepare("SELECT full_name FROM people", &mut conn).unwrap_err();
-        assert!(err.contains("`id` and `name`"), "{err}");
+        assert!(err.to_string().contains("`id` and `name`"), "{err}");
         let err = LookupSql::prepare("SELECT pid AS id, full_name AS name FROM peeple", &mut conn)
             .unwrap_err();
-        assert!(err.contains("peeple"), "{err}");
+        assert!(err.to_string().contains("peeple"), "{err}");
         let err = LookupSql::prepare("SELECT 1 AS id, 'x' AS name WHERE :phone = 1", &mut conn)
             .unwrap_err();
-        assert!(err.contains(":phone"), "{err}");
+        assert!(err.to_string().contains(":phone"), "{err}");
     }
 }

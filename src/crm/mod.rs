@@ -3,7 +3,7 @@
 //!
 //! - [`db`]: opening, pooling and migrating the database; [`connector`]: reaching a
 //!   database that was not there when the daemon started.
-//! - [`schema`], [`models`]: tables and rows.
+//! - [`schema`], [`models`]: tables and rows; [`outcome`]: how a call ended, as stored.
 //! - [`phone`]: E.164 normalisation of ANIs.
 //! - [`lookup`]: caller and service look-up; [`cache`]: the engine's look-up cache.
 //! - [`lookup_sql`]: callers looked up in an existing CRM schema (`[crm] lookup_sql`);
@@ -22,6 +22,7 @@ pub mod log_sql;
 pub mod lookup;
 pub mod lookup_sql;
 pub mod models;
+pub mod outcome;
 pub mod phone;
 pub mod schema;
 pub mod seed;

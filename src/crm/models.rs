@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::outcome::CallOutcome;
 use super::schema::{agent_states, call_log};
 
 /// One call's log row (DESIGN.md "Stored data").
@@ -31,7 +32,7 @@ pub struct CallLogRow {
     pub talk_s: Option<f64>,
     pub hold_s: Option<f64>,
     pub acw_s: Option<f64>,
-    pub outcome: String,
+    pub outcome: CallOutcome,
     pub transferred_to: Option<String>,
     pub source: String,
     pub raw: Option<String>,
@@ -61,7 +62,7 @@ impl CallLogRow {
             talk_s: None,
             hold_s: None,
             acw_s: None,
-            outcome: "answered".into(),
+            outcome: CallOutcome::Answered,
             transferred_to: None,
             source: "cti".into(),
             raw: None,

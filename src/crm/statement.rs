@@ -6,6 +6,35 @@
 
 use super::db::Backend;
 
+/// What is wrong with a statement's named parameters.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParamError {
+    #[error("unknown parameter `:{0}`")]
+    Unknown(String),
+    #[error("a quoted string or name is not closed")]
+    Unclosed,
+}
+
+/// Why a `[crm]` statement (`lookup_sql`, `log_sql`) cannot be used. Kept (and
+/// cloned into each failed look-up's error) for as long as the daemon runs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StatementError {
+    #[error("{key} is empty")]
+    Empty { key: &'static str },
+    #[error("{error}; {hint}")]
+    Parameters {
+        error: ParamError,
+        /// The parameters the statement may use.
+        hint: &'static str,
+    },
+    /// The database refused the statement (the check names what it tried).
+    #[error("{check}: {error}")]
+    Refused { check: &'static str, error: String },
+    /// The database could not be asked.
+    #[error("{0}")]
+    Database(String),
+}
+
 /// Replace named parameters with the backend's placeholders. Returns the statement
 /// and the parameters in placeholder order (a name used twice is bound twice).
 /// Names not in `known` are an error.
@@ -13,7 +42,7 @@ pub fn placeholders(
     sql: &str,
     backend: Backend,
     known: &[&'static str],
-) -> Result<(String, Vec<&'static str>), String> {
+) -> Result<(String, Vec<&'static str>), ParamError> {
     let mut out = String::with_capacity(sql.len());
     let mut params = Vec::new();
     let mut chars = sql.char_indices().peekable();
@@ -49,7 +78,7 @@ pub fn placeholders(
                 }
                 let name = &sql[start..end];
                 let Some(param) = known.iter().find(|k| **k == name) else {
-                    return Err(format!("unknown parameter `:{name}`"));
+                    return Err(ParamError::Unknown(name.to_string()));
                 };
                 params.push(*param);
                 match backend {
@@ -61,7 +90,7 @@ pub fn placeholders(
         }
     }
     if quote.is_some() {
-        return Err("a quoted string or name is not closed".into());
+        return Err(ParamError::Unclosed);
     }
     Ok((out, params))
 }
@@ -100,9 +129,17 @@ mod tests {
         assert_eq!(params, ["national", "e164", "raw"]);
         let (my, _) = placeholders(sql, Backend::Mysql, &KNOWN).unwrap();
         assert!(my.contains("mobile = ? OR phone = ?"), "{my}");
-        assert!(placeholders("SELECT :nope", Backend::Sqlite, &KNOWN)
-            .unwrap_err()
-            .contains("`:nope`"));
-        assert!(placeholders("SELECT 'open", Backend::Sqlite, &KNOWN).is_err());
+        assert_eq!(
+            placeholders("SELECT :nope", Backend::Sqlite, &KNOWN),
+            Err(ParamError::Unknown("nope".into()))
+        );
+        assert_eq!(
+            ParamError::Unknown("nope".into()).to_string(),
+            "unknown parameter `:nope`"
+        );
+        assert_eq!(
+            placeholders("SELECT 'open", Backend::Sqlite, &KNOWN),
+            Err(ParamError::Unclosed)
+        );
     }
 }

@@ -9,9 +9,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use ctibridge_adapter::AgentState;
-use serde_json::{json, Value};
 
 use super::states::PhoneState;
+use super::views::AgentView;
 use crate::crm::models::AgentStateRow;
 use crate::crm::writes::DbWrite;
 
@@ -34,16 +34,17 @@ pub struct Agent {
 }
 
 impl Agent {
-    pub fn view(&self) -> Value {
-        json!({
-            "agent": self.agent,
-            "extension": self.device,
-            "switch": self.switch,
-            "state": self.state.name(),
-            "reason": self.state.reason(),
-            "phone": self.phone,
-            "since": self.since,
-        })
+    /// The agent as clients see it (snapshot entries and `agent.state`).
+    pub fn view(&self) -> AgentView {
+        AgentView {
+            agent: self.agent.clone(),
+            extension: self.device.clone(),
+            switch: self.switch.clone(),
+            state: self.state.name(),
+            reason: self.state.reason().map(String::from),
+            phone: self.phone,
+            since: self.since,
+        }
     }
 }
 

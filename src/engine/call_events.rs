@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use ctibridge_adapter::PartyState;
 use serde_json::json;
 
+use super::names::EventName;
 use super::Engine;
 use crate::time::seconds;
 
@@ -112,7 +113,7 @@ impl Engine {
         if new {
             self.start_lookup(&id);
         }
-        self.emit_call_event(&id, "call.updated", None, json!({}));
+        self.emit_call_event(&id, EventName::CallUpdated, None, json!({}));
     }
 
     pub(super) fn on_originated(
@@ -155,7 +156,7 @@ impl Engine {
         }
         self.emit_call_event(
             &id,
-            "call.originated",
+            EventName::CallOriginated,
             Some(device),
             json!({ "to": self.calls.get(&id).and_then(|c| c.dnis.clone()) }),
         );
@@ -203,7 +204,7 @@ impl Engine {
         if new {
             self.start_lookup(&id);
         }
-        self.emit_call_event(&id, "call.answered", Some(device), json!({}));
+        self.emit_call_event(&id, EventName::CallAnswered, Some(device), json!({}));
         self.refresh_call_phones(&id);
     }
 
@@ -224,9 +225,9 @@ impl Engine {
             call.update_hold(now);
         }
         let name = if state == PartyState::Held {
-            "call.held"
+            EventName::CallHeld
         } else {
-            "call.retrieved"
+            EventName::CallRetrieved
         };
         self.emit_call_event(&id, name, Some(device), json!({}));
         self.refresh_phone(device);
@@ -289,7 +290,7 @@ impl Engine {
         }
         self.emit_call_event(
             &id,
-            "call.transferred",
+            EventName::CallTransferred,
             Some(device),
             json!({ "to": to, "merged_call": merged }),
         );
@@ -319,7 +320,7 @@ impl Engine {
         }
         self.emit_call_event(
             &id,
-            "call.conferenced",
+            EventName::CallConferenced,
             Some(device),
             json!({ "added": added, "merged_call": merged }),
         );
@@ -343,7 +344,7 @@ impl Engine {
         }
         self.emit_call_event(
             &id,
-            "call.updated",
+            EventName::CallUpdated,
             Some(device),
             json!({ "diverted_to": to }),
         );
@@ -383,7 +384,7 @@ impl Engine {
                 Some(cause) => json!({ "left": device, "cause": cause }),
                 None => json!({ "left": device }),
             };
-            self.emit_call_event(&id, "call.updated", Some(device), data);
+            self.emit_call_event(&id, EventName::CallUpdated, Some(device), data);
             self.refresh_phone(device);
         }
     }

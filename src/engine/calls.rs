@@ -11,9 +11,9 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use chrono::{DateTime, Utc};
 use ctibridge_adapter::{Direction, PartyState};
-use serde_json::{json, Value};
 
 use super::states::{CallOutcome, CallState};
+use super::views::{CallView, CrmView, PartyView};
 use crate::crm::lookup::CallerInfo;
 use crate::crm::models::CallLogRow;
 use crate::time::seconds;
@@ -186,30 +186,35 @@ impl Call {
     }
 
     /// The call as clients see it (snapshot entries and the data of `call.*` events).
-    pub fn view(&self) -> Value {
-        let mut crm = json!({ "matches": self.crm.info.matches, "pending": self.crm.pending });
-        if let Some(service) = &self.crm.info.service {
-            crm["service"] = json!(service);
+    pub fn view(&self) -> CallView {
+        CallView {
+            call: self.id.clone(),
+            switch: self.switch.clone(),
+            direction: self.direction.as_str(),
+            ani: self.ani.clone(),
+            ani_e164: self.ani_e164.clone(),
+            dnis: self.dnis.clone(),
+            queue: self.queue.clone(),
+            digits: self.digits.clone(),
+            client_ref: self.client_ref.clone(),
+            state: self.state(),
+            parties: self
+                .parties
+                .iter()
+                .map(|p| PartyView {
+                    device: p.device.clone(),
+                    state: p.state,
+                })
+                .collect(),
+            crm: CrmView {
+                matches: self.crm.info.matches.clone(),
+                pending: self.crm.pending,
+                service: self.crm.info.service.clone(),
+                campaign: self.crm.info.campaign.clone(),
+            },
+            offered_at: self.offered_at,
+            answered_at: self.answered_at,
         }
-        if let Some(campaign) = &self.crm.info.campaign {
-            crm["campaign"] = json!(campaign);
-        }
-        json!({
-            "call": self.id,
-            "switch": self.switch,
-            "direction": self.direction.as_str(),
-            "ani": self.ani,
-            "ani_e164": self.ani_e164,
-            "dnis": self.dnis,
-            "queue": self.queue,
-            "digits": self.digits,
-            "client_ref": self.client_ref,
-            "state": self.state(),
-            "parties": self.parties.iter().map(|p| json!({"device": p.device, "state": p.state})).collect::<Vec<_>>(),
-            "crm": crm,
-            "offered_at": self.offered_at,
-            "answered_at": self.answered_at,
-        })
     }
 
     /// The outcome, for the log row (DESIGN.md "Report figures").
@@ -263,7 +268,7 @@ impl Call {
             talk_s,
             hold_s: Some(hold_s),
             acw_s: (self.acw_s > 0.0).then_some(self.acw_s),
-            outcome: self.outcome(ended_at, short_abandon_s).as_str().to_string(),
+            outcome: self.outcome(ended_at, short_abandon_s),
             transferred_to: self.transferred_to.clone(),
             source: "cti".into(),
             raw: None,
@@ -420,7 +425,7 @@ mod tests {
         assert_eq!(row.ring_s, Some(4.0));
         assert_eq!(row.hold_s, Some(5.0));
         assert_eq!(row.talk_s, Some(41.0));
-        assert_eq!(row.outcome, "answered");
+        assert_eq!(row.outcome, CallOutcome::Answered);
     }
 
     #[test]

@@ -67,8 +67,7 @@ impl Engine {
                     let result = db::with_conn_within(&pool, wait, move |conn| {
                         lookup::lookup_call(conn, number.as_deref(), dnis.as_deref(), &lookup)
                     })
-                    .await
-                    .map_err(|e| e.to_string());
+                    .await;
                     Internal::LookupDone { call, key, result }
                 }
                 DbJob::RouteLookup {
@@ -79,8 +78,7 @@ impl Engine {
                     let result = db::with_conn_within(&pool, wait, move |conn| {
                         lookup::lookup_call(conn, Some(&number), None, &lookup)
                     })
-                    .await
-                    .map_err(|e| e.to_string());
+                    .await;
                     Internal::RouteLookupDone {
                         switch,
                         route_id,
@@ -106,8 +104,7 @@ impl Engine {
                             &lookup,
                         )?))
                     })
-                    .await
-                    .map_err(|e| e.to_string());
+                    .await;
                     Internal::RecordChecked {
                         switch,
                         record,

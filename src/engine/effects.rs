@@ -12,6 +12,7 @@ use std::time::Duration;
 use ctibridge_adapter::{AgentState, AgentStateRequest, CallRecord, Command, CommandOk};
 
 use super::request::{ApiError, Reply};
+use crate::crm::db::DbError;
 use crate::crm::lookup::CallerInfo;
 use crate::gate::Outbound;
 
@@ -80,7 +81,7 @@ pub enum Internal {
     LookupDone {
         call: String,
         key: String,
-        result: Result<CallerInfo, String>,
+        result: Result<CallerInfo, DbError>,
     },
     PopDeadline {
         call: String,
@@ -88,7 +89,7 @@ pub enum Internal {
     RouteLookupDone {
         switch: String,
         route_id: String,
-        result: Result<CallerInfo, String>,
+        result: Result<CallerInfo, DbError>,
     },
     /// A call record's database check (stored before?) and CRM look-up are done:
     /// `None` when it was stored before.
@@ -97,7 +98,7 @@ pub enum Internal {
         record: Box<CallRecord>,
         raw: Option<String>,
         key: String,
-        result: Result<Option<CallerInfo>, String>,
+        result: Result<Option<CallerInfo>, DbError>,
     },
     CommandDone {
         switch: String,

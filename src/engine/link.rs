@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use ctibridge_adapter::{AgentState, PartyState, Snapshot};
 use serde_json::json;
 
+use super::names::{EventName, Topic};
 use super::Engine;
 use crate::hub::Audience;
 
@@ -28,13 +29,23 @@ impl Engine {
                 "switch link down"
             );
         }
-        let name = if up { "link.up" } else { "link.down" };
+        let name = if up {
+            EventName::LinkUp
+        } else {
+            EventName::LinkDown
+        };
         let audience = Audience {
             everyone: true,
             ..Audience::default()
         };
         let data = json!({ "switch": switch, "adapter": adapter, "reason": reason });
-        self.emit(name, format!("switch:{switch}"), audience, data, Vec::new());
+        self.emit(
+            name,
+            Topic::Switch(switch.to_string()),
+            audience,
+            data,
+            Vec::new(),
+        );
     }
 
     /// Bring the engine's picture of one switch in line with the switch's snapshot:
@@ -94,7 +105,12 @@ impl Engine {
             }
             let after = self.calls.get(&id).map(|c| c.view());
             if new || before != after {
-                self.emit_call_event(&id, "call.updated", None, json!({ "reconciled": true }));
+                self.emit_call_event(
+                    &id,
+                    EventName::CallUpdated,
+                    None,
+                    json!({ "reconciled": true }),
+                );
             }
             self.refresh_call_phones(&id);
         }

@@ -21,7 +21,9 @@
 //! - [`routing`]: data-directed routing (RouteRequest → CRM → RouteSelect).
 //! - [`records`]: SMDR/CDR call records: dedup, correlation with calls, rows.
 //! - [`request`]: the requests and errors shared with the API.
-//! - [`states`]: call state, phone state (ordered) and call outcome, typed.
+//! - [`states`]: call state, phone state (ordered) and call outcome, typed;
+//!   [`names`]: event names and topics, typed; [`views`]: a call and an agent as
+//!   clients see them.
 
 pub mod agents;
 mod call_events;
@@ -33,6 +35,7 @@ mod driver;
 pub mod effects;
 mod link;
 pub mod methods;
+pub mod names;
 mod phones;
 pub mod pops;
 mod publish;
@@ -44,6 +47,7 @@ pub mod states;
 pub mod switch_events;
 #[cfg(test)]
 mod tests;
+pub mod views;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::Ordering;
@@ -67,6 +71,7 @@ use crate::metrics::Metrics;
 use agents::AgentTable;
 use calls::CallTable;
 use effects::{Effect, Internal};
+use names::{EventName, Topic};
 use request::EngineRequest;
 
 /// Engine settings, from `[crm]`, `[reports]` and the switches.
@@ -248,9 +253,9 @@ impl Engine {
                         data["resumed"] = json!(false);
                         Arc::new(Published {
                             seq,
-                            topic: "snapshot".into(),
+                            topic: Topic::Snapshot.to_string(),
                             audience: Audience::default(),
-                            frame: protocol::evt(seq, "snapshot", "snapshot", &data),
+                            frame: protocol::evt(seq, &Topic::Snapshot, EventName::Snapshot, &data),
                             at: Instant::now(),
                         })
                     }),
@@ -296,13 +301,13 @@ impl Engine {
     /// What `principal` may see right now.
     fn snapshot_data(&self, principal: &Principal) -> Value {
         let scope = scope_of(principal);
-        let calls: Vec<Value> = self
+        let calls: Vec<views::CallView> = self
             .calls
             .iter()
             .filter(|c| scope.sees(&self.call_audience(c)))
             .map(|c| c.view())
             .collect();
-        let agents: Vec<Value> = self
+        let agents: Vec<views::AgentView> = self
             .agents
             .iter()
             .filter(|a| scope.sees(&self.agent_audience(&a.agent, &a.device)))
@@ -358,18 +363,18 @@ impl Engine {
     }
 
     /// The topic for an event at `device`: the agent logged on there, else the device.
-    fn device_topic(&self, device: &str) -> String {
+    fn device_topic(&self, device: &str) -> Topic {
         match self.agents.agent_id_at(device) {
-            Some(agent) => format!("agent:{agent}"),
-            None => format!("device:{device}"),
+            Some(agent) => Topic::Agent(agent.to_string()),
+            None => Topic::Device(device.to_string()),
         }
     }
 
     /// Publish an event with the writes that must be durable before it is seen.
     fn emit(
         &mut self,
-        name: &'static str,
-        topic: String,
+        name: EventName,
+        topic: Topic,
         audience: Audience,
         data: Value,
         writes: Vec<DbWrite>,
@@ -379,7 +384,7 @@ impl Engine {
         let published = Arc::new(Published {
             seq: self.seq,
             frame: protocol::evt(self.seq, &topic, name, &data),
-            topic,
+            topic: topic.to_string(),
             audience,
             at: Instant::now(),
         });
@@ -415,14 +420,18 @@ impl Engine {
         }
         self.database_up = up;
         let pending = self.metrics.journal_pending.load(Ordering::Relaxed);
-        let name = if up { "database.up" } else { "database.down" };
+        let name = if up {
+            EventName::DatabaseUp
+        } else {
+            EventName::DatabaseDown
+        };
         let audience = crate::hub::Audience {
             everyone: true,
             ..crate::hub::Audience::default()
         };
         self.emit(
             name,
-            "system".to_string(),
+            Topic::System,
             audience,
             json!({ "journal_pending": pending }),
             Vec::new(),

@@ -5,7 +5,9 @@
 use chrono::{DateTime, Utc};
 use ctibridge_adapter::{AgentState, PartyState};
 
+use super::names::{EventName, Topic};
 use super::states::PhoneState;
+use super::views::to_data;
 use super::Engine;
 use crate::crm::writes::DbWrite;
 
@@ -57,11 +59,11 @@ impl Engine {
         let Some(entry) = self.agents.get(agent) else {
             return;
         };
-        let data = entry.view();
+        let data = to_data(&entry.view());
         let audience = self.agent_audience(agent, device);
         self.emit(
-            "agent.state",
-            format!("agent:{agent}"),
+            EventName::AgentState,
+            Topic::Agent(agent.to_string()),
             audience,
             data,
             writes,

@@ -13,7 +13,10 @@ use ctibridge_adapter::Direction;
 use serde_json::json;
 
 use super::effects::{DbJob, Effect, Internal};
+use super::names::EventName;
+use super::views::to_data;
 use super::Engine;
+use crate::crm::db::DbError;
 use crate::crm::lookup::CallerInfo;
 
 impl Engine {
@@ -84,7 +87,7 @@ impl Engine {
         let Some(call) = self.calls.get(id) else {
             return;
         };
-        let mut data = call.view();
+        let mut data = to_data(&call.view());
         data["device"] = json!(device);
         let mut audience = self.call_audience(call);
         // The pop is for this device (and its agent); supervisors and apps see all.
@@ -97,7 +100,7 @@ impl Engine {
             .collect();
         let topic = self.device_topic(device);
         self.metrics.pops.fetch_add(1, Ordering::Relaxed);
-        self.emit("call.offered", topic, audience, data, Vec::new());
+        self.emit(EventName::CallOffered, topic, audience, data, Vec::new());
     }
 
     /// Send every pop still waiting for the look-up.
@@ -115,7 +118,7 @@ impl Engine {
         &mut self,
         id: &str,
         key: String,
-        result: Result<CallerInfo, String>,
+        result: Result<CallerInfo, DbError>,
     ) {
         let info = match result {
             Ok(info) => {
@@ -141,7 +144,7 @@ impl Engine {
         // Clients that already have the call (an earlier pop, the queue on a wallboard)
         // learn the match from call.updated.
         if popped_before > 0 || waiting == 0 {
-            self.emit_call_event(id, "call.updated", None, json!({}));
+            self.emit_call_event(id, EventName::CallUpdated, None, json!({}));
         }
     }
 }

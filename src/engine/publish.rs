@@ -6,7 +6,9 @@ use std::sync::atomic::Ordering;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
+use super::names::{EventName, Topic};
 use super::states::CallState;
+use super::views::{to_data, CallView, EndedCallView};
 use super::Engine;
 use crate::crm::writes::DbWrite;
 
@@ -25,7 +27,7 @@ impl Engine {
             .extension
             .as_deref()
             .map(|d| self.device_topic(d))
-            .unwrap_or_else(|| format!("call:{id}"));
+            .unwrap_or_else(|| Topic::Call(id.to_string()));
         let Some(call) = self.calls.remove(id) else {
             return;
         };
@@ -39,24 +41,28 @@ impl Engine {
                 agent.last_call = Some(call.id.clone());
             }
         }
-        let mut data = call.view();
-        data["state"] = json!("ended");
-        data["cause"] = json!(cause);
-        data["outcome"] = json!(outcome);
-        data["ended_at"] = json!(now);
-        data["talk_s"] = json!(row.talk_s);
-        data["hold_s"] = json!(row.hold_s);
-        data["queue_s"] = json!(row.queue_s);
-        data["ring_s"] = json!(row.ring_s);
-        data["agent"] = json!(call.agent);
-        data["extension"] = json!(call.extension);
-        data["transferred_to"] = json!(call.transferred_to);
+        let data = to_data(&EndedCallView {
+            call: CallView {
+                state: CallState::Ended,
+                ..call.view()
+            },
+            cause: cause.to_string(),
+            outcome,
+            ended_at: now,
+            talk_s: row.talk_s,
+            hold_s: row.hold_s,
+            queue_s: row.queue_s,
+            ring_s: row.ring_s,
+            agent: call.agent.clone(),
+            extension: call.extension.clone(),
+            transferred_to: call.transferred_to.clone(),
+        });
         let mut writes = vec![DbWrite::CallLog(Box::new(row))];
         if let Some(completion) = &call.record {
             writes.push(completion.write(&call.id));
         }
         self.records.call_ended(&call, now);
-        self.emit("call.ended", topic, audience, data, writes);
+        self.emit(EventName::CallEnded, topic, audience, data, writes);
         self.metrics.calls_ended.fetch_add(1, Ordering::Relaxed);
         self.metrics
             .calls_active
@@ -70,7 +76,7 @@ impl Engine {
     pub(super) fn emit_call_event(
         &mut self,
         id: &str,
-        name: &'static str,
+        name: EventName,
         device: Option<&str>,
         extra: Value,
     ) {
@@ -79,7 +85,7 @@ impl Engine {
             return;
         };
         let mut audience = self.call_audience(call);
-        let mut data = call.view();
+        let mut data = to_data(&call.view());
         if let (Some(fields), Value::Object(map)) = (data.as_object_mut(), extra) {
             fields.extend(map);
         }
@@ -98,13 +104,13 @@ impl Engine {
                 } else {
                     match &call.extension {
                         Some(extension) => self.device_topic(extension),
-                        None => format!("call:{id}"),
+                        None => Topic::Call(id.to_string()),
                     }
                 }
             }
             None => match &call.queue {
-                Some(queue) if call.state() == CallState::Queued => format!("queue:{queue}"),
-                _ => format!("call:{id}"),
+                Some(queue) if call.state() == CallState::Queued => Topic::Queue(queue.clone()),
+                _ => Topic::Call(id.to_string()),
             },
         };
         self.emit(name, topic, audience, data, Vec::new());

@@ -8,6 +8,7 @@ use chrono::{NaiveDate, Utc};
 use ctibridge_adapter::{AgentState, PartyState};
 use serde_json::{json, Value};
 
+use super::names::{EventName, Topic};
 use super::states::CallOutcome;
 use super::Engine;
 use crate::hub::Audience;
@@ -139,8 +140,8 @@ impl Engine {
                 .last_sent
                 .insert(queue.clone(), data.clone());
             self.emit(
-                "queue.stats",
-                format!("queue:{queue}"),
+                EventName::QueueStats,
+                Topic::Queue(queue.clone()),
                 Audience::default(),
                 data,
                 Vec::new(),

@@ -30,9 +30,12 @@ use sha2::{Digest, Sha256};
 use super::calls::{new_call_id, Call};
 use super::completion::Completion;
 use super::effects::{DbJob, Effect};
+use super::names::{EventName, Topic};
 use super::Engine;
+use crate::crm::db::DbError;
 use crate::crm::lookup::CallerInfo;
 use crate::crm::models::{CallLogRow, ContactMatch};
+use crate::crm::outcome::CallOutcome;
 use crate::crm::phone;
 use crate::crm::writes::DbWrite;
 use crate::hub::Audience;
@@ -214,7 +217,7 @@ impl Engine {
         record: CallRecord,
         raw: Option<String>,
         key: String,
-        result: Result<Option<CallerInfo>, String>,
+        result: Result<Option<CallerInfo>, DbError>,
     ) {
         let info = match result {
             Ok(None) => {
@@ -283,8 +286,8 @@ impl Engine {
         data["record"] = json!(record);
         data["crm"] = json!({ "matches": matches });
         self.emit(
-            "call.record",
-            format!("switch:{switch}"),
+            EventName::CallRecord,
+            Topic::Switch(switch.to_string()),
             audience,
             data,
             writes,
@@ -381,13 +384,12 @@ impl Engine {
             hold_s: None,
             acw_s: None,
             outcome: if answered {
-                "answered"
+                CallOutcome::Answered
             } else if direction == Direction::In {
-                "abandoned"
+                CallOutcome::Abandoned
             } else {
-                "failed"
-            }
-            .into(),
+                CallOutcome::Failed
+            },
             transferred_to: record.transfer_to.clone(),
             source: "smdr".into(),
             raw,

@@ -9,6 +9,7 @@ use ctibridge_adapter::Command;
 
 use super::effects::{AfterCommand, DbJob, Effect};
 use super::Engine;
+use crate::crm::db::DbError;
 use crate::crm::lookup::CallerInfo;
 
 impl Engine {
@@ -37,7 +38,7 @@ impl Engine {
         &mut self,
         switch: String,
         route_id: String,
-        result: Result<CallerInfo, String>,
+        result: Result<CallerInfo, DbError>,
     ) {
         let info = match result {
             Ok(info) => info,

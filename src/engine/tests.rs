@@ -121,7 +121,7 @@ fn log_outcomes(effects: &[Effect]) -> Vec<String> {
     writes(effects)
         .into_iter()
         .filter_map(|w| match w {
-            DbWrite::CallLog(row) => Some(row.outcome.clone()),
+            DbWrite::CallLog(row) => Some(row.outcome.to_string()),
             _ => None,
         })
         .collect()

@@ -19,6 +19,7 @@ use serde::Serialize;
 use super::period::show;
 use super::ratio;
 use crate::crm::models::{AgentStateRow, CallLogRow};
+use crate::crm::outcome::CallOutcome;
 use crate::time::seconds;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -94,7 +95,7 @@ pub fn agent_report(
         }
     }
     for call in calls {
-        let (Some(agent), "answered") = (call.agent.as_deref(), call.outcome.as_str()) else {
+        let (Some(agent), CallOutcome::Answered) = (call.agent.as_deref(), call.outcome) else {
             continue;
         };
         let in_period = |t: NaiveDateTime| from <= t && t < to;

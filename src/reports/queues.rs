@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::{ratio, Thresholds};
 use crate::crm::models::CallLogRow;
+use crate::crm::outcome::CallOutcome;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct QueueFigures {
@@ -61,8 +62,8 @@ pub fn queue_report(calls: &[CallLogRow], t: Thresholds) -> Vec<QueueFigures> {
             s.ring += r;
             s.rang += 1;
         }
-        match call.outcome.as_str() {
-            "answered" => {
+        match call.outcome {
+            CallOutcome::Answered => {
                 s.handled += 1;
                 s.answer_wait += wait;
                 let talk = call.talk_s.unwrap_or(0.0);
@@ -72,9 +73,9 @@ pub fn queue_report(calls: &[CallLogRow], t: Thresholds) -> Vec<QueueFigures> {
                     s.within += 1;
                 }
             }
-            "abandoned" => s.abandoned += 1,
-            "short_abandon" => s.short += 1,
-            _ => {}
+            CallOutcome::Abandoned => s.abandoned += 1,
+            CallOutcome::ShortAbandon => s.short += 1,
+            CallOutcome::Failed => {}
         }
     }
     by_queue
@@ -134,7 +135,7 @@ pub(crate) mod tests {
             talk_s: Some(talk),
             hold_s: Some(hold),
             acw_s: Some(acw),
-            outcome: outcome.into(),
+            outcome: CallOutcome::parse(outcome).expect("a known outcome"),
             transferred_to: None,
             source: "cti".into(),
             raw: None,

@@ -42,7 +42,7 @@ async fn run(
 ) -> Result<(), ctibridge_adapter::AdapterError> {
     let AmiAdapter { config, devices } = adapter;
     let mut tracker = Tracker::new(&devices, &config.agents, &config.queues);
-    let mut backoff = Backoff::from_secs_f64(config.reconnect_min_s, config.reconnect_max_s);
+    let mut backoff = Backoff::new(config.reconnect_min, config.reconnect_max);
     let mut outage = Outage::default();
     loop {
         let connect = tokio::time::timeout(

@@ -1,5 +1,8 @@
 //! The `[[switch]]` keys of an `ami` link ([`AmiConfig`]) and their example.
 
+use std::time::Duration;
+
+use ctibridge_adapter::duration::seconds;
 use ctibridge_adapter::SettingsError;
 use serde::Deserialize;
 
@@ -74,14 +77,28 @@ pub struct AmiConfig {
     pub agents: Vec<AgentConfig>,
     #[serde(default = "default_context")]
     pub context: String,
-    #[serde(default = "default_timeout")]
-    pub request_timeout_s: f64,
-    #[serde(default = "default_ping")]
-    pub ping_s: f64,
-    #[serde(default = "default_reconnect_min")]
-    pub reconnect_min_s: f64,
-    #[serde(default = "default_reconnect_max")]
-    pub reconnect_max_s: f64,
+    /// `request_timeout_s`: an action without a Response by then fails `timeout`.
+    #[serde(
+        rename = "request_timeout_s",
+        default = "default_timeout",
+        with = "seconds"
+    )]
+    pub request_timeout: Duration,
+    /// `ping_s`: the keep-alive Ping interval.
+    #[serde(rename = "ping_s", default = "default_ping", with = "seconds")]
+    pub ping_every: Duration,
+    #[serde(
+        rename = "reconnect_min_s",
+        default = "default_reconnect_min",
+        with = "seconds"
+    )]
+    pub reconnect_min: Duration,
+    #[serde(
+        rename = "reconnect_max_s",
+        default = "default_reconnect_max",
+        with = "seconds"
+    )]
+    pub reconnect_max: Duration,
 }
 
 fn default_port() -> u16 {
@@ -90,17 +107,17 @@ fn default_port() -> u16 {
 fn default_context() -> String {
     "from-internal".into()
 }
-fn default_timeout() -> f64 {
-    5.0
+fn default_timeout() -> Duration {
+    Duration::from_secs(5)
 }
-fn default_ping() -> f64 {
-    20.0
+fn default_ping() -> Duration {
+    Duration::from_secs(20)
 }
-fn default_reconnect_min() -> f64 {
-    1.0
+fn default_reconnect_min() -> Duration {
+    Duration::from_secs(1)
 }
-fn default_reconnect_max() -> f64 {
-    30.0
+fn default_reconnect_max() -> Duration {
+    Duration::from_secs(30)
 }
 
 impl AmiConfig {
@@ -112,13 +129,13 @@ impl AmiConfig {
                 "tls = true is not supported by this build; reach a TLS manager port through stunnel and set tls = false",
             ));
         }
-        if !(self.request_timeout_s > 0.0 && self.request_timeout_s.is_finite()) {
+        if self.request_timeout.is_zero() {
             return Err(SettingsError::new(
                 "request_timeout_s",
                 "must be a positive number of seconds",
             ));
         }
-        if !(self.ping_s > 0.0 && self.ping_s.is_finite()) {
+        if self.ping_every.is_zero() {
             return Err(SettingsError::new(
                 "ping_s",
                 "must be a positive number of seconds",
@@ -130,7 +147,8 @@ impl AmiConfig {
         Ok(())
     }
 
-    pub fn request_timeout(&self) -> std::time::Duration {
-        std::time::Duration::from_secs_f64(self.request_timeout_s.min(3600.0))
+    /// The request timeout, at most an hour.
+    pub fn request_timeout(&self) -> Duration {
+        self.request_timeout.min(Duration::from_secs(3600))
     }
 }

@@ -138,7 +138,7 @@ impl<'a> Session<'a> {
                 Err(_) => {
                     return Err(format!(
                         "no answer to {name} within {}s",
-                        self.config.request_timeout_s
+                        self.config.request_timeout().as_secs_f64()
                     ))
                 }
             }
@@ -234,7 +234,7 @@ impl<'a> Session<'a> {
         let mut pending: HashMap<String, Pending> = HashMap::new();
         let mut groups: HashMap<u64, Group> = HashMap::new();
         let mut next_group = 0u64;
-        let ping_every = Duration::from_secs_f64(self.config.ping_s.min(3600.0));
+        let ping_every = self.config.ping_every.min(Duration::from_secs(3600));
         let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         let mut buf = vec![0u8; 64 * 1024];
@@ -318,7 +318,7 @@ impl<'a> Session<'a> {
                     for id in expired {
                         let Some(p) = pending.remove(&id) else { continue };
                         match p.group {
-                            None => return Err(format!("no answer to Ping within {}s", self.config.request_timeout_s)),
+                            None => return Err(format!("no answer to Ping within {}s", self.config.request_timeout().as_secs_f64())),
                             Some(g) => {
                                 if let Some(group) = groups.remove(&g) {
                                     if let Some(r) = group.request {

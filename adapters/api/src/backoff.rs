@@ -35,19 +35,6 @@ impl Backoff {
         }
     }
 
-    /// From seconds as the adapters' `reconnect_min_s`/`reconnect_max_s` keys give
-    /// them; a value that is not finite or negative counts as 0.
-    pub fn from_secs_f64(min_s: f64, max_s: f64) -> Backoff {
-        let secs = |s: f64| {
-            if s.is_finite() && s > 0.0 {
-                Duration::from_secs_f64(s.min(86_400.0))
-            } else {
-                Duration::ZERO
-            }
-        };
-        Backoff::new(secs(min_s), secs(max_s))
-    }
-
     /// Start again from `min` (call it once a link has been up).
     pub fn reset(&mut self) {
         self.next = self.min;
@@ -97,10 +84,10 @@ mod tests {
 
     #[test]
     fn nonsense_bounds_are_clamped() {
-        let mut b = Backoff::from_secs_f64(f64::NAN, -3.0);
+        let mut b = Backoff::new(Duration::ZERO, Duration::ZERO);
         let w = b.next_wait();
         assert!(w >= MIN_WAIT.mul_f64(0.8) && w <= MIN_WAIT.mul_f64(1.2));
-        let mut b = Backoff::from_secs_f64(10.0, 1.0);
+        let mut b = Backoff::new(Duration::from_secs(10), Duration::from_secs(1));
         assert!(b.next_wait() >= Duration::from_secs(8));
     }
 

@@ -18,18 +18,23 @@
 //!   from its `[[switch]]` table.
 //! - [`settings`]: the `[[switch]]` keys every adapter shares, and strict parsing of
 //!   the adapter's own keys.
+//! - [`duration`]: `_s` and `_ms` configuration keys read into `Duration`s.
 //! - [`decode`]: what `ctibridge decode` asks of an adapter (a capture in, events out).
 //! - [`switch_time`]: a time as a switch printed it ([`SwitchTime`]), local or at an offset.
 //! - `testkit` (feature `testkit`): the conformance kit every adapter must pass;
-//!   `config_kit`: the configuration checks every adapter's tests share.
+//!   `config_kit`: the configuration checks every adapter's tests share;
+//!   `config_keys`: the keys of a config struct, its docs table and its example, compared.
 
 pub mod adapter;
 pub mod backoff;
 pub mod capabilities;
 pub mod command;
 #[cfg(feature = "testkit")]
+pub mod config_keys;
+#[cfg(feature = "testkit")]
 pub mod config_kit;
 pub mod decode;
+pub mod duration;
 pub mod event;
 pub mod link;
 pub mod settings;

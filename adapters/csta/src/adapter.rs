@@ -56,7 +56,7 @@ async fn run(
         endpoint,
         devices,
     } = adapter;
-    let mut backoff = Backoff::from_secs_f64(config.reconnect_min_s, config.reconnect_max_s);
+    let mut backoff = Backoff::new(config.reconnect_min, config.reconnect_max);
     let mut outage = Outage::default();
     let mut carry = Carry::default();
     let mut listener: Option<TcpListener> = None;

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use ctibridge_adapter::duration::{millis, seconds};
 use ctibridge_adapter::SettingsError;
 use serde::Deserialize;
 
@@ -48,24 +49,44 @@ pub struct CstaConfig {
     pub session_duration_s: u32,
     /// Send a SystemStatus this often and drop the link when one goes unanswered
     /// (0: never; the switch's own heartbeats are always answered).
-    #[serde(default = "default_heartbeat")]
-    pub heartbeat_s: f64,
+    #[serde(
+        rename = "heartbeat_s",
+        default = "default_heartbeat",
+        with = "seconds"
+    )]
+    pub heartbeat_every: Duration,
     /// The engine's limit on a command; pending requests are given up after it.
-    #[serde(default = "default_request_timeout")]
-    pub request_timeout_s: f64,
+    #[serde(
+        rename = "request_timeout_s",
+        default = "default_request_timeout",
+        with = "seconds"
+    )]
+    pub request_timeout: Duration,
     /// Backoff between connection attempts, doubling from min to max, with jitter.
-    #[serde(default = "default_reconnect_min")]
-    pub reconnect_min_s: f64,
-    #[serde(default = "default_reconnect_max")]
-    pub reconnect_max_s: f64,
+    #[serde(
+        rename = "reconnect_min_s",
+        default = "default_reconnect_min",
+        with = "seconds"
+    )]
+    pub reconnect_min: Duration,
+    #[serde(
+        rename = "reconnect_max_s",
+        default = "default_reconnect_max",
+        with = "seconds"
+    )]
+    pub reconnect_max: Duration,
     /// Routing devices (route points / VDNs) to register for: their RouteRequests
     /// come to ctibridge, which answers with a RouteSelect.
     #[serde(default)]
     pub route_points: Vec<String>,
     /// How long ctibridge may take to choose a route before it answers on its own
     /// (keep it under the switch's routing timer).
-    #[serde(default = "default_route_timeout")]
-    pub route_timeout_ms: u64,
+    #[serde(
+        rename = "route_timeout_ms",
+        default = "default_route_timeout",
+        with = "millis"
+    )]
+    pub route_timeout: Duration,
     /// Where a call goes when no route was chosen in time. Without it, the route
     /// dialogue is ended and the switch uses its own default route.
     #[serde(default)]
@@ -100,20 +121,20 @@ fn default_application_id() -> String {
 fn default_session_duration() -> u32 {
     180
 }
-fn default_heartbeat() -> f64 {
-    30.0
+fn default_heartbeat() -> Duration {
+    Duration::from_secs(30)
 }
-fn default_request_timeout() -> f64 {
-    10.0
+fn default_request_timeout() -> Duration {
+    Duration::from_secs(10)
 }
-fn default_reconnect_min() -> f64 {
-    0.5
+fn default_reconnect_min() -> Duration {
+    Duration::from_millis(500)
 }
-fn default_reconnect_max() -> f64 {
-    30.0
+fn default_reconnect_max() -> Duration {
+    Duration::from_secs(30)
 }
-fn default_route_timeout() -> u64 {
-    1500
+fn default_route_timeout() -> Duration {
+    Duration::from_millis(1500)
 }
 
 /// Where the link comes from.
@@ -133,25 +154,25 @@ impl CstaConfig {
             ));
         }
         for (key, value, max) in [
-            ("heartbeat_s", self.heartbeat_s, 3600.0),
-            ("request_timeout_s", self.request_timeout_s, 600.0),
-            ("reconnect_min_s", self.reconnect_min_s, 3600.0),
-            ("reconnect_max_s", self.reconnect_max_s, 3600.0),
+            ("heartbeat_s", self.heartbeat_every, 3600),
+            ("request_timeout_s", self.request_timeout, 600),
+            ("reconnect_min_s", self.reconnect_min, 3600),
+            ("reconnect_max_s", self.reconnect_max, 3600),
         ] {
-            if !(value.is_finite() && (0.0..=max).contains(&value)) {
+            if value > Duration::from_secs(max) {
                 return Err(SettingsError::new(
                     key,
                     format!("{key} must be between 0 and {max} seconds"),
                 ));
             }
         }
-        if self.request_timeout_s == 0.0 {
+        if self.request_timeout.is_zero() {
             return Err(SettingsError::new(
                 "request_timeout_s",
                 "request_timeout_s must be more than 0",
             ));
         }
-        if self.reconnect_max_s < self.reconnect_min_s || self.reconnect_max_s == 0.0 {
+        if self.reconnect_max < self.reconnect_min || self.reconnect_max.is_zero() {
             return Err(SettingsError::new(
                 "reconnect_max_s",
                 "reconnect_max_s must be more than 0 and at least reconnect_min_s",
@@ -213,12 +234,9 @@ impl CstaConfig {
         self.application_session.unwrap_or(self.username.is_some())
     }
 
-    pub fn request_timeout(&self) -> Duration {
-        Duration::from_secs_f64(self.request_timeout_s)
-    }
-
+    /// Our SystemStatus interval; none when `heartbeat_s = 0`.
     pub fn heartbeat(&self) -> Option<Duration> {
-        (self.heartbeat_s > 0.0).then(|| Duration::from_secs_f64(self.heartbeat_s))
+        (!self.heartbeat_every.is_zero()).then_some(self.heartbeat_every)
     }
 }
 
@@ -226,14 +244,17 @@ impl CstaConfig {
 pub const EXAMPLE: &str = r#"[[switch]]
 name = "pbx1"
 adapter = "csta"
-# The switch's CSTA XML server. Or: listen = "0.0.0.0:1040" where the switch connects.
+# The switch's CSTA XML server (ctibridge connects)…
 host = "10.0.0.5"
 port = 1040
+# …or where the switch connects to ctibridge instead of host and port.
+# listen = "0.0.0.0:1040"
 # Extensions and ACD groups to monitor.
 devices = ["1001", "1002", "8000"]
 # framing = "header"              # header (8-byte header, default) | nul | bare
 # namespace = "http://www.ecma-international.org/standards/ecma-323/csta/ed3"
 # Application session: on by default when a username is given.
+# application_session = true
 username = "ctibridge"
 password = "secret"
 # application_id = "ctibridge"

@@ -398,7 +398,7 @@ impl<'a> Session<'a> {
             invoke,
             purpose,
             what,
-            deadline: Instant::now() + self.config.request_timeout(),
+            deadline: Instant::now() + self.config.request_timeout,
         });
         Ok(())
     }
@@ -420,8 +420,7 @@ impl<'a> Session<'a> {
         self.encoder
             .encode((invoke, xml), &mut buf)
             .map_err(|e| End::Lost(format!("encode: {e}")))?;
-        match tokio::time::timeout(self.config.request_timeout(), self.writer.write_all(&buf)).await
-        {
+        match tokio::time::timeout(self.config.request_timeout, self.writer.write_all(&buf)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(End::Lost(format!("write: {e}"))),
             Err(_) => Err(End::Lost("the switch stopped reading".into())),
@@ -483,7 +482,7 @@ impl<'a> Session<'a> {
             return Ok(());
         }
         if let SwitchEvent::RouteRequest { route_id, .. } = &event {
-            let deadline = Instant::now() + Duration::from_millis(self.config.route_timeout_ms);
+            let deadline = Instant::now() + self.config.route_timeout;
             self.routes.push((route_id.clone(), deadline));
         }
         if self.phase == Phase::Up {
@@ -755,13 +754,13 @@ impl<'a> Session<'a> {
                 _ => {
                     return Err(End::Lost(format!(
                         "no answer to {what} within {:?}",
-                        self.config.request_timeout()
+                        self.config.request_timeout
                     )))
                 }
             }
             if self.ordered {
                 // Keep the place: the late answer must not be taken for the next one.
-                self.pending[index].deadline = now + self.config.request_timeout();
+                self.pending[index].deadline = now + self.config.request_timeout;
                 index += 1;
             } else {
                 self.pending.remove(index);

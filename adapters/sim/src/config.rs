@@ -5,6 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ctibridge_adapter::SettingsError;
+use std::time::Duration;
+
+use ctibridge_adapter::duration::millis;
 use serde::Deserialize;
 
 use crate::plan::is_dialable;
@@ -28,20 +31,25 @@ pub struct SimConfig {
     pub inbound_calls_per_s: f64,
     /// A logged-on agent's phone answers a call ringing at it after this long.
     /// 0 (the default): phones never answer by themselves; clients answer.
-    pub answer_after_ms: u64,
+    #[serde(rename = "answer_after_ms", with = "millis")]
+    pub answer_after: Duration,
     /// An outside party hangs up this long after being answered (the far end of a
     /// dialled outside call likewise). 0 (the default): never by itself.
-    pub talk_ms: u64,
+    #[serde(rename = "talk_ms", with = "millis")]
+    pub talk: Duration,
     /// An outside caller not yet answered (queued or ringing) hangs up this long after
     /// the call arrived. 0 (the default): callers wait for ever.
-    pub abandon_after_ms: u64,
+    #[serde(rename = "abandon_after_ms", with = "millis")]
+    pub abandon_after: Duration,
     /// With `talk_ms`, an agent holds an answered outside call once, a third into the
     /// talk time, for this long; the caller's hang-up moves back by as much.
     /// 0 (the default): no simulated hold.
-    pub hold_ms: u64,
+    #[serde(rename = "hold_ms", with = "millis")]
+    pub hold: Duration,
     /// After an ACD call ends at a ready agent, the agent is in after-call work
     /// (`WorkNotReady`) for this long, then `Ready` again. 0 (the default): no ACW.
-    pub acw_ms: u64,
+    #[serde(rename = "acw_ms", with = "millis")]
+    pub acw: Duration,
     /// 0..=1: answer, talk, hold and ACW times vary randomly by up to this fraction
     /// either way, so a demo looks alive. 0 (the default) keeps them exact.
     pub jitter: f64,

@@ -100,9 +100,9 @@ fn kind_and_device(event: &SwitchEvent) -> (&'static str, String) {
 async fn an_acd_call_runs_its_course_by_itself() {
     let mut sim = Running::start(SimConfig {
         queues: vec!["8000".into()],
-        answer_after_ms: 2000,
-        talk_ms: 30_000,
-        acw_ms: 10_000,
+        answer_after: Duration::from_millis(2000),
+        talk: Duration::from_millis(30_000),
+        acw: Duration::from_millis(10_000),
         agents: vec![agent(SimAgentState::Ready)],
         ..SimConfig::default()
     });
@@ -169,8 +169,8 @@ async fn an_acd_call_runs_its_course_by_itself() {
 async fn a_caller_nobody_answers_abandons() {
     let mut sim = Running::start(SimConfig {
         queues: vec!["8000".into()],
-        answer_after_ms: 2000,
-        abandon_after_ms: 20_000,
+        answer_after: Duration::from_millis(2000),
+        abandon_after: Duration::from_millis(20_000),
         agents: vec![agent(SimAgentState::NotReady)],
         ..SimConfig::default()
     });
@@ -255,11 +255,11 @@ async fn the_demo_generator_keeps_agents_busy() {
         queues: vec!["8000".into()],
         callers: vec![CALLER.into(), "+442071838750".into()],
         inbound_calls_per_s: 0.1,
-        answer_after_ms: 3000,
-        talk_ms: 40_000,
-        hold_ms: 5000,
-        acw_ms: 8000,
-        abandon_after_ms: 120_000,
+        answer_after: Duration::from_millis(3000),
+        talk: Duration::from_millis(40_000),
+        hold: Duration::from_millis(5000),
+        acw: Duration::from_millis(8000),
+        abandon_after: Duration::from_millis(120_000),
         jitter: 0.3,
         agents: vec![
             agent(SimAgentState::Ready),

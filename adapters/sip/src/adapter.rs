@@ -38,7 +38,7 @@ impl Adapter for SipAdapter {
 
 async fn run(adapter: SipAdapter, mut link: AdapterLink) -> Result<(), AdapterError> {
     let SipAdapter { config, devices } = adapter;
-    let mut backoff = Backoff::from_secs_f64(config.reconnect_min_s, config.reconnect_max_s);
+    let mut backoff = Backoff::new(config.reconnect_min, config.reconnect_max);
     let mut outage = Outage::default();
     let mut carry = Carry::new(&config, &devices);
     loop {

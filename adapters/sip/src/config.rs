@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use ctibridge_adapter::duration::{millis, seconds};
 use ctibridge_adapter::SettingsError;
 use serde::Deserialize;
 
@@ -39,15 +40,27 @@ pub struct SipConfig {
     pub password: Option<String>,
     /// RFC 3261 timer T1 (round-trip estimate) in ms; UDP retransmissions start at
     /// T1 and double to 4 s, and a request unanswered for 64×T1 means the PBX is away.
-    #[serde(default = "default_t1")]
-    pub timer_t1_ms: u64,
-    #[serde(default = "default_request_timeout")]
-    pub request_timeout_s: f64,
+    #[serde(rename = "timer_t1_ms", default = "default_t1", with = "millis")]
+    pub timer_t1: Duration,
+    #[serde(
+        rename = "request_timeout_s",
+        default = "default_request_timeout",
+        with = "seconds"
+    )]
+    pub request_timeout: Duration,
     /// Backoff between attempts after the PBX stopped answering, doubling, with jitter.
-    #[serde(default = "default_reconnect_min")]
-    pub reconnect_min_s: f64,
-    #[serde(default = "default_reconnect_max")]
-    pub reconnect_max_s: f64,
+    #[serde(
+        rename = "reconnect_min_s",
+        default = "default_reconnect_min",
+        with = "seconds"
+    )]
+    pub reconnect_min: Duration,
+    #[serde(
+        rename = "reconnect_max_s",
+        default = "default_reconnect_max",
+        with = "seconds"
+    )]
+    pub reconnect_max: Duration,
 }
 
 /// The `mode = …` key.
@@ -85,17 +98,17 @@ fn default_port() -> u16 {
 fn default_expires() -> u32 {
     3600
 }
-fn default_t1() -> u64 {
-    500
+fn default_t1() -> Duration {
+    Duration::from_millis(500)
 }
-fn default_request_timeout() -> f64 {
-    10.0
+fn default_request_timeout() -> Duration {
+    Duration::from_secs(10)
 }
-fn default_reconnect_min() -> f64 {
-    1.0
+fn default_reconnect_min() -> Duration {
+    Duration::from_secs(1)
 }
-fn default_reconnect_max() -> f64 {
-    60.0
+fn default_reconnect_max() -> Duration {
+    Duration::from_secs(60)
 }
 
 impl SipConfig {
@@ -137,7 +150,7 @@ impl SipConfig {
                 "expires must be between 60 and 86400 seconds",
             ));
         }
-        if !(10..=10_000).contains(&self.timer_t1_ms) {
+        if !(Duration::from_millis(10)..=Duration::from_secs(10)).contains(&self.timer_t1) {
             return Err(SettingsError::new(
                 "timer_t1_ms",
                 "timer_t1_ms must be between 10 and 10000",
@@ -152,11 +165,11 @@ impl SipConfig {
             return Err(SettingsError::new(key, "username and password go together"));
         }
         for (key, value) in [
-            ("request_timeout_s", self.request_timeout_s),
-            ("reconnect_min_s", self.reconnect_min_s),
-            ("reconnect_max_s", self.reconnect_max_s),
+            ("request_timeout_s", self.request_timeout),
+            ("reconnect_min_s", self.reconnect_min),
+            ("reconnect_max_s", self.reconnect_max),
         ] {
-            if !(value.is_finite() && (0.0..=3600.0).contains(&value)) {
+            if value > Duration::from_secs(3600) {
                 return Err(SettingsError::new(
                     key,
                     format!("{key} must be between 0 and 3600 seconds"),
@@ -171,7 +184,7 @@ impl SipConfig {
     }
 
     pub fn t1(&self) -> Duration {
-        Duration::from_millis(self.timer_t1_ms)
+        self.timer_t1
     }
 }
 

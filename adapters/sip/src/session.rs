@@ -21,7 +21,7 @@ use crate::message::Message;
 use crate::monitor::{Applied, Monitor};
 use crate::subscriptions::{Local, Outcome, State, Subscription};
 use crate::transaction::{Pending, Purpose};
-use crate::transport::{Received, Transport};
+use crate::transport::{Received, Transport, TransportError};
 
 /// How long the first documents are waited for before the link is declared up.
 const FIRST_DOCUMENTS: Duration = Duration::from_secs(2);
@@ -70,6 +70,15 @@ struct Session<'a> {
     all_answered_at: Option<Instant>,
 }
 
+/// Why a run of the link stops early (it becomes the `LinkDown` reason).
+#[derive(Debug, thiserror::Error)]
+enum LinkError {
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error("no answer from {pbx} to SUBSCRIBE {uri} in {ms} ms")]
+    Unanswered { pbx: String, uri: String, ms: u128 },
+}
+
 /// Run the link once. Returns why it ended and whether it had been up.
 pub async fn run(
     config: &SipConfig,
@@ -79,11 +88,11 @@ pub async fn run(
 ) -> (End, bool) {
     let transport = match Transport::open(config).await {
         Ok(t) => t,
-        Err(e) => return (End::Lost(e), false),
+        Err(e) => return (End::Lost(e.to_string()), false),
     };
     let addr = match transport.local_addr() {
         Ok(a) => a,
-        Err(e) => return (End::Lost(format!("no local address: {e}")), false),
+        Err(e) => return (End::Lost(e.to_string()), false),
     };
     let local = Local {
         transport: config.transport.via_name(),
@@ -120,7 +129,7 @@ impl Session<'_> {
         for index in 0..self.subs.len() {
             self.carry.monitors[index].resubscribed();
             if let Err(e) = self.subscribe(index).await {
-                return End::Lost(e);
+                return End::Lost(e.to_string());
             }
         }
         loop {
@@ -139,11 +148,11 @@ impl Session<'_> {
                 received = self.transport.recv() => {
                     let step = match received {
                         Ok(Received::Message(bytes)) => self.on_bytes(&bytes).await,
-                        Ok(Received::Broken(e)) => Err(format!("{}: {e}", self.pbx())),
-                        Err(e) => Err(format!("{}: {e}", self.pbx())),
+                        Ok(Received::Broken(e)) => return End::Lost(format!("{}: {e}", self.pbx())),
+                        Err(e) => return End::Lost(format!("{}: {e}", self.pbx())),
                     };
                     if let Err(reason) = step {
-                        return End::Lost(reason);
+                        return End::Lost(reason.to_string());
                     }
                     if let Some(end) = self.check_up().await {
                         return end;
@@ -151,7 +160,7 @@ impl Session<'_> {
                 }
                 _ = tokio::time::sleep_until(wake) => {
                     if let Err(e) = self.on_timers().await {
-                        return End::Lost(e);
+                        return End::Lost(e.to_string());
                     }
                     if let Some(end) = self.check_up().await {
                         return end;
@@ -175,7 +184,7 @@ impl Session<'_> {
         format!("{}:{}", self.config.host, self.config.port)
     }
 
-    async fn subscribe(&mut self, index: usize) -> Result<(), String> {
+    async fn subscribe(&mut self, index: usize) -> Result<(), LinkError> {
         let (branch, bytes) = self.subs[index].request(&self.local, &mut self.carry.credentials);
         self.transport.send(&bytes).await?;
         self.pending.push(Pending::new(
@@ -209,18 +218,17 @@ impl Session<'_> {
         wake
     }
 
-    async fn on_timers(&mut self) -> Result<(), String> {
+    async fn on_timers(&mut self) -> Result<(), LinkError> {
         let now = Instant::now();
         let mut resend = Vec::new();
         for p in &mut self.pending {
             if p.timed_out(now) {
                 let Purpose::Subscribe(index) = p.purpose;
-                return Err(format!(
-                    "no answer from {} to SUBSCRIBE {} in {} ms",
-                    self.pbx(),
-                    self.subs[index].uri,
-                    self.config.timer_t1_ms * 64
-                ));
+                return Err(LinkError::Unanswered {
+                    pbx: self.pbx(),
+                    uri: self.subs[index].uri.clone(),
+                    ms: (self.config.t1() * 64).as_millis(),
+                });
             }
             if p.retransmit_due(now) {
                 resend.push(p.bytes.clone());
@@ -308,7 +316,7 @@ impl Session<'_> {
         None
     }
 
-    async fn on_bytes(&mut self, bytes: &[u8]) -> Result<(), String> {
+    async fn on_bytes(&mut self, bytes: &[u8]) -> Result<(), LinkError> {
         let message = match Message::parse(bytes) {
             Ok(m) => m,
             Err(e) => {
@@ -326,14 +334,15 @@ impl Session<'_> {
         }
     }
 
-    async fn respond(&mut self, request: &Message, code: u16) -> Result<(), String> {
+    async fn respond(&mut self, request: &Message, code: u16) -> Result<(), LinkError> {
         let tag = hex::encode(rand::random::<[u8; 4]>());
         self.transport
             .send(request.response(code, &tag).as_bytes())
-            .await
+            .await?;
+        Ok(())
     }
 
-    async fn on_response(&mut self, response: &Message) -> Result<(), String> {
+    async fn on_response(&mut self, response: &Message) -> Result<(), LinkError> {
         let Some(branch) = response.branch() else {
             return Ok(());
         };
@@ -363,7 +372,7 @@ impl Session<'_> {
         }
     }
 
-    async fn on_notify(&mut self, notify: &Message) -> Result<(), String> {
+    async fn on_notify(&mut self, notify: &Message) -> Result<(), LinkError> {
         let Some(index) = self.subs.iter().position(|s| s.owns(notify)) else {
             return self.respond(notify, 481).await;
         };

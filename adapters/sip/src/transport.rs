@@ -17,6 +17,47 @@ pub enum Received {
     Broken(String),
 }
 
+/// Why the socket to the PBX could not be opened or used; the link is reopened.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("cannot resolve {target}: {error}")]
+    Resolve {
+        target: String,
+        error: std::io::Error,
+    },
+    #[error("cannot resolve {0}: no address")]
+    NoAddress(String),
+    #[error("cannot bind {local}: {error}")]
+    Bind {
+        local: String,
+        error: std::io::Error,
+    },
+    #[error("local = {0} is not ADDR:PORT")]
+    BadLocal(String),
+    #[error("cannot open a TCP socket: {0}")]
+    Socket(std::io::Error),
+    #[error("cannot connect to {0}: timed out")]
+    ConnectTimeout(String),
+    #[error("cannot connect to {target}: {error}")]
+    Connect {
+        target: String,
+        error: std::io::Error,
+    },
+    #[error("no local address: {0}")]
+    LocalAddr(std::io::Error),
+    #[error("sending to {peer}: {error}")]
+    SendTo {
+        peer: SocketAddr,
+        error: std::io::Error,
+    },
+    #[error("sending: {0}")]
+    Send(std::io::Error),
+    #[error("receiving: {0}")]
+    Receive(std::io::Error),
+    #[error("the PBX closed the TCP connection")]
+    Closed,
+}
+
 pub enum Transport {
     Udp { socket: UdpSocket, peer: SocketAddr },
     Tcp { stream: TcpStream, buf: Vec<u8> },
@@ -24,13 +65,16 @@ pub enum Transport {
 
 impl Transport {
     /// Bind (UDP) or connect (TCP). Errors name the address.
-    pub async fn open(config: &SipConfig) -> Result<Transport, String> {
+    pub async fn open(config: &SipConfig) -> Result<Transport, TransportError> {
         let target = format!("{}:{}", config.host, config.port);
         let peer = tokio::net::lookup_host(&target)
             .await
-            .map_err(|e| format!("cannot resolve {target}: {e}"))?
+            .map_err(|error| TransportError::Resolve {
+                target: target.clone(),
+                error,
+            })?
             .next()
-            .ok_or_else(|| format!("cannot resolve {target}"))?;
+            .ok_or_else(|| TransportError::NoAddress(target.clone()))?;
         match config.transport {
             Kind::Udp | Kind::Tls => {
                 let local = config.local.clone().unwrap_or_else(|| {
@@ -41,9 +85,13 @@ impl Transport {
                     }
                     .to_string()
                 });
-                let socket = UdpSocket::bind(&local)
-                    .await
-                    .map_err(|e| format!("cannot bind {local}: {e}"))?;
+                let socket =
+                    UdpSocket::bind(&local)
+                        .await
+                        .map_err(|error| TransportError::Bind {
+                            local: local.clone(),
+                            error,
+                        })?;
                 Ok(Transport::Udp { socket, peer })
             }
             Kind::Tcp => {
@@ -52,21 +100,25 @@ impl Transport {
                 } else {
                     tokio::net::TcpSocket::new_v4()
                 }
-                .map_err(|e| format!("cannot open a TCP socket: {e}"))?;
+                .map_err(TransportError::Socket)?;
                 if let Some(local) = &config.local {
                     let addr: SocketAddr = local
                         .parse()
-                        .map_err(|_| format!("local = {local} is not ADDR:PORT"))?;
+                        .map_err(|_| TransportError::BadLocal(local.clone()))?;
                     socket.set_reuseaddr(true).ok();
-                    socket
-                        .bind(addr)
-                        .map_err(|e| format!("cannot bind {local}: {e}"))?;
+                    socket.bind(addr).map_err(|error| TransportError::Bind {
+                        local: local.clone(),
+                        error,
+                    })?;
                 }
                 let stream =
                     tokio::time::timeout(std::time::Duration::from_secs(10), socket.connect(peer))
                         .await
-                        .map_err(|_| format!("cannot connect to {target}: timed out"))?
-                        .map_err(|e| format!("cannot connect to {target}: {e}"))?;
+                        .map_err(|_| TransportError::ConnectTimeout(target.clone()))?
+                        .map_err(|error| TransportError::Connect {
+                            target: target.clone(),
+                            error,
+                        })?;
                 Ok(Transport::Tcp {
                     stream,
                     buf: Vec::new(),
@@ -81,42 +133,41 @@ impl Transport {
 
     /// Our address as the PBX should see it: the bound address, or, bound to any
     /// address, the one the system would send to the PBX from.
-    pub fn local_addr(&self) -> Result<SocketAddr, String> {
+    pub fn local_addr(&self) -> Result<SocketAddr, TransportError> {
         match self {
             Transport::Udp { socket, peer } => {
-                let mut local = socket.local_addr().map_err(|e| e.to_string())?;
+                let mut local = socket.local_addr().map_err(TransportError::LocalAddr)?;
                 if local.ip().is_unspecified() {
                     local.set_ip(route_to(*peer).unwrap_or(local.ip()));
                 }
                 Ok(local)
             }
-            Transport::Tcp { stream, .. } => stream.local_addr().map_err(|e| e.to_string()),
+            Transport::Tcp { stream, .. } => stream.local_addr().map_err(TransportError::LocalAddr),
         }
     }
 
-    pub async fn send(&mut self, bytes: &[u8]) -> Result<(), String> {
+    pub async fn send(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
         match self {
             Transport::Udp { socket, peer } => socket
                 .send_to(bytes, *peer)
                 .await
                 .map(|_| ())
-                .map_err(|e| format!("sending to {peer}: {e}")),
-            Transport::Tcp { stream, .. } => stream
-                .write_all(bytes)
-                .await
-                .map_err(|e| format!("sending: {e}")),
+                .map_err(|error| TransportError::SendTo { peer: *peer, error }),
+            Transport::Tcp { stream, .. } => {
+                stream.write_all(bytes).await.map_err(TransportError::Send)
+            }
         }
     }
 
     /// The next message. Cancel-safe: bytes read are kept in the buffer.
-    pub async fn recv(&mut self) -> Result<Received, String> {
+    pub async fn recv(&mut self) -> Result<Received, TransportError> {
         match self {
             Transport::Udp { socket, .. } => {
                 let mut buf = vec![0u8; 65_535];
                 let (len, _) = socket
                     .recv_from(&mut buf)
                     .await
-                    .map_err(|e| format!("receiving: {e}"))?;
+                    .map_err(TransportError::Receive)?;
                 buf.truncate(len);
                 Ok(Received::Message(buf))
             }
@@ -137,9 +188,9 @@ impl Transport {
                 let n = stream
                     .read(&mut chunk)
                     .await
-                    .map_err(|e| format!("receiving: {e}"))?;
+                    .map_err(TransportError::Receive)?;
                 if n == 0 {
-                    return Err("the PBX closed the TCP connection".into());
+                    return Err(TransportError::Closed);
                 }
                 buf.extend_from_slice(&chunk[..n]);
             },

@@ -46,9 +46,9 @@ impl Switch {
             };
             let now_free = !self.device_busy(&departure.device);
             let stamp = self.tick();
-            let acw = departure.acd && departure.talked && self.timing.acw_ms > 0;
+            let acw = departure.acd && departure.talked && !self.timing.acw.is_zero();
             let acw_for = if acw {
-                self.vary(self.timing.acw_ms)
+                self.vary(self.timing.acw)
             } else {
                 std::time::Duration::ZERO
             };

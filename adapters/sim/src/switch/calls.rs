@@ -46,11 +46,8 @@ impl Switch {
         });
         // The caller hears ringback until someone answers.
         self.add_party(key, from, PartyState::Initiated);
-        if self.timing.abandon_after_ms > 0 {
-            out.after(
-                std::time::Duration::from_millis(self.timing.abandon_after_ms),
-                Timer::Abandon { call: key },
-            );
+        if !self.timing.abandon_after.is_zero() {
+            out.after(self.timing.abandon_after, Timer::Abandon { call: key });
         }
         self.route(key, destination, out);
         self.distribute(out);
@@ -169,8 +166,8 @@ impl Switch {
         token: u64,
         out: &mut Effects,
     ) {
-        if self.timing.answer_after_ms > 0 && self.agent_at(device).is_some() {
-            let delay = self.vary(self.timing.answer_after_ms);
+        if !self.timing.answer_after.is_zero() && self.agent_at(device).is_some() {
+            let delay = self.vary(self.timing.answer_after);
             out.after(
                 delay,
                 Timer::AutoAnswer {
@@ -275,12 +272,12 @@ impl Switch {
             calling: call.calling.clone(),
             called: call.called.clone(),
         });
-        if self.timing.talk_ms == 0 || !has_remote {
+        if self.timing.talk.is_zero() || !has_remote {
             return;
         }
-        let mut hangup_after = self.vary(self.timing.talk_ms);
-        if inbound && self.timing.hold_ms > 0 && self.agent_at(device).is_some() {
-            let hold = self.vary(self.timing.hold_ms);
+        let mut hangup_after = self.vary(self.timing.talk);
+        if inbound && !self.timing.hold.is_zero() && self.agent_at(device).is_some() {
+            let hold = self.vary(self.timing.hold);
             out.after(
                 hangup_after / 3,
                 Timer::HoldStart {

@@ -64,11 +64,11 @@ impl Effects {
 #[derive(Debug, Clone)]
 struct Timing {
     calls_per_s: f64,
-    answer_after_ms: u64,
-    talk_ms: u64,
-    abandon_after_ms: u64,
-    hold_ms: u64,
-    acw_ms: u64,
+    answer_after: Duration,
+    talk: Duration,
+    abandon_after: Duration,
+    hold: Duration,
+    acw: Duration,
     jitter: f64,
 }
 
@@ -95,11 +95,11 @@ impl Switch {
         let finite_or_zero = |x: f64| if x.is_finite() && x > 0.0 { x } else { 0.0 };
         let timing = Timing {
             calls_per_s: finite_or_zero(config.inbound_calls_per_s),
-            answer_after_ms: config.answer_after_ms,
-            talk_ms: config.talk_ms,
-            abandon_after_ms: config.abandon_after_ms,
-            hold_ms: config.hold_ms,
-            acw_ms: config.acw_ms,
+            answer_after: config.answer_after,
+            talk: config.talk,
+            abandon_after: config.abandon_after,
+            hold: config.hold,
+            acw: config.acw,
             jitter: finite_or_zero(config.jitter).min(1.0),
         };
         let mut switch = Switch {
@@ -251,13 +251,13 @@ impl Switch {
     }
 
     /// `ms` milliseconds, varied by up to ±jitter.
-    fn vary(&mut self, ms: u64) -> Duration {
+    fn vary(&mut self, base: Duration) -> Duration {
         let jitter = self.timing.jitter;
         if jitter <= 0.0 {
-            return Duration::from_millis(ms).min(MAX_DELAY);
+            return base.min(MAX_DELAY);
         }
         let factor = 1.0 + self.rng.random_range(-jitter..=jitter);
-        seconds(ms as f64 / 1000.0 * factor)
+        seconds(base.as_secs_f64() * factor)
     }
 
     /// The call a command names, or `CallNotFound`.

@@ -280,7 +280,7 @@ fn the_agent_idle_longest_gets_the_call() {
 #[test]
 fn a_caller_abandons_in_the_queue_and_while_ringing() {
     let mut sim = Sim::new(SimConfig {
-        abandon_after_ms: 5000,
+        abandon_after: Duration::from_millis(5000),
         agents: vec![agent("5001", "1001", SimAgentState::NotReady)],
         ..SimConfig::default()
     });
@@ -302,7 +302,7 @@ fn a_caller_abandons_in_the_queue_and_while_ringing() {
 #[test]
 fn an_answered_call_is_not_abandoned() {
     let mut sim = Sim::new(SimConfig {
-        abandon_after_ms: 5000,
+        abandon_after: Duration::from_millis(5000),
         ..SimConfig::default()
     });
     let call = answered_at_1001(&mut sim);
@@ -915,10 +915,10 @@ fn agent_passwords_and_sessions_are_checked() {
 #[test]
 fn simulated_humans_answer_talk_hold_and_do_after_call_work() {
     let mut sim = Sim::new(SimConfig {
-        answer_after_ms: 2000,
-        talk_ms: 30_000,
-        hold_ms: 6000,
-        acw_ms: 10_000,
+        answer_after: Duration::from_millis(2000),
+        talk: Duration::from_millis(30_000),
+        hold: Duration::from_millis(6000),
+        acw: Duration::from_millis(10_000),
         agents: vec![agent("5001", "1001", SimAgentState::Ready)],
         ..SimConfig::default()
     });
@@ -968,7 +968,7 @@ fn simulated_humans_answer_talk_hold_and_do_after_call_work() {
 #[test]
 fn a_state_change_during_acw_wins_over_its_end() {
     let mut sim = Sim::new(SimConfig {
-        acw_ms: 10_000,
+        acw: Duration::from_millis(10_000),
         agents: vec![agent("5001", "1001", SimAgentState::Ready)],
         ..SimConfig::default()
     });
@@ -995,7 +995,7 @@ fn a_state_change_during_acw_wins_over_its_end() {
 #[test]
 fn a_stale_answer_timer_does_nothing() {
     let mut sim = Sim::new(SimConfig {
-        answer_after_ms: 2000,
+        answer_after: Duration::from_millis(2000),
         agents: vec![agent("5001", "1001", SimAgentState::NotReady)],
         ..SimConfig::default()
     });
@@ -1016,7 +1016,7 @@ fn a_stale_answer_timer_does_nothing() {
 #[test]
 fn the_far_end_of_a_dialled_call_hangs_up_after_the_talk_time() {
     let mut sim = Sim::new(SimConfig {
-        talk_ms: 1000,
+        talk: Duration::from_millis(1000),
         ..SimConfig::default()
     });
     sim.ok(Command::MakeCall {

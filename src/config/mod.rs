@@ -8,186 +8,19 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use ctibridge_adapter::{Registry, SettingsError, SwitchSettings};
 use serde::Deserialize;
 
-use crate::auth::{Role, TokenEntry};
+use crate::auth::Role;
 
-/// The whole configuration file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Config {
-    #[serde(default)]
-    pub server: ServerConfig,
-    #[serde(default)]
-    pub database: DatabaseConfig,
-    #[serde(default)]
-    pub crm: CrmConfig,
-    #[serde(default)]
-    pub reports: ReportsConfig,
-    /// One table per switch link. Parsed for the shared keys here; the adapter parses
-    /// the rest.
-    #[serde(default, rename = "switch")]
-    pub switches: Vec<toml::Table>,
-    #[serde(default)]
-    pub auth: AuthConfig,
-}
+mod sections;
 
-/// `[server]`: the HTTP and WebSocket listener and the limits per client.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ServerConfig {
-    /// Address for HTTP, WebSocket, `/healthz` and `/metrics`.
-    pub listen: SocketAddr,
-    /// Origins a browser may connect from (besides the daemon's own pages). Clients that
-    /// send no Origin header (CRM back ends) are not affected.
-    pub allowed_origins: Vec<String>,
-    /// Events that may wait for one client before it is disconnected (close 4009).
-    pub client_queue: usize,
-    /// A client this far behind (oldest undelivered event) is disconnected (close 4009).
-    pub max_lag_s: u64,
-    /// Events kept for resume.
-    pub replay_events: usize,
-    /// Age after which an event is no longer replayed.
-    pub replay_s: u64,
-    /// Largest WebSocket message accepted; larger ones close the connection with 1009.
-    pub max_message_bytes: usize,
-    /// Requests per second per connection (sustained), and the burst allowed.
-    pub rate_limit_per_s: u32,
-    pub rate_limit_burst: u32,
-    /// Seconds a new connection has to send its `hello`.
-    pub auth_timeout_s: u64,
-    /// Seconds between pings.
-    pub ping_s: u64,
-    pub tls_cert: Option<PathBuf>,
-    pub tls_key: Option<PathBuf>,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        ServerConfig {
-            listen: "127.0.0.1:8765".parse().expect("valid default address"),
-            allowed_origins: Vec::new(),
-            client_queue: 10_000,
-            max_lag_s: 10,
-            replay_events: 10_000,
-            replay_s: 600,
-            max_message_bytes: 64 * 1024,
-            rate_limit_per_s: 20,
-            rate_limit_burst: 40,
-            auth_timeout_s: 5,
-            ping_s: 25,
-            tls_cert: None,
-            tls_key: None,
-        }
-    }
-}
-
-/// `[database]`: where contacts, the call log and the agent-state journal live.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DatabaseConfig {
-    /// `sqlite://PATH` (`sqlite://:memory:` for a throw-away database).
-    pub url: String,
-    /// The on-disk journal that holds writes while the database is unreachable.
-    /// Default: the SQLite file's path with `.journal` appended; for a database
-    /// server, `ctibridge-BACKEND-HOST-PORT-DB.journal` in the working directory (one
-    /// per database, so two daemons on one host never share a journal).
-    pub journal: Option<PathBuf>,
-}
-
-impl Default for DatabaseConfig {
-    fn default() -> Self {
-        DatabaseConfig {
-            url: "sqlite://ctibridge.db".into(),
-            journal: None,
-        }
-    }
-}
-
-impl DatabaseConfig {
-    pub fn journal_path(&self) -> PathBuf {
-        if let Some(path) = &self.journal {
-            return path.clone();
-        }
-        match crate::crm::db::sqlite_path(&self.url) {
-            Some(path) if path != ":memory:" => PathBuf::from(format!("{path}.journal")),
-            Some(_) => PathBuf::from("ctibridge.journal"),
-            None => {
-                // scheme://[user[:password]@]host[:port]/db[?options] → scheme-host-port-db
-                let (scheme, rest) = self.url.split_once("://").unwrap_or(("db", &self.url));
-                let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
-                let rest = rest.split('?').next().unwrap_or(rest);
-                let name: String = format!("{scheme}-{rest}")
-                    .chars()
-                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-                    .collect();
-                PathBuf::from(format!("ctibridge-{name}.journal"))
-            }
-        }
-    }
-}
-
-/// `[crm]`: caller look-up.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct CrmConfig {
-    /// ISO 3166 country used to read national numbers (ANI without `+`).
-    pub default_country: String,
-    /// Look-up results kept in memory.
-    pub cache_size: usize,
-    pub cache_ttl_s: u64,
-    /// How long a screen pop waits for the look-up before it goes out without the match
-    /// (a `call.updated` with the match follows).
-    pub pop_deadline_ms: u64,
-    /// Look callers up in an existing CRM schema instead of the bridge's contacts
-    /// (named parameters :e164, :national, :raw; columns id, name, and optionally
-    /// company, url, external_id). Checked against the database at start-up.
-    pub lookup_sql: Option<String>,
-    /// Also write every call into the CRM's own table (named parameters: the
-    /// call_log columns). Checked against the database at start-up.
-    pub log_sql: Option<String>,
-}
-
-impl Default for CrmConfig {
-    fn default() -> Self {
-        CrmConfig {
-            default_country: "US".into(),
-            cache_size: 10_000,
-            cache_ttl_s: 300,
-            pop_deadline_ms: 300,
-            lookup_sql: None,
-            log_sql: None,
-        }
-    }
-}
-
-/// `[reports]`: report thresholds (DESIGN.md "Report figures").
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ReportsConfig {
-    pub service_level_s: f64,
-    pub short_abandon_s: f64,
-}
-
-impl Default for ReportsConfig {
-    fn default() -> Self {
-        ReportsConfig {
-            service_level_s: 20.0,
-            short_abandon_s: 5.0,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuthConfig {
-    #[serde(default)]
-    pub tokens: Vec<TokenEntry>,
-}
+pub use sections::{
+    AuthConfig, Config, CrmConfig, DatabaseConfig, ReportsConfig, ServerConfig, EXAMPLE,
+};
 
 /// The keys of a `[[switch]]` table the daemon itself reads.
 #[derive(Debug, Clone, Deserialize)]
@@ -196,8 +29,12 @@ struct SharedSwitchKeys {
     adapter: String,
     #[serde(default)]
     devices: Vec<String>,
-    #[serde(default)]
-    request_timeout_s: Option<f64>,
+    #[serde(
+        default,
+        rename = "request_timeout_s",
+        with = "ctibridge_adapter::duration::optional_seconds"
+    )]
+    request_timeout: Option<Duration>,
     #[serde(default)]
     cti_switch: Option<String>,
 }
@@ -206,8 +43,9 @@ struct SharedSwitchKeys {
 #[derive(Debug, Clone)]
 pub struct SwitchDef {
     pub settings: SwitchSettings,
-    /// Seconds to wait for the switch to answer a request (default 10).
-    pub request_timeout_s: f64,
+    /// How long to wait for the switch to answer a request (`request_timeout_s`,
+    /// default 10 s).
+    pub request_timeout: Duration,
     /// For a records-only link (SMDR): the `[[switch]]` whose live calls its records
     /// complete, when the PBX's CTI link is a separate switch table.
     pub cti_switch: Option<String>,
@@ -329,8 +167,8 @@ pub fn check(
                 ),
             });
         }
-        let timeout = shared.request_timeout_s.unwrap_or(10.0);
-        if !(timeout.is_finite() && timeout > 0.0 && timeout <= 600.0) {
+        let timeout = shared.request_timeout.unwrap_or(Duration::from_secs(10));
+        if timeout.is_zero() || timeout > Duration::from_secs(600) {
             return Err(ConfigError {
                 file: None,
                 line: locate(Some("request_timeout_s")),
@@ -358,7 +196,7 @@ pub fn check(
             })?;
         switches.push(SwitchDef {
             settings,
-            request_timeout_s: timeout,
+            request_timeout: timeout,
             cti_switch: shared.cti_switch.clone(),
         });
     }
