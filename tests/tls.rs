@@ -197,6 +197,30 @@ async fn wss_serves_a_screen_pop_and_plain_clients_are_refused() {
     agent
         .ok("crm.lookup", json!({"number": "4155550123"}))
         .await;
+
+    // SIGTERM: the orderly stop closes TLS clients with 1001 and exits 0, the idle
+    // half-open connections notwithstanding.
+    let status = Command::new("kill")
+        .args(["-TERM", &daemon.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(agent.closed().await, 1001);
+    let mut daemon = daemon;
+    let deadline = std::time::Instant::now() + WAIT;
+    let exit = loop {
+        if let Some(exit) = daemon.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no exit after SIGTERM:\n{}",
+            daemon.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(exit.success(), "{exit:?}:\n{}", daemon.log());
+    drop(idle);
 }
 
 #[tokio::test]
