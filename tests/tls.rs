@@ -306,6 +306,16 @@ fn check_config_names_the_key_and_file_of_a_bad_tls_file() {
     let (ok, stderr) = check_config(&dir);
     assert!(ok, "{stderr}");
     let cert = dir.join("cert.pem").display().to_string();
+    let summary = Command::new(BIN)
+        .arg("check-config")
+        .arg(dir.join("ctibridge.toml"))
+        .output()
+        .unwrap();
+    let summary = String::from_utf8_lossy(&summary.stdout);
+    assert!(
+        summary.contains(&format!("(https, wss; certificate {cert})")),
+        "{summary}"
+    );
     let key = dir.join("key.pem").display().to_string();
 
     std::fs::remove_file(dir.join("key.pem")).unwrap();
