@@ -1,6 +1,7 @@
 //! Starting and stopping the daemon: open the database, start the adapters, the
 //! engine, the gate, the hub and the HTTP server, and on a signal stop them in the
-//! order that loses nothing (adapters first, the gate's last writes last).
+//! order that loses nothing (adapters first, the gate's last writes last). SIGHUP
+//! reloads the TLS certificate and key.
 //!
 //! A database that cannot be reached at start-up does not stop the start: the daemon
 //! runs as during an outage (writes journaled, `database.down`, `/healthz` 503) while
@@ -14,6 +15,7 @@ use ctibridge_adapter::{link::EVENT_QUEUE, AdapterLink, Registry};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::api::tls_listener::TlsListener;
 use crate::api::{self, AppState};
 use crate::auth::TokenStore;
 use crate::config::Loaded;
@@ -27,6 +29,7 @@ use crate::engine::{Engine, EngineConfig, SwitchLink};
 use crate::gate::Gate;
 use crate::hub::{Hub, HubConfig};
 use crate::metrics::Metrics;
+use crate::tls::Reloadable;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -47,6 +50,8 @@ pub enum DaemonError {
     LookupSql(StatementError),
     #[error("[crm] log_sql: {0}")]
     LogSql(StatementError),
+    #[error("{0}")]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// How the daemon runs beyond its config.
@@ -226,6 +231,11 @@ pub async fn run(
         serve_pages: options.serve_pages,
         shutdown: shutdown.clone(),
     });
+    // TLS files are read before the port opens: a bad file stops the start.
+    let tls = match (&config.server.tls_cert, &config.server.tls_key) {
+        (Some(cert), Some(key)) => Some(Arc::new(Reloadable::load(cert, key)?)),
+        _ => None,
+    };
     let addr = config.server.listen;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -233,17 +243,31 @@ pub async fn run(
     let bound = listener
         .local_addr()
         .map_err(|error| DaemonError::Listen { addr, error })?;
-    tracing::info!(listen = %bound, tokens = config.auth.tokens.len(), "ctibridge listening");
+    tracing::info!(listen = %bound, tls = tls.is_some(), tokens = config.auth.tokens.len(), "ctibridge listening");
     (options.on_listening)(bound);
     let stop = shutdown.clone();
     tokio::spawn(async move {
         wait_for_signal().await;
         stop.cancel();
     });
+    tokio::spawn(reload_on_hangup(tls.clone()));
     let serve_stop = shutdown.clone();
-    let served = axum::serve(listener, api::router(state))
-        .with_graceful_shutdown(async move { serve_stop.cancelled().await })
-        .await;
+    let stopped = async move { serve_stop.cancelled().await };
+    let router = api::router(state);
+    let served = match tls {
+        None => {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(stopped)
+                .await
+        }
+        Some(tls) => {
+            let listener = TlsListener::new(listener, tls)
+                .map_err(|error| DaemonError::Listen { addr, error })?;
+            axum::serve(listener, router)
+                .with_graceful_shutdown(stopped)
+                .await
+        }
+    };
     shutdown.cancel();
     tracing::info!(
         "stopping: adapters first, then the engine; the last writes are committed before exit"
@@ -258,6 +282,34 @@ pub async fn run(
     let _ = gate_task.await;
     hub_task.abort();
     served.map_err(DaemonError::Serve)
+}
+
+/// SIGHUP reads the TLS certificate and key again (a renewed certificate needs no
+/// restart); connections already open keep theirs. A file that does not load is
+/// logged and the current certificate stays. Without TLS there is nothing to reload,
+/// but the signal is still caught: by default it would end the daemon, and a service
+/// manager's `reload` must not do that.
+async fn reload_on_hangup(tls: Option<Arc<Reloadable>>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hangup.recv().await.is_some() {
+            match &tls {
+                None => tracing::info!("SIGHUP: no TLS configured, nothing to reload"),
+                Some(tls) => match tls.reload() {
+                    Ok(()) => tracing::info!(cert = %tls.cert_path().display(),
+                        "SIGHUP: TLS certificate and key reloaded; new connections use them"),
+                    Err(e) => tracing::error!(error = %e,
+                        "SIGHUP: TLS reload failed; keeping the current certificate"),
+                },
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tls;
 }
 
 async fn wait_for_signal() {

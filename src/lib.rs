@@ -24,6 +24,7 @@
 //! - [`metrics`]: `/metrics` and `/healthz` figures; [`reports`]: queue and agent reports.
 //! - [`daemon`]: start-up and orderly shutdown; [`demo`]: the zero-config demo.
 //! - [`cli`], [`commands`]: the command line; [`time`]: time helpers (a leaf).
+//! - [`tls`]: the API port's certificate and key, reloadable (a leaf).
 
 pub mod adapters;
 /// Private to the crate (as are `engine`, `gate` and `hub`), so the compiler flags
@@ -42,6 +43,7 @@ pub(crate) mod hub;
 pub mod metrics;
 pub mod reports;
 pub mod time;
+pub mod tls;
 
 /// The parser of a client's WebSocket text frames, public for the `ws_frame` fuzz
 /// target: the `api` module itself is private to the crate.

@@ -3,9 +3,11 @@
 //! - [`http`]: routes, the Origin check, health, metrics, the built-in pages.
 //! - [`ws`]: one WebSocket connection's life.
 //! - [`protocol`]: client frames in, server frames out.
+//! - [`tls_listener`]: a TLS port's connections, handshaken off the accept loop.
 
 pub mod http;
 pub mod protocol;
+pub mod tls_listener;
 pub mod ws;
 
 use std::sync::atomic::AtomicU64;

@@ -10,7 +10,15 @@ pub fn check_config(file: &Path) -> Outcome {
     let loaded = crate::config::load_file(file, &registry).map_err(Failure::config)?;
     let c = &loaded.config;
     println!("{}: OK", file.display());
-    println!("  listen: {}", c.server.listen);
+    match &c.server.tls_cert {
+        // Both files were read and checked by load_file.
+        Some(cert) => println!(
+            "  listen: {} (https, wss; certificate {})",
+            c.server.listen,
+            cert.display()
+        ),
+        None => println!("  listen: {}", c.server.listen),
+    }
     println!("  database: {}", crate::crm::db::redact(&c.database.url));
     for def in &loaded.switches {
         println!(

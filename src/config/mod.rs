@@ -245,14 +245,28 @@ pub fn check(
             "[server] rate_limit_per_s and rate_limit_burst must be at least 1",
         ));
     }
-    if config.server.tls_cert.is_some() || config.server.tls_key.is_some() {
-        return Err(ConfigError {
-            file: None,
-            line: text.and_then(|t| key_line(t, "tls_cert").or_else(|| key_line(t, "tls_key"))),
-            message: "TLS is not built into this version: terminate TLS in a reverse proxy \
-                      (nginx, haproxy) in front of the daemon and remove tls_cert/tls_key"
-                .into(),
-        });
+    match (&config.server.tls_cert, &config.server.tls_key) {
+        (None, None) => {}
+        (Some(cert), Some(key)) => {
+            // Read and checked now, so `check-config` finds a bad file before a start.
+            crate::tls::server_config(cert, key).map_err(|e| ConfigError {
+                file: None,
+                line: text.and_then(|t| key_line(t, e.key)),
+                message: e.to_string(),
+            })?;
+        }
+        (cert, _) => {
+            let (set, missing) = if cert.is_some() {
+                ("tls_cert", "tls_key")
+            } else {
+                ("tls_key", "tls_cert")
+            };
+            return Err(ConfigError {
+                file: None,
+                line: text.and_then(|t| key_line(t, set)),
+                message: format!("[server] {set} is set but {missing} is not: TLS needs both"),
+            });
+        }
     }
     Ok(Loaded { config, switches })
 }
@@ -414,6 +428,22 @@ mod tests {
         let err = load_str(text, &registry()).unwrap_err();
         assert_eq!(err.line, Some(1));
         assert!(err.message.contains("sha256"), "{err}");
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_names_the_one_that_fails() {
+        let err = load_str("[server]\ntls_cert = \"cert.pem\"\n", &registry()).unwrap_err();
+        assert_eq!(err.line, Some(2), "{err}");
+        assert!(err.message.contains("tls_key is not"), "{err}");
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tls");
+        let text = format!(
+            "[server]\ntls_cert = \"{fixtures}/ec-cert.pem\"\ntls_key = \"{fixtures}/missing.pem\"\n"
+        );
+        let err = load_str(&text, &registry()).unwrap_err();
+        assert_eq!(err.line, Some(3), "{err}");
+        assert!(err.message.contains("missing.pem"), "{err}");
+        let good = text.replace("missing.pem", "ec-sec1-key.pem");
+        assert!(load_str(&good, &registry()).is_ok());
     }
 
     #[test]

@@ -64,6 +64,8 @@ pub struct ServerConfig {
     /// Seconds between pings.
     #[serde(rename = "ping_s", with = "ctibridge_adapter::duration::seconds")]
     pub ping_every: Duration,
+    /// PEM certificate chain (the server's certificate first) and private key: with
+    /// both set, the port serves `https://` and `wss://` only. Reloaded on SIGHUP.
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
 }
@@ -222,8 +224,8 @@ rate_limit_per_s = 20
 rate_limit_burst = 40
 auth_timeout_s = 5
 ping_s = 25
-# tls_cert = "cert.pem"             # not supported in this version: use a reverse proxy
-# tls_key = "key.pem"
+# tls_cert = "fullchain.pem"        # with tls_key: https:// and wss:// only; reloaded on SIGHUP
+# tls_key = "privkey.pem"
 
 [database]
 url = "sqlite://ctibridge.db"

@@ -6,6 +6,9 @@
 //! - `postgres://USER[:PASS]@HOST[:PORT]/DB`;
 //! - `mysql://USER[:PASS]@HOST[:PORT]/DB` (MySQL or MariaDB).
 //!
+//! Either server may be reached over TLS (`?sslmode=` / `?ssl-mode=`; see
+//! [`db_tls`](super::db_tls)).
+//!
 //! PostgreSQL and MySQL go through pure-Rust drivers (diesel-async's tokio-postgres
 //! and mysql_async connections), wrapped to look synchronous, so the bridge's diesel
 //! code is written once and no C client library has to be installed. A connection is
@@ -29,6 +32,8 @@ use diesel::Connection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::{AsyncMysqlConnection, AsyncPgConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use super::db_tls;
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("schema/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("schema/postgres");
@@ -142,11 +147,12 @@ impl AnyConn {
             }
             Some(Backend::Postgres) => {
                 let _runtime = DRIVER_RUNTIME.enter();
-                Ok(AnyConn::Postgres(PgConn::establish(url).map_err(failed)?))
+                Ok(AnyConn::Postgres(establish_postgres(url).map_err(failed)?))
             }
             Some(Backend::Mysql) => {
                 // mysql_async knows the scheme `mysql` only; MariaDB speaks it.
                 let url = url.replacen("mariadb://", "mysql://", 1);
+                let url = db_tls::mysql(&url).map_err(DbError::Connect)?;
                 let _runtime = DRIVER_RUNTIME.enter();
                 Ok(AnyConn::Mysql(MysqlConn::establish(&url).map_err(failed)?))
             }
@@ -186,6 +192,36 @@ impl AnyConn {
             }
         }
     }
+}
+
+/// A PostgreSQL connection, over rustls when `sslmode` asks for TLS (see
+/// [`db_tls`]). Called with [`DRIVER_RUNTIME`] entered.
+fn establish_postgres(url: &str) -> diesel::ConnectionResult<PgConn> {
+    let bad_url = |e: String| diesel::ConnectionError::InvalidConnectionUrl(e);
+    let (mode, root, url) = db_tls::postgres(url).map_err(bad_url)?;
+    if mode == db_tls::PgTls::Off {
+        return PgConn::establish(&url);
+    }
+    let tls = db_tls::PgRustls(db_tls::pg_client_config(mode, root.as_deref()).map_err(bad_url)?);
+    let conn = DRIVER_RUNTIME.handle().block_on(async move {
+        let (client, connection) = tokio_postgres::connect(&url, tls)
+            .await
+            .map_err(|e| diesel::ConnectionError::BadConnection(with_causes(&e)))?;
+        AsyncPgConnection::try_from_client_and_connection(client, connection).await
+    })?;
+    Ok(PgConn::from(conn))
+}
+
+/// An error and its causes (tokio-postgres says "error performing TLS handshake"
+/// and keeps the reason, e.g. an untrusted certificate, as the cause).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    text
 }
 
 /// Hands out [`AnyConn`]s for the r2d2 pool.
@@ -280,6 +316,12 @@ pub fn sqlite_path(url: &str) -> Option<&str> {
 
 /// Check a database URL without connecting.
 pub fn check_url(url: &str) -> Result<(), String> {
+    let tls = match Backend::of(url) {
+        Some(Backend::Postgres) => db_tls::postgres(url).map(drop),
+        Some(Backend::Mysql) => db_tls::mysql(url).map(drop),
+        _ => Ok(()),
+    };
+    tls.map_err(|e| format!("[database] url `{}`: {e}", redact(url)))?;
     match Backend::of(url) {
         Some(_) => Ok(()),
         None => Err(format!(

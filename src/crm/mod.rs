@@ -2,7 +2,8 @@
 //! the agent-state journal, through diesel.
 //!
 //! - [`db`]: opening, pooling and migrating the database; [`connector`]: reaching a
-//!   database that was not there when the daemon started.
+//!   database that was not there when the daemon started; [`db_tls`]: TLS to the
+//!   database servers.
 //! - [`schema`], [`models`]: tables and rows; [`outcome`]: how a call ended, as stored.
 //! - [`phone`]: E.164 normalisation of ANIs.
 //! - [`lookup`]: caller and service look-up; [`cache`]: the engine's look-up cache.
@@ -16,6 +17,7 @@
 pub mod cache;
 pub mod connector;
 pub mod db;
+pub mod db_tls;
 pub mod import;
 pub mod journal;
 pub mod log_sql;

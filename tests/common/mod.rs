@@ -232,11 +232,23 @@ pub struct Client {
 
 impl Client {
     pub async fn connect(url: &str) -> Client {
+        Client::connect_with(url, None).await.unwrap()
+    }
+
+    /// Connect through `connector` (a `wss://` URL with a TLS client that trusts the
+    /// test's certificate), or as [`Client::connect`] with `None`; the handshake's
+    /// error is returned, for tests that expect one.
+    pub async fn connect_with(
+        url: &str,
+        connector: Option<tokio_tungstenite::Connector>,
+    ) -> Result<Client, tokio_tungstenite::tungstenite::Error> {
         let mut request = url.into_client_request().unwrap();
         request
             .headers_mut()
             .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("cti.v1"));
-        let (ws, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let (ws, response) =
+            tokio_tungstenite::connect_async_tls_with_config(request, None, false, connector)
+                .await?;
         assert_eq!(
             response
                 .headers()
@@ -244,16 +256,25 @@ impl Client {
                 .map(|v| v.to_str().unwrap()),
             Some("cti.v1")
         );
-        Client {
+        Ok(Client {
             ws,
             next_id: 0,
             seen: Vec::new(),
-        }
+        })
     }
 
     /// Connect and authenticate; returns the client and its welcome frame.
     pub async fn login(url: &str, token: &str) -> (Client, Value) {
-        let mut client = Client::connect(url).await;
+        Client::login_with(url, None, token).await
+    }
+
+    /// [`Client::login`] through `connector` (see [`Client::connect_with`]).
+    pub async fn login_with(
+        url: &str,
+        connector: Option<tokio_tungstenite::Connector>,
+        token: &str,
+    ) -> (Client, Value) {
+        let mut client = Client::connect_with(url, connector).await.unwrap();
         client.send(json!({"type": "hello", "token": token})).await;
         let welcome = client.frame().await;
         assert_eq!(welcome["type"], "welcome", "{welcome}");
