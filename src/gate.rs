@@ -296,7 +296,7 @@ mod tests {
             seq,
             topic: "t".into(),
             audience: Audience::default(),
-            frame: String::new(),
+            frame: Default::default(),
             at: Instant::now(),
         })))
     }

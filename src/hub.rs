@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::metrics::Metrics;
@@ -62,8 +63,9 @@ pub struct Published {
     pub seq: u64,
     pub topic: String,
     pub audience: Audience,
-    /// The whole `{"type":"evt",…}` frame.
-    pub frame: String,
+    /// The whole `{"type":"evt",…}` frame, in a shared buffer: sending it to a client
+    /// takes a reference, not a copy.
+    pub frame: Utf8Bytes,
     /// When the engine published it (for the replay ring's age limit).
     pub at: Instant,
 }
@@ -328,7 +330,7 @@ mod tests {
                 agents: vec![],
                 devices: devices.iter().map(|d| d.to_string()).collect(),
             },
-            frame: format!("{{\"seq\":{seq}}}"),
+            frame: format!("{{\"seq\":{seq}}}").into(),
             at: Instant::now(),
         })
     }

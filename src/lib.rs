@@ -24,12 +24,14 @@
 //! - [`metrics`]: `/metrics` and `/healthz` figures; [`reports`]: queue and agent reports.
 //! - [`daemon`]: start-up and orderly shutdown; [`demo`]: the zero-config demo.
 //! - [`cli`], [`commands`]: the command line; [`time`]: time helpers (a leaf).
+//! - [`bench`]: `ctibridge bench`, the whole pipeline measured on loopback.
 
 pub mod adapters;
 /// Private to the crate (as are `engine`, `gate` and `hub`), so the compiler flags
 /// what nothing uses.
 pub(crate) mod api;
 pub mod auth;
+pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -7,7 +7,13 @@ use tracing_subscriber::EnvFilter;
 
 fn main() {
     let cli = Cli::parse();
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // The bench prints figures; the daemon's routine log lines would drown them.
+    let quiet = matches!(
+        cli.command,
+        Command::Bench(_) | Command::BenchClients { .. }
+    );
+    let level = if quiet { "warn" } else { "info" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -43,6 +49,20 @@ fn main() {
             print_config,
         } => runtime()
             .and_then(|rt| rt.block_on(commands::demo::demo(listen, &data_dir, print_config))),
+        Command::Bench(args) => runtime().and_then(|rt| rt.block_on(commands::bench::bench(args))),
+        Command::BenchClients {
+            url,
+            agents,
+            supervisors,
+            calls_complete,
+        } => runtime().and_then(|rt| {
+            rt.block_on(commands::bench::clients(
+                url,
+                agents,
+                supervisors,
+                calls_complete,
+            ))
+        }),
         Command::Run { config, listen } => {
             runtime().and_then(|rt| rt.block_on(commands::run::run(&config, listen)))
         }

@@ -250,7 +250,7 @@ impl Engine {
                             seq,
                             topic: "snapshot".into(),
                             audience: Audience::default(),
-                            frame: protocol::evt(seq, "snapshot", "snapshot", &data),
+                            frame: protocol::evt(seq, "snapshot", "snapshot", &data).into(),
                             at: Instant::now(),
                         })
                     }),
@@ -378,7 +378,7 @@ impl Engine {
         self.metrics.seq.store(self.seq, Ordering::Relaxed);
         let published = Arc::new(Published {
             seq: self.seq,
-            frame: protocol::evt(self.seq, &topic, name, &data),
+            frame: protocol::evt(self.seq, &topic, name, &data).into(),
             topic,
             audience,
             at: Instant::now(),

@@ -80,7 +80,7 @@ fn events(effects: &[Effect]) -> Vec<(String, String, Value)> {
         .filter_map(|e| match e {
             Effect::Out(out) => match &out.message {
                 Some(HubInput::Publish(p)) => {
-                    let frame: Value = serde_json::from_str(&p.frame).expect("json frame");
+                    let frame: Value = serde_json::from_str(p.frame.as_str()).expect("json frame");
                     Some((
                         frame["name"].as_str().unwrap_or_default().to_string(),
                         frame["topic"].as_str().unwrap_or_default().to_string(),
