@@ -42,7 +42,7 @@ pub struct Outbound {
 pub struct Gate {
     pool: Pool,
     journal: Journal,
-    hub: mpsc::UnboundedSender<HubInput>,
+    hub: mpsc::Sender<HubInput>,
     metrics: Arc<Metrics>,
     /// `[crm] log_sql`, run with every call row.
     log_sql: Option<Arc<LogSql>>,
@@ -62,7 +62,7 @@ impl Gate {
     pub fn new(
         pool: Pool,
         journal: Journal,
-        hub: mpsc::UnboundedSender<HubInput>,
+        hub: mpsc::Sender<HubInput>,
         metrics: Arc<Metrics>,
     ) -> Self {
         metrics
@@ -98,7 +98,7 @@ impl Gate {
         self
     }
 
-    pub async fn run(mut self, mut input: mpsc::UnboundedReceiver<Outbound>) {
+    pub async fn run(mut self, mut input: mpsc::Receiver<Outbound>) {
         // What an earlier run left in the journal goes in first; then the agent states
         // it still left open are closed, before any write of this run is taken.
         // (Started without the database: once it is reached, see `catch_up`.)
@@ -179,8 +179,9 @@ impl Gate {
             self.make_durable(pending).await;
         }
         for message in messages {
-            // The hub only goes away when the daemon stops.
-            let _ = self.hub.send(message);
+            // The hub never waits for a client, so this waits only while the hub is
+            // busy; it goes away only when the daemon stops.
+            let _ = self.hub.send(message).await;
         }
     }
 
@@ -378,8 +379,8 @@ mod tests {
             .unwrap();
         let pool = db::pool(&url).unwrap();
         let metrics = Arc::new(Metrics::default());
-        let (hub_tx, mut hub_rx) = mpsc::unbounded_channel();
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (hub_tx, mut hub_rx) = mpsc::channel(16);
+        let (tx, rx) = mpsc::channel(16);
         let (ready_tx, ready_rx) = oneshot::channel();
         let gate =
             Gate::new(pool.clone(), journal, hub_tx, metrics.clone()).wait_for_database(ready_rx);
@@ -389,6 +390,7 @@ mod tests {
             writes: vec![state("new", "1001", started), row("b")],
             message: event(1),
         })
+        .await
         .unwrap();
         assert!(hub_rx.recv().await.is_some(), "published once journaled");
         assert!(!metrics.database_up.load(Ordering::Relaxed));
@@ -437,14 +439,15 @@ mod tests {
             .unwrap();
         let journal = Journal::open(&dir.join("g.journal")).unwrap();
         let metrics = Arc::new(Metrics::default());
-        let (hub_tx, mut hub_rx) = mpsc::unbounded_channel();
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (hub_tx, mut hub_rx) = mpsc::channel(16);
+        let (tx, rx) = mpsc::channel(16);
         let gate = tokio::spawn(Gate::new(pool.clone(), journal, hub_tx, metrics.clone()).run(rx));
 
         tx.send(Outbound {
             writes: vec![row("a")],
             message: event(1),
         })
+        .await
         .unwrap();
         assert!(hub_rx.recv().await.is_some());
         assert_eq!(logged(&pool).await, vec!["a"]);
@@ -455,11 +458,13 @@ mod tests {
             writes: vec![row("b")],
             message: event(2),
         })
+        .await
         .unwrap();
         tx.send(Outbound {
             writes: vec![row("c")],
             message: event(3),
         })
+        .await
         .unwrap();
         assert!(hub_rx.recv().await.is_some());
         assert!(hub_rx.recv().await.is_some());

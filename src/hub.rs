@@ -20,6 +20,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::metrics::Metrics;
 
+/// Messages (events, registrations) that may wait for the hub. The hub never waits
+/// for a client, so this fills only while it is busy fanning out; the gate then waits.
+pub const HUB_QUEUE: usize = 4096;
+
 /// Who an event is for, besides the supervisors, apps and admins who see everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Audience {
@@ -167,7 +171,7 @@ impl Hub {
         }
     }
 
-    pub async fn run(mut self, mut input: mpsc::UnboundedReceiver<HubInput>) {
+    pub async fn run(mut self, mut input: mpsc::Receiver<HubInput>) {
         while let Some(message) = input.recv().await {
             self.handle(message);
         }

@@ -100,7 +100,7 @@ pub async fn serve(mut socket: WebSocket, state: Arc<AppState>) {
         futures_util::SinkExt::close(&mut socket),
     )
     .await;
-    let _ = state.hub.send(HubInput::Unregister(client));
+    let _ = state.hub.send(HubInput::Unregister(client)).await;
 }
 
 /// Wait for a good `hello`. `Ok(None)` when the connection was closed.

@@ -69,6 +69,14 @@ use calls::CallTable;
 use effects::{Effect, Internal};
 use request::EngineRequest;
 
+/// Events (with their writes) that may wait for the gate. Full, the engine waits, and
+/// with it the switch links (see `driver`); 4,096 is a few milliseconds of a flood and
+/// tens of seconds of a busy call centre.
+pub const OUT_QUEUE: usize = 4096;
+/// Database jobs (CRM and route look-ups) in flight at once. The pool has 8
+/// connections; more jobs would only wait inside it, each a task holding memory.
+pub const DB_JOBS: usize = 64;
+
 /// Engine settings, from `[crm]`, `[reports]` and the switches.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -106,7 +114,9 @@ pub struct Engine {
     cache: Cache<String, CallerInfo>,
     pool: Pool,
     seq: u64,
-    out: mpsc::UnboundedSender<Outbound>,
+    out: mpsc::Sender<Outbound>,
+    /// Database jobs (look-ups) in flight at most: see [`DB_JOBS`].
+    db_slots: Arc<tokio::sync::Semaphore>,
     internal_tx: mpsc::UnboundedSender<Internal>,
     internal_rx: Option<mpsc::UnboundedReceiver<Internal>>,
     metrics: Arc<Metrics>,
@@ -128,7 +138,7 @@ impl Engine {
         config: EngineConfig,
         switches: Vec<SwitchLink>,
         pool: Pool,
-        out: mpsc::UnboundedSender<Outbound>,
+        out: mpsc::Sender<Outbound>,
         metrics: Arc<Metrics>,
     ) -> Self {
         let (internal_tx, internal_rx) = mpsc::unbounded_channel();
@@ -150,6 +160,7 @@ impl Engine {
             pool,
             seq: 0,
             out,
+            db_slots: Arc::new(tokio::sync::Semaphore::new(DB_JOBS)),
             internal_tx,
             internal_rx: Some(internal_rx),
             metrics,
@@ -191,10 +202,10 @@ impl Engine {
                     self.publish_database_state();
                 }
             }
-            self.perform();
+            self.perform().await;
         }
         self.close_states();
-        self.perform();
+        self.perform().await;
     }
 
     /// Stopping: end every open agent-state row now, so the time the daemon is down
