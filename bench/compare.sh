@@ -23,7 +23,7 @@ CARGO_TARGET_DIR="$tmp/bench-ceiling" cargo build --quiet --release \
 b="$tmp/bench-ceiling/release"
 
 # The reference: 100 clients, as fast as back-pressure allows.
-"$b/ceiling-server" --port "$port" --clients 100 --secs $((secs + 2)) --rate 0 &
+"$b/ceiling-server" --port "$port" --clients 100 --secs $((secs + 2)) --rate 0 >/dev/null &
 server=$!
 sleep 1
 ceiling=$("$b/ceiling-client" --url "ws://127.0.0.1:$port/" --conns 100 --secs "$secs" --server-pid "$server")
@@ -39,4 +39,6 @@ import json, sys
 ceiling, ours = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 ratio = ours["frames_per_s"] / max(ceiling["frames_per_s"], 1)
 print(f"frames/s: ctibridge {ours['frames_per_s']:.0f}, ceiling {ceiling['frames_per_s']:.0f}, ratio {ratio:.3f}")
+events = ours["events_per_s"] / max(ceiling["events_per_s"], 1)
+print(f"events/s: ctibridge {ours['events_per_s']:.0f}, ceiling {ceiling['events_per_s']:.0f}, ratio {events:.3f}")
 PY

@@ -42,15 +42,28 @@ fn has_the_contract_keys(figures: &Value) {
         assert!(figures["latency_ms"].get(key).is_some(), "latency_ms.{key}");
     }
     for key in ["p50", "p99"] {
-        assert!(figures["lookup_ms"][key].as_f64().is_some(), "lookup_ms.{key}");
+        assert!(
+            figures["lookup_ms"][key].as_f64().is_some(),
+            "lookup_ms.{key}"
+        );
     }
 }
 
 #[test]
 fn csta_load_reaches_every_client_with_nothing_dropped() {
     let figures = bench(&[
-        "--secs", "1", "--clients", "2", "--supervisors", "1", "--contacts", "1000",
-        "--rate", "300", "--idle", "5",
+        "--secs",
+        "1",
+        "--clients",
+        "2",
+        "--supervisors",
+        "1",
+        "--contacts",
+        "1000",
+        "--rate",
+        "300",
+        "--idle",
+        "5",
     ]);
     has_the_contract_keys(&figures);
     assert_eq!(figures["dropped"], 0, "{figures}");
@@ -60,11 +73,14 @@ fn csta_load_reaches_every_client_with_nothing_dropped() {
     assert!(figures["events_per_s"].as_f64().unwrap() > 0.0, "{figures}");
     // The supervisor sees every event, so frames are at least the events.
     assert!(
-        figures["frames_per_s"].as_f64().unwrap() >= figures["events_per_s"].as_f64().unwrap() * 0.5,
+        figures["frames_per_s"].as_f64().unwrap()
+            >= figures["events_per_s"].as_f64().unwrap() * 0.5,
         "{figures}"
     );
     // The generator's time stamps come back in the pops.
-    let p99 = figures["latency_ms"]["p99"].as_f64().expect("latency measured");
+    let p99 = figures["latency_ms"]["p99"]
+        .as_f64()
+        .expect("latency measured");
     assert!(p99 > 0.0 && p99 <= figures["latency_ms"]["max"].as_f64().unwrap());
     assert!(figures["cpu_us_per_event"].as_f64().unwrap() > 0.0);
 }
@@ -72,12 +88,23 @@ fn csta_load_reaches_every_client_with_nothing_dropped() {
 #[test]
 fn the_simulator_can_be_the_source() {
     let figures = bench(&[
-        "--adapter", "sim", "--secs", "1", "--clients", "2", "--contacts", "1000", "--rate",
+        "--adapter",
+        "sim",
+        "--secs",
+        "1",
+        "--clients",
+        "2",
+        "--contacts",
+        "1000",
+        "--rate",
         "120",
     ]);
     has_the_contract_keys(&figures);
     assert_eq!(figures["dropped"], 0, "{figures}");
-    assert!(figures["latency_ms"]["p99"].is_null(), "the simulator has no time stamps");
+    assert!(
+        figures["latency_ms"]["p99"].is_null(),
+        "the simulator has no time stamps"
+    );
 }
 
 #[test]

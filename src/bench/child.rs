@@ -131,7 +131,12 @@ impl Clients {
     pub async fn finish(mut self, seq: u64) -> Result<Seen, String> {
         self.command(&format!("end {seq}")).await?;
         let line = self.expect("result", Duration::from_secs(60)).await?;
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await;
+        // Closing its stdin ends the child's reader, so it can exit at once.
+        let Clients {
+            mut child, stdin, ..
+        } = self;
+        drop(stdin);
+        let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
         serde_json::from_str(&line).map_err(|e| format!("bad result from the clients: {e}"))
     }
 
