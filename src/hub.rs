@@ -10,7 +10,7 @@
 //! after every event up to S and before any later one. The snapshot a new client gets
 //! is therefore exactly the state after S, and its live events start at S+1.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -147,6 +147,9 @@ pub struct HubConfig {
 pub struct Hub {
     config: HubConfig,
     clients: HashMap<u64, Client>,
+    /// Who may see what, so publishing an event visits the clients in its audience
+    /// only, not every connection (thousands of idle desktops cost nothing per event).
+    index: ScopeIndex,
     ring: VecDeque<Arc<Published>>,
     /// session id → token name, oldest first for eviction.
     sessions: HashMap<String, String>,
@@ -162,6 +165,7 @@ impl Hub {
         Hub {
             config,
             clients: HashMap::new(),
+            index: ScopeIndex::default(),
             ring: VecDeque::new(),
             sessions: HashMap::new(),
             session_order: VecDeque::new(),
@@ -182,7 +186,7 @@ impl Hub {
             HubInput::Publish(event) => self.publish(event),
             HubInput::Register(registration) => self.register(registration),
             HubInput::Unregister(client) => {
-                self.clients.remove(&client);
+                self.remove(client);
                 self.metrics
                     .clients
                     .store(self.clients.len() as u64, Ordering::Relaxed);
@@ -193,13 +197,24 @@ impl Hub {
     fn publish(&mut self, event: Arc<Published>) {
         self.seq = self.seq.max(event.seq);
         let mut cut_off = Vec::new();
-        for (id, client) in &self.clients {
+        let mut visit = |id: u64, client: &Client| {
             if client.scope.sees(&event.audience) && !deliver(client, &event) {
-                cut_off.push(*id);
+                cut_off.push(id);
+            }
+        };
+        if event.audience.everyone {
+            for (id, client) in &self.clients {
+                visit(*id, client);
+            }
+        } else {
+            for id in self.index.audience(&event.audience) {
+                if let Some(client) = self.clients.get(&id) {
+                    visit(id, client);
+                }
             }
         }
         for id in cut_off {
-            self.clients.remove(&id);
+            self.remove(id);
             self.metrics
                 .slow_clients_closed
                 .fetch_add(1, Ordering::Relaxed);
@@ -258,11 +273,18 @@ impl Hub {
             resumed,
         });
         if !client.overflowed.load(Ordering::Relaxed) {
+            self.index.add(r.client, &client.scope);
             self.clients.insert(r.client, client);
         }
         self.metrics
             .clients
             .store(self.clients.len() as u64, Ordering::Relaxed);
+    }
+
+    fn remove(&mut self, id: u64) {
+        if let Some(client) = self.clients.remove(&id) {
+            self.index.remove(id, &client.scope);
+        }
     }
 
     /// Every event after `seq` is still in the ring (or nothing was missed).
@@ -289,6 +311,77 @@ impl Hub {
             }
         }
         session
+    }
+}
+
+/// Clients by what their scope lets them see.
+#[derive(Default)]
+struct ScopeIndex {
+    all: HashSet<u64>,
+    by_agent: HashMap<String, HashSet<u64>>,
+    by_device: HashMap<String, HashSet<u64>>,
+}
+
+impl ScopeIndex {
+    fn add(&mut self, id: u64, scope: &Scope) {
+        match scope {
+            Scope::All => {
+                self.all.insert(id);
+            }
+            Scope::Agent { agent, extensions } => {
+                if let Some(agent) = agent {
+                    self.by_agent.entry(agent.clone()).or_default().insert(id);
+                }
+                for extension in extensions {
+                    self.by_device
+                        .entry(extension.clone())
+                        .or_default()
+                        .insert(id);
+                }
+            }
+        }
+    }
+
+    fn remove(&mut self, id: u64, scope: &Scope) {
+        fn take(map: &mut HashMap<String, HashSet<u64>>, key: &str, id: u64) {
+            if let Some(ids) = map.get_mut(key) {
+                ids.remove(&id);
+                if ids.is_empty() {
+                    map.remove(key);
+                }
+            }
+        }
+        match scope {
+            Scope::All => {
+                self.all.remove(&id);
+            }
+            Scope::Agent { agent, extensions } => {
+                if let Some(agent) = agent {
+                    take(&mut self.by_agent, agent, id);
+                }
+                for extension in extensions {
+                    take(&mut self.by_device, extension, id);
+                }
+            }
+        }
+    }
+
+    /// Every client that may see an event for `audience` (not `everyone`), once each.
+    fn audience(&self, audience: &Audience) -> Vec<u64> {
+        let mut ids: Vec<u64> = self.all.iter().copied().collect();
+        let agents = audience.agents.iter().filter_map(|a| self.by_agent.get(a));
+        let devices = audience
+            .devices
+            .iter()
+            .filter_map(|d| self.by_device.get(d));
+        for set in agents.chain(devices) {
+            ids.extend(set.iter().copied());
+        }
+        if ids.len() > self.all.len() {
+            ids.sort_unstable();
+            ids.dedup();
+        }
+        ids
     }
 }
 
@@ -441,6 +534,68 @@ mod tests {
         };
         let (_q, mut w) = register(&mut hub, 1, Scope::All, Some(resume), 10);
         assert!(!w.try_recv().unwrap().resumed);
+    }
+
+    #[test]
+    fn the_index_finds_exactly_the_clients_whose_scope_sees_an_event() {
+        let mut hub = hub(100);
+        let scopes = [
+            Scope::All,
+            Scope::Agent {
+                agent: Some("a1".into()),
+                extensions: vec!["1001".into()],
+            },
+            Scope::Agent {
+                agent: Some("a2".into()),
+                extensions: vec!["1002".into(), "1003".into()],
+            },
+            Scope::Agent {
+                agent: None,
+                extensions: vec!["1003".into()],
+            },
+        ];
+        let mut queues: Vec<ClientQueue> = scopes
+            .iter()
+            .enumerate()
+            .map(|(i, scope)| register(&mut hub, i as u64, scope.clone(), None, 100).0)
+            .collect();
+        for q in &mut queues {
+            drain(q);
+        }
+        let audiences = [
+            (vec![], vec!["1003"]),
+            (vec!["a1"], vec!["1002"]),
+            (vec!["a9"], vec!["9999"]),
+            (vec!["a2"], vec!["1002", "1003"]),
+        ];
+        for (n, (agents, devices)) in audiences.iter().enumerate() {
+            let audience = Audience {
+                everyone: false,
+                agents: agents.iter().map(|a| a.to_string()).collect(),
+                devices: devices.iter().map(|d| d.to_string()).collect(),
+            };
+            let seq = n as u64 + 1;
+            hub.handle(HubInput::Publish(Arc::new(Published {
+                seq,
+                topic: "t".into(),
+                audience: audience.clone(),
+                frame: String::new().into(),
+                at: Instant::now(),
+            })));
+            for (scope, q) in scopes.iter().zip(&mut queues) {
+                let got = drain(q);
+                let want = if scope.sees(&audience) {
+                    vec![seq]
+                } else {
+                    vec![]
+                };
+                assert_eq!(got, want, "{scope:?} and {audience:?}");
+            }
+        }
+        // A client that leaves is out of the index too.
+        hub.handle(HubInput::Unregister(1));
+        assert!(hub.index.by_agent.get("a1").is_none());
+        assert!(hub.index.by_device.get("1001").is_none());
     }
 
     #[test]
