@@ -10,7 +10,7 @@
 //! after every event up to S and before any later one. The snapshot a new client gets
 //! is therefore exactly the state after S, and its live events start at S+1.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,6 +19,9 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::metrics::Metrics;
+use index::ScopeIndex;
+
+mod index;
 
 /// Messages (events, registrations) that may wait for the hub. The hub never waits
 /// for a client, so this fills only while it is busy fanning out; the gate then waits.
@@ -314,77 +317,6 @@ impl Hub {
     }
 }
 
-/// Clients by what their scope lets them see.
-#[derive(Default)]
-struct ScopeIndex {
-    all: HashSet<u64>,
-    by_agent: HashMap<String, HashSet<u64>>,
-    by_device: HashMap<String, HashSet<u64>>,
-}
-
-impl ScopeIndex {
-    fn add(&mut self, id: u64, scope: &Scope) {
-        match scope {
-            Scope::All => {
-                self.all.insert(id);
-            }
-            Scope::Agent { agent, extensions } => {
-                if let Some(agent) = agent {
-                    self.by_agent.entry(agent.clone()).or_default().insert(id);
-                }
-                for extension in extensions {
-                    self.by_device
-                        .entry(extension.clone())
-                        .or_default()
-                        .insert(id);
-                }
-            }
-        }
-    }
-
-    fn remove(&mut self, id: u64, scope: &Scope) {
-        fn take(map: &mut HashMap<String, HashSet<u64>>, key: &str, id: u64) {
-            if let Some(ids) = map.get_mut(key) {
-                ids.remove(&id);
-                if ids.is_empty() {
-                    map.remove(key);
-                }
-            }
-        }
-        match scope {
-            Scope::All => {
-                self.all.remove(&id);
-            }
-            Scope::Agent { agent, extensions } => {
-                if let Some(agent) = agent {
-                    take(&mut self.by_agent, agent, id);
-                }
-                for extension in extensions {
-                    take(&mut self.by_device, extension, id);
-                }
-            }
-        }
-    }
-
-    /// Every client that may see an event for `audience` (not `everyone`), once each.
-    fn audience(&self, audience: &Audience) -> Vec<u64> {
-        let mut ids: Vec<u64> = self.all.iter().copied().collect();
-        let agents = audience.agents.iter().filter_map(|a| self.by_agent.get(a));
-        let devices = audience
-            .devices
-            .iter()
-            .filter_map(|d| self.by_device.get(d));
-        for set in agents.chain(devices) {
-            ids.extend(set.iter().copied());
-        }
-        if ids.len() > self.all.len() {
-            ids.sort_unstable();
-            ids.dedup();
-        }
-        ids
-    }
-}
-
 /// Queue an event for a client; false (and the client is flagged) when its queue is full.
 fn deliver(client: &Client, event: &Arc<Published>) -> bool {
     let delivery = Delivery {
@@ -594,8 +526,8 @@ mod tests {
         }
         // A client that leaves is out of the index too.
         hub.handle(HubInput::Unregister(1));
-        assert!(hub.index.by_agent.get("a1").is_none());
-        assert!(hub.index.by_device.get("1001").is_none());
+        assert!(!hub.index.by_agent.contains_key("a1"));
+        assert!(!hub.index.by_device.contains_key("1001"));
     }
 
     #[test]
