@@ -81,6 +81,46 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Measure the whole pipeline on loopback (load source, engine, database, hub,
+    /// WebSocket clients in a child process) and print one JSON object.
+    Bench(BenchArgs),
+    /// The bench's client process (started by `bench`, not by hand).
+    #[command(hide = true)]
+    BenchClients {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        agents: usize,
+        #[arg(long)]
+        supervisors: usize,
+        #[arg(long)]
+        calls_complete: bool,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Where the switch events come from.
+    #[arg(long, value_enum, default_value_t = crate::bench::Source::Csta)]
+    pub adapter: crate::bench::Source,
+    /// Agent-scoped clients (each sees one extension's calls).
+    #[arg(long, default_value_t = 100)]
+    pub clients: usize,
+    /// Supervisor clients (each sees every event).
+    #[arg(long, default_value_t = 2)]
+    pub supervisors: usize,
+    /// Switch events per second, or `max` (as fast as the pipeline takes them).
+    #[arg(long, default_value = "2000")]
+    pub rate: String,
+    /// Length of the measured window in seconds.
+    #[arg(long, default_value_t = 10)]
+    pub secs: u64,
+    /// Idle clients to open before the load, to measure memory per connection.
+    #[arg(long, default_value_t = 0)]
+    pub idle: usize,
+    /// Contacts in the generated CRM database.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub contacts: u64,
 }
 
 #[derive(Debug, Subcommand)]

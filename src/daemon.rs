@@ -165,8 +165,10 @@ pub async fn run(
     drop(events_tx);
 
     // Engine → gate → hub.
-    let (out_tx, out_rx) = mpsc::unbounded_channel();
-    let (hub_tx, hub_rx) = mpsc::unbounded_channel();
+    // Every queue on the path is bounded (docs/performance.md, "Back-pressure"): what
+    // is behind makes what feeds it wait, back to the switch link; nothing is shed.
+    let (out_tx, out_rx) = mpsc::channel(crate::engine::OUT_QUEUE);
+    let (hub_tx, hub_rx) = mpsc::channel(crate::hub::HUB_QUEUE);
     let (requests_tx, requests_rx) = mpsc::channel(1024);
     let engine = Engine::new(
         EngineConfig {

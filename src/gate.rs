@@ -50,7 +50,7 @@ pub struct Outbound {
 pub struct Gate {
     pool: Pool,
     journal: Journal,
-    hub: mpsc::UnboundedSender<HubInput>,
+    hub: mpsc::Sender<HubInput>,
     metrics: Arc<Metrics>,
     /// `[crm] log_sql`, run with every call row.
     log_sql: Option<Arc<LogSql>>,
@@ -70,7 +70,7 @@ impl Gate {
     pub fn new(
         pool: Pool,
         journal: Journal,
-        hub: mpsc::UnboundedSender<HubInput>,
+        hub: mpsc::Sender<HubInput>,
         metrics: Arc<Metrics>,
     ) -> Self {
         metrics
@@ -106,7 +106,7 @@ impl Gate {
         self
     }
 
-    pub async fn run(mut self, mut input: mpsc::UnboundedReceiver<Outbound>) {
+    pub async fn run(mut self, mut input: mpsc::Receiver<Outbound>) {
         // What an earlier run left in the journal goes in first; then the agent states
         // it still left open are closed, before any write of this run is taken.
         // (Started without the database: once it is reached, see `catch_up`.)
@@ -200,8 +200,9 @@ impl Gate {
             self.make_durable(pending).await;
         }
         for message in messages {
-            // The hub only goes away when the daemon stops.
-            let _ = self.hub.send(message);
+            // The hub never waits for a client, so this waits only while the hub is
+            // busy; it goes away only when the daemon stops.
+            let _ = self.hub.send(message).await;
         }
     }
 
@@ -317,7 +318,7 @@ mod tests {
             seq,
             topic: "t".into(),
             audience: Audience::default(),
-            frame: String::new(),
+            frame: Default::default(),
             at: Instant::now(),
         })))
     }
@@ -399,8 +400,8 @@ mod tests {
             .unwrap();
         let pool = db::pool(&url).unwrap();
         let metrics = Arc::new(Metrics::default());
-        let (hub_tx, mut hub_rx) = mpsc::unbounded_channel();
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (hub_tx, mut hub_rx) = mpsc::channel(16);
+        let (tx, rx) = mpsc::channel(16);
         let (ready_tx, ready_rx) = oneshot::channel();
         let gate =
             Gate::new(pool.clone(), journal, hub_tx, metrics.clone()).wait_for_database(ready_rx);
@@ -410,6 +411,7 @@ mod tests {
             writes: vec![state("new", "1001", started), row("b")],
             message: event(1),
         })
+        .await
         .unwrap();
         assert!(hub_rx.recv().await.is_some(), "published once journaled");
         assert!(!metrics.database_up.load(Ordering::Relaxed));
@@ -458,14 +460,15 @@ mod tests {
             .unwrap();
         let journal = Journal::open(&dir.join("g.journal")).unwrap();
         let metrics = Arc::new(Metrics::default());
-        let (hub_tx, mut hub_rx) = mpsc::unbounded_channel();
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (hub_tx, mut hub_rx) = mpsc::channel(16);
+        let (tx, rx) = mpsc::channel(16);
         let gate = tokio::spawn(Gate::new(pool.clone(), journal, hub_tx, metrics.clone()).run(rx));
 
         tx.send(Outbound {
             writes: vec![row("a")],
             message: event(1),
         })
+        .await
         .unwrap();
         assert!(hub_rx.recv().await.is_some());
         assert_eq!(logged(&pool).await, vec!["a"]);
@@ -476,11 +479,13 @@ mod tests {
             writes: vec![row("b")],
             message: event(2),
         })
+        .await
         .unwrap();
         tx.send(Outbound {
             writes: vec![row("c")],
             message: event(3),
         })
+        .await
         .unwrap();
         assert!(hub_rx.recv().await.is_some());
         assert!(hub_rx.recv().await.is_some());

@@ -24,6 +24,7 @@
 //! - [`metrics`]: `/metrics` and `/healthz` figures; [`reports`]: queue and agent reports.
 //! - [`daemon`]: start-up and orderly shutdown; [`demo`]: the zero-config demo.
 //! - [`cli`], [`commands`]: the command line; [`time`]: time helpers (a leaf).
+//! - [`bench`]: `ctibridge bench`, the whole pipeline measured on loopback.
 //! - [`tls`]: the API port's certificate and key, reloadable (a leaf).
 
 pub mod adapters;
@@ -31,6 +32,7 @@ pub mod adapters;
 /// what nothing uses.
 pub(crate) mod api;
 pub mod auth;
+pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod config;

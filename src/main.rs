@@ -8,7 +8,13 @@ use tracing_subscriber::EnvFilter;
 
 fn main() {
     let cli = Cli::parse();
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // The bench prints figures; the daemon's routine log lines would drown them.
+    let quiet = matches!(
+        cli.command,
+        Command::Bench(_) | Command::BenchClients { .. }
+    );
+    let level = if quiet { "warn" } else { "info" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
     // Colours only on a terminal: under systemd, or with stderr sent to a file, escape
     // codes would end up in the journal and the log file. NO_COLOR turns them off too.
     let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -48,6 +54,20 @@ fn main() {
             print_config,
         } => runtime()
             .and_then(|rt| rt.block_on(commands::demo::demo(listen, &data_dir, print_config))),
+        Command::Bench(args) => runtime().and_then(|rt| rt.block_on(commands::bench::bench(args))),
+        Command::BenchClients {
+            url,
+            agents,
+            supervisors,
+            calls_complete,
+        } => runtime().and_then(|rt| {
+            rt.block_on(commands::bench::clients(
+                url,
+                agents,
+                supervisors,
+                calls_complete,
+            ))
+        }),
         Command::Run { config, listen } => {
             runtime().and_then(|rt| rt.block_on(commands::run::run(&config, listen)))
         }

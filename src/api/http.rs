@@ -35,6 +35,10 @@ pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
         .is_some_and(|host| !authority.is_empty() && host.eq_ignore_ascii_case(authority))
 }
 
+/// Per-connection WebSocket buffers (docs/performance.md: idle connection memory).
+pub const WS_READ_BUFFER: usize = 4 * 1024;
+pub const WS_WRITE_BUFFER: usize = 8 * 1024;
+
 pub async fn websocket(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -56,6 +60,13 @@ pub async fn websocket(
         .protocols(["cti.v1"])
         .max_message_size(max)
         .max_frame_size(max)
+        // tungstenite allocates its read buffer (128 KiB by default) when the
+        // connection opens, which made an idle client cost ~140 KB. Clients send small
+        // requests, so 4 KiB is plenty; a bigger message still arrives, in more reads.
+        .read_buffer_size(WS_READ_BUFFER)
+        // Frames are queued up to this size and written in one go; `ws` flushes after
+        // each batch it drains from the client's queue.
+        .write_buffer_size(WS_WRITE_BUFFER)
         .on_upgrade(move |socket| ws::serve(socket, state))
 }
 

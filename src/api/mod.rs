@@ -29,7 +29,7 @@ use crate::metrics::Metrics;
 pub struct AppState {
     pub tokens: TokenStore,
     pub engine: mpsc::Sender<EngineRequest>,
-    pub hub: mpsc::UnboundedSender<HubInput>,
+    pub hub: mpsc::Sender<HubInput>,
     pub server: ServerConfig,
     pub metrics: Arc<Metrics>,
     pub pool: Pool,

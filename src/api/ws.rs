@@ -101,7 +101,7 @@ pub async fn serve(mut socket: WebSocket, state: Arc<AppState>) {
         futures_util::SinkExt::close(&mut socket),
     )
     .await;
-    let _ = state.hub.send(HubInput::Unregister(client));
+    let _ = state.hub.send(HubInput::Unregister(client)).await;
 }
 
 /// Wait for a good `hello`. `Ok(None)` when the connection was closed.
@@ -269,19 +269,9 @@ async fn session(
                 if !send_text(socket, frame).await { return None; }
             }
             event = queue.events.recv() => {
-                if queue.overflowed.load(Ordering::Relaxed) {
-                    return Some((CLOSE_TOO_SLOW, format!("more than {} events queued: reconnect and resume", state.server.client_queue)));
+                if let Err(close) = forward(socket, state, queue, &topics, event, max_lag).await {
+                    return close;
                 }
-                let Some(delivery) = event else {
-                    return Some((CLOSE_GOING_AWAY, "shutting down".into()));
-                };
-                if delivery.queued_at.elapsed() > max_lag {
-                    state.metrics.slow_clients_closed.fetch_add(1, Ordering::Relaxed);
-                    return Some((CLOSE_TOO_SLOW, format!("more than {} s behind: reconnect and resume", state.server.max_lag.as_secs_f64())));
-                }
-                let event = delivery.event;
-                let wanted = topics.is_empty() || event.topic == Topic::SNAPSHOT || topics.iter().any(|t| topic_matches(t, &event.topic));
-                if wanted && !send_text(socket, event.frame.clone()).await { return None; }
             }
             _ = ping.tick() => {
                 if last_heard.elapsed() > ping_every * 3 {
@@ -294,6 +284,76 @@ async fn session(
             }
         }
     }
+}
+
+/// Frames written before one flush: a client that is behind gets its backlog in
+/// few system calls, and one that keeps up still gets each event at once.
+const BATCH: usize = 64;
+
+/// Send `first` and whatever else is already queued for the client, then flush once.
+/// `Err(None)`: the socket is gone; `Err(Some(close))`: close the connection so.
+async fn forward(
+    socket: &mut WebSocket,
+    state: &AppState,
+    queue: &mut crate::hub::ClientQueue,
+    topics: &[String],
+    first: Option<crate::hub::Delivery>,
+    max_lag: Duration,
+) -> Result<(), Option<(u16, String)>> {
+    let mut next = first;
+    let mut written = 0;
+    loop {
+        if queue.overflowed.load(Ordering::Relaxed) {
+            return Err(Some((
+                CLOSE_TOO_SLOW,
+                format!(
+                    "more than {} events queued: reconnect and resume",
+                    state.server.client_queue
+                ),
+            )));
+        }
+        let Some(delivery) = next else {
+            if written == 0 {
+                return Err(Some((CLOSE_GOING_AWAY, "shutting down".into())));
+            }
+            break;
+        };
+        if delivery.queued_at.elapsed() > max_lag {
+            state
+                .metrics
+                .slow_clients_closed
+                .fetch_add(1, Ordering::Relaxed);
+            return Err(Some((
+                CLOSE_TOO_SLOW,
+                format!(
+                    "more than {} s behind: reconnect and resume",
+                    state.server.max_lag.as_secs_f64()
+                ),
+            )));
+        }
+        let event = delivery.event;
+        let wanted = topics.is_empty()
+            || event.topic == Topic::SNAPSHOT
+            || topics.iter().any(|t| topic_matches(t, &event.topic));
+        if wanted {
+            let message = Message::Text(event.frame.clone());
+            if futures_util::SinkExt::feed(socket, message).await.is_err() {
+                return Err(None);
+            }
+            written += 1;
+        }
+        if written >= BATCH {
+            break;
+        }
+        next = queue.events.try_recv().ok();
+        if next.is_none() {
+            break;
+        }
+    }
+    if written > 0 && futures_util::SinkExt::flush(socket).await.is_err() {
+        return Err(None);
+    }
+    Ok(())
 }
 
 /// A `subscribe` topic: exact, or a prefix when it ends in `*` (`agent:*`).

@@ -2,6 +2,7 @@
 //! `Result`: the message of an `Err` is printed as `error: …` and the exit code is 1
 //! (2 for a configuration error, so scripts can tell them apart).
 
+pub mod bench;
 pub mod check_config;
 pub mod contacts;
 pub mod decode;

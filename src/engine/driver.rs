@@ -21,12 +21,23 @@ const LOOKUP_WAIT_WHILE_DOWN: Duration = Duration::from_millis(100);
 
 impl Engine {
     /// Perform every effect the core has returned so far, in order.
-    pub(super) fn perform(&mut self) {
+    ///
+    /// This is where the engine waits when what follows it is behind: a full gate
+    /// queue, or every database slot taken. While it waits it reads no switch event,
+    /// so the adapters' queues fill and they stop reading their links: the switch
+    /// feels TCP back-pressure instead of the daemon's memory growing.
+    pub(super) async fn perform(&mut self) {
         for effect in std::mem::take(&mut self.effects) {
             match effect {
                 // The gate lives as long as the engine; a failed send means shutdown.
-                Effect::Out(outbound) => drop(self.out.send(outbound)),
-                Effect::Db(job) => self.spawn_db(job),
+                Effect::Out(outbound) => drop(self.out.send(outbound).await),
+                Effect::Db(job) => {
+                    // Never fails: the semaphore is not closed.
+                    let Ok(slot) = self.db_slots.clone().acquire_owned().await else {
+                        continue;
+                    };
+                    self.spawn_db(job, slot);
+                }
                 Effect::Command {
                     switch,
                     command,
@@ -44,7 +55,7 @@ impl Engine {
     }
 
     /// Run a database job on the pool; its answer comes back as an [`Internal`].
-    fn spawn_db(&self, job: DbJob) {
+    fn spawn_db(&self, job: DbJob, slot: tokio::sync::OwnedSemaphorePermit) {
         let pool = self.pool.clone();
         let lookup = self.config.lookup.clone();
         let internal = self.internal_tx.clone();
@@ -57,6 +68,7 @@ impl Engine {
             LOOKUP_WAIT_WHILE_DOWN
         };
         tokio::spawn(async move {
+            let _slot = slot;
             let message = match job {
                 DbJob::Lookup {
                     call,

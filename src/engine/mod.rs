@@ -74,6 +74,14 @@ use effects::{Effect, Internal};
 use names::{EventName, Topic};
 use request::EngineRequest;
 
+/// Events (with their writes) that may wait for the gate. Full, the engine waits, and
+/// with it the switch links (see `driver`); 4,096 is a few milliseconds of a flood and
+/// tens of seconds of a busy call centre.
+pub const OUT_QUEUE: usize = 4096;
+/// Database jobs (CRM and route look-ups) in flight at once. The pool has 8
+/// connections; more jobs would only wait inside it, each a task holding memory.
+pub const DB_JOBS: usize = 64;
+
 /// Engine settings, from `[crm]`, `[reports]` and the switches.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -111,7 +119,9 @@ pub struct Engine {
     cache: Cache<String, CallerInfo>,
     pool: Pool,
     seq: u64,
-    out: mpsc::UnboundedSender<Outbound>,
+    out: mpsc::Sender<Outbound>,
+    /// Database jobs (look-ups) in flight at most: see [`DB_JOBS`].
+    db_slots: Arc<tokio::sync::Semaphore>,
     internal_tx: mpsc::UnboundedSender<Internal>,
     internal_rx: Option<mpsc::UnboundedReceiver<Internal>>,
     metrics: Arc<Metrics>,
@@ -133,7 +143,7 @@ impl Engine {
         config: EngineConfig,
         switches: Vec<SwitchLink>,
         pool: Pool,
-        out: mpsc::UnboundedSender<Outbound>,
+        out: mpsc::Sender<Outbound>,
         metrics: Arc<Metrics>,
     ) -> Self {
         let (internal_tx, internal_rx) = mpsc::unbounded_channel();
@@ -155,6 +165,7 @@ impl Engine {
             pool,
             seq: 0,
             out,
+            db_slots: Arc::new(tokio::sync::Semaphore::new(DB_JOBS)),
             internal_tx,
             internal_rx: Some(internal_rx),
             metrics,
@@ -196,10 +207,10 @@ impl Engine {
                     self.publish_database_state();
                 }
             }
-            self.perform();
+            self.perform().await;
         }
         self.close_states();
-        self.perform();
+        self.perform().await;
     }
 
     /// Stopping: end every open agent-state row now, so the time the daemon is down
@@ -255,7 +266,8 @@ impl Engine {
                             seq,
                             topic: Topic::Snapshot.to_string(),
                             audience: Audience::default(),
-                            frame: protocol::evt(seq, &Topic::Snapshot, EventName::Snapshot, &data),
+                            frame: protocol::evt(seq, &Topic::Snapshot, EventName::Snapshot, &data)
+                                .into(),
                             at: Instant::now(),
                         })
                     }),
@@ -383,7 +395,7 @@ impl Engine {
         self.metrics.seq.store(self.seq, Ordering::Relaxed);
         let published = Arc::new(Published {
             seq: self.seq,
-            frame: protocol::evt(self.seq, &topic, name, &data),
+            frame: protocol::evt(self.seq, &topic, name, &data).into(),
             topic: topic.to_string(),
             audience,
             at: Instant::now(),

@@ -25,6 +25,12 @@ const CUSTOMER: &str = "01632960457";
 
 /// An engine for switch `pbx` monitoring extensions 2001–2003 and queue 700.
 fn engine() -> Engine {
+    let (out, _) = mpsc::channel(1);
+    engine_sending_to(out)
+}
+
+/// [`engine`], sending what it publishes to `out` (for the tests that run it).
+fn engine_sending_to(out: mpsc::Sender<crate::gate::Outbound>) -> Engine {
     let (events, _) = mpsc::channel(1);
     let (_link, side) = AdapterLink::new("pbx", events, CancellationToken::new());
     let link = SwitchLink {
@@ -40,7 +46,6 @@ fn engine() -> Engine {
         request_timeout: Duration::from_secs(1),
         cti_switch: None,
     };
-    let (out, _) = mpsc::unbounded_channel();
     Engine::new(
         EngineConfig {
             country: "GB".into(),
@@ -80,7 +85,7 @@ fn events(effects: &[Effect]) -> Vec<(String, String, Value)> {
         .filter_map(|e| match e {
             Effect::Out(out) => match &out.message {
                 Some(HubInput::Publish(p)) => {
-                    let frame: Value = serde_json::from_str(&p.frame).expect("json frame");
+                    let frame: Value = serde_json::from_str(p.frame.as_str()).expect("json frame");
                     Some((
                         frame["name"].as_str().unwrap_or_default().to_string(),
                         frame["topic"].as_str().unwrap_or_default().to_string(),
@@ -476,4 +481,76 @@ fn a_command_waits_for_the_link_and_its_answer_sets_the_implied_state() {
     assert!(events(&effects)
         .iter()
         .any(|(n, t, d)| n == "agent.state" && t == "agent:a1" && d["state"] == "logged_out"));
+}
+
+/// Back-pressure: when the gate takes nothing, the engine fills the gate's queue and
+/// stops reading the switch's; once the gate takes again, every event arrives.
+#[tokio::test]
+async fn a_gate_that_falls_behind_holds_up_the_switch_and_nothing_is_lost() {
+    const CALLS: usize = 200;
+    let (out, mut gate) = mpsc::channel(2);
+    let engine = engine_sending_to(out);
+    let (switch_tx, switch_rx) = mpsc::channel(4);
+    let (requests_tx, requests_rx) = mpsc::channel(1);
+    let running = tokio::spawn(engine.run(switch_rx, requests_rx));
+    let probe = switch_tx.clone();
+    let feeder = tokio::spawn(async move {
+        for i in 0..CALLS {
+            let event = ev(json!({"kind": "delivered", "call_id": format!("c{i}"),
+                "device": "2002", "calling": "2001", "called": "2002"}));
+            if switch_tx
+                .send(("pbx".to_string(), event.into()))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
+    // The switch's queue fills: the engine has stopped reading it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while probe.capacity() > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the engine kept reading"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(probe.capacity(), 0);
+    assert_eq!(
+        gate.len(),
+        2,
+        "the gate's queue holds no more than its bound"
+    );
+    assert!(!feeder.is_finished());
+    drop(probe);
+
+    // The gate takes again: every call is offered, once, in order.
+    let mut offered = Vec::new();
+    while offered.len() < CALLS {
+        let outbound = tokio::time::timeout(Duration::from_secs(10), gate.recv())
+            .await
+            .expect("the engine resumes")
+            .expect("the engine runs");
+        if let Some(HubInput::Publish(p)) = outbound.message {
+            let frame: Value = serde_json::from_str(p.frame.as_str()).expect("json frame");
+            if frame["name"] == "call.offered" {
+                offered.push(
+                    frame["data"]["call"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                );
+            }
+        }
+    }
+    feeder.await.expect("the feeder ends");
+    let distinct: HashSet<&String> = offered.iter().collect();
+    assert_eq!(distinct.len(), CALLS);
+    drop(requests_tx);
+    while gate.recv().await.is_some() {}
+    running
+        .await
+        .expect("the engine stops when its inputs close");
 }

@@ -15,9 +15,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::metrics::Metrics;
+use index::ScopeIndex;
+
+mod index;
+
+/// Messages (events, registrations) that may wait for the hub. The hub never waits
+/// for a client, so this fills only while it is busy fanning out; the gate then waits.
+pub const HUB_QUEUE: usize = 4096;
 
 /// Who an event is for, besides the supervisors, apps and admins who see everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -62,8 +70,9 @@ pub struct Published {
     pub seq: u64,
     pub topic: String,
     pub audience: Audience,
-    /// The whole `{"type":"evt",…}` frame.
-    pub frame: String,
+    /// The whole `{"type":"evt",…}` frame, in a shared buffer: sending it to a client
+    /// takes a reference, not a copy.
+    pub frame: Utf8Bytes,
     /// When the engine published it (for the replay ring's age limit).
     pub at: Instant,
 }
@@ -141,6 +150,9 @@ pub struct HubConfig {
 pub struct Hub {
     config: HubConfig,
     clients: HashMap<u64, Client>,
+    /// Who may see what, so publishing an event visits the clients in its audience
+    /// only, not every connection (thousands of idle desktops cost nothing per event).
+    index: ScopeIndex,
     ring: VecDeque<Arc<Published>>,
     /// session id → token name, oldest first for eviction.
     sessions: HashMap<String, String>,
@@ -156,6 +168,7 @@ impl Hub {
         Hub {
             config,
             clients: HashMap::new(),
+            index: ScopeIndex::default(),
             ring: VecDeque::new(),
             sessions: HashMap::new(),
             session_order: VecDeque::new(),
@@ -165,7 +178,7 @@ impl Hub {
         }
     }
 
-    pub async fn run(mut self, mut input: mpsc::UnboundedReceiver<HubInput>) {
+    pub async fn run(mut self, mut input: mpsc::Receiver<HubInput>) {
         while let Some(message) = input.recv().await {
             self.handle(message);
         }
@@ -176,7 +189,7 @@ impl Hub {
             HubInput::Publish(event) => self.publish(event),
             HubInput::Register(registration) => self.register(registration),
             HubInput::Unregister(client) => {
-                self.clients.remove(&client);
+                self.remove(client);
                 self.metrics
                     .clients
                     .store(self.clients.len() as u64, Ordering::Relaxed);
@@ -187,13 +200,24 @@ impl Hub {
     fn publish(&mut self, event: Arc<Published>) {
         self.seq = self.seq.max(event.seq);
         let mut cut_off = Vec::new();
-        for (id, client) in &self.clients {
+        let mut visit = |id: u64, client: &Client| {
             if client.scope.sees(&event.audience) && !deliver(client, &event) {
-                cut_off.push(*id);
+                cut_off.push(id);
+            }
+        };
+        if event.audience.everyone {
+            for (id, client) in &self.clients {
+                visit(*id, client);
+            }
+        } else {
+            for id in self.index.audience(&event.audience) {
+                if let Some(client) = self.clients.get(&id) {
+                    visit(id, client);
+                }
             }
         }
         for id in cut_off {
-            self.clients.remove(&id);
+            self.remove(id);
             self.metrics
                 .slow_clients_closed
                 .fetch_add(1, Ordering::Relaxed);
@@ -252,11 +276,18 @@ impl Hub {
             resumed,
         });
         if !client.overflowed.load(Ordering::Relaxed) {
+            self.index.add(r.client, &client.scope);
             self.clients.insert(r.client, client);
         }
         self.metrics
             .clients
             .store(self.clients.len() as u64, Ordering::Relaxed);
+    }
+
+    fn remove(&mut self, id: u64) {
+        if let Some(client) = self.clients.remove(&id) {
+            self.index.remove(id, &client.scope);
+        }
     }
 
     /// Every event after `seq` is still in the ring (or nothing was missed).
@@ -328,7 +359,7 @@ mod tests {
                 agents: vec![],
                 devices: devices.iter().map(|d| d.to_string()).collect(),
             },
-            frame: format!("{{\"seq\":{seq}}}"),
+            frame: format!("{{\"seq\":{seq}}}").into(),
             at: Instant::now(),
         })
     }
@@ -435,6 +466,68 @@ mod tests {
         };
         let (_q, mut w) = register(&mut hub, 1, Scope::All, Some(resume), 10);
         assert!(!w.try_recv().unwrap().resumed);
+    }
+
+    #[test]
+    fn the_index_finds_exactly_the_clients_whose_scope_sees_an_event() {
+        let mut hub = hub(100);
+        let scopes = [
+            Scope::All,
+            Scope::Agent {
+                agent: Some("a1".into()),
+                extensions: vec!["1001".into()],
+            },
+            Scope::Agent {
+                agent: Some("a2".into()),
+                extensions: vec!["1002".into(), "1003".into()],
+            },
+            Scope::Agent {
+                agent: None,
+                extensions: vec!["1003".into()],
+            },
+        ];
+        let mut queues: Vec<ClientQueue> = scopes
+            .iter()
+            .enumerate()
+            .map(|(i, scope)| register(&mut hub, i as u64, scope.clone(), None, 100).0)
+            .collect();
+        for q in &mut queues {
+            drain(q);
+        }
+        let audiences = [
+            (vec![], vec!["1003"]),
+            (vec!["a1"], vec!["1002"]),
+            (vec!["a9"], vec!["9999"]),
+            (vec!["a2"], vec!["1002", "1003"]),
+        ];
+        for (n, (agents, devices)) in audiences.iter().enumerate() {
+            let audience = Audience {
+                everyone: false,
+                agents: agents.iter().map(|a| a.to_string()).collect(),
+                devices: devices.iter().map(|d| d.to_string()).collect(),
+            };
+            let seq = n as u64 + 1;
+            hub.handle(HubInput::Publish(Arc::new(Published {
+                seq,
+                topic: "t".into(),
+                audience: audience.clone(),
+                frame: String::new().into(),
+                at: Instant::now(),
+            })));
+            for (scope, q) in scopes.iter().zip(&mut queues) {
+                let got = drain(q);
+                let want = if scope.sees(&audience) {
+                    vec![seq]
+                } else {
+                    vec![]
+                };
+                assert_eq!(got, want, "{scope:?} and {audience:?}");
+            }
+        }
+        // A client that leaves is out of the index too.
+        hub.handle(HubInput::Unregister(1));
+        assert!(!hub.index.by_agent.contains_key("a1"));
+        assert!(!hub.index.by_device.contains_key("1001"));
     }
 
     #[test]

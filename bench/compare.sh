@@ -1,0 +1,44 @@
+#!/bin/sh
+# Fan-out of `ctibridge bench` against a reference broadcaster, measured in the same
+# run on the same machine (absolute figures move on a shared machine; the ratio holds).
+#
+#   bench/compare.sh PATH/TO/bench-ceiling [SECS]
+#
+# PATH/TO/bench-ceiling: the reference (a minimal tokio-tungstenite fan-out server and
+# client; not part of this repository). It is copied and built in $TMPDIR. ctibridge is
+# taken from $CTIBRIDGE, else target/release/ctibridge (build it first:
+# `cargo build --release -p ctibridge`). Needs python3 to read the JSON.
+set -eu
+src=${1:?usage: bench/compare.sh PATH/TO/bench-ceiling [SECS]}
+secs=${2:-8}
+tmp=${TMPDIR:-/tmp}
+ctibridge=${CTIBRIDGE:-target/release/ctibridge}
+port=${CEILING_PORT:-9300}
+
+[ -x "$ctibridge" ] || { echo "no $ctibridge: cargo build --release -p ctibridge" >&2; exit 2; }
+rm -rf "$tmp/bench-ceiling-src"
+cp -r "$src" "$tmp/bench-ceiling-src"
+CARGO_TARGET_DIR="$tmp/bench-ceiling" cargo build --quiet --release \
+    --manifest-path "$tmp/bench-ceiling-src/Cargo.toml"
+b="$tmp/bench-ceiling/release"
+
+# The reference: 100 clients, as fast as back-pressure allows.
+"$b/ceiling-server" --port "$port" --clients 100 --secs $((secs + 2)) --rate 0 >/dev/null &
+server=$!
+sleep 1
+ceiling=$("$b/ceiling-client" --url "ws://127.0.0.1:$port/" --conns 100 --secs "$secs" --server-pid "$server")
+wait "$server" || true
+
+# ctibridge: the standard load (100 agent clients + 2 supervisors), CSTA source at max.
+ours=$("$ctibridge" bench --adapter csta --clients 100 --supervisors 2 --rate max --secs "$secs")
+
+echo "ceiling:   $ceiling"
+echo "ctibridge: $ours"
+python3 - "$ceiling" "$ours" <<'PY'
+import json, sys
+ceiling, ours = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+ratio = ours["frames_per_s"] / max(ceiling["frames_per_s"], 1)
+print(f"frames/s: ctibridge {ours['frames_per_s']:.0f}, ceiling {ceiling['frames_per_s']:.0f}, ratio {ratio:.3f}")
+events = ours["events_per_s"] / max(ceiling["events_per_s"], 1)
+print(f"events/s: ctibridge {ours['events_per_s']:.0f}, ceiling {ceiling['events_per_s']:.0f}, ratio {events:.3f}")
+PY

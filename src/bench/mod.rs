@@ -1,0 +1,295 @@
+//! `ctibridge bench`: the real pipeline in one process on loopback, measured from
+//! outside. A load source (`switch`: CSTA XML over TCP to the real `csta` adapter, or
+//! the built-in simulator) feeds the daemon exactly as `run` starts it (engine, gate,
+//! SQLite with generated contacts from `contacts`, hub, HTTP/WebSocket server); the
+//! WebSocket clients run in a child process (`clients`); `report` turns what both
+//! sides saw into the JSON object of DESIGN.md. This file owns the options, the
+//! daemon's configuration and the order of the run.
+
+pub mod clients;
+pub mod contacts;
+pub mod report;
+pub mod switch;
+pub mod tokens;
+
+mod child;
+mod config;
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use crate::daemon::{self, RunOptions};
+use report::Figures;
+
+/// Look-ups timed for `lookup_ms`.
+const LOOKUP_SAMPLES: usize = 2_000;
+
+/// Where the switch events come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Source {
+    /// A CSTA XML load generator the `csta` adapter connects to over TCP.
+    Csta,
+    /// The built-in simulator (`sim` adapter); it carries no time stamps, so no latency.
+    Sim,
+}
+
+/// `ctibridge bench`'s options.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub source: Source,
+    pub clients: usize,
+    pub supervisors: usize,
+    /// Switch events per second; `None`: as fast as the pipeline takes them.
+    pub rate: Option<u64>,
+    pub secs: u64,
+    pub idle: usize,
+    pub contacts: u64,
+}
+
+/// Raise this process's open-file limit to its hard limit: each client is a socket.
+pub fn raise_file_limit() {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current < limit.maximum {
+        let _ = setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: limit.maximum,
+                maximum: limit.maximum,
+            },
+        );
+    }
+}
+
+/// Run the bench; returns the JSON object to print.
+pub async fn run(options: Options) -> Result<Value, String> {
+    raise_file_limit();
+    let contacts = options.contacts.max(1);
+    let run_dir = std::env::temp_dir()
+        .join("ctibridge-bench")
+        .join(format!("run-{}", std::process::id()));
+    std::fs::create_dir_all(&run_dir)
+        .map_err(|e| format!("cannot create {}: {e}", run_dir.display()))?;
+    let outcome = measure(&options, contacts, &run_dir).await;
+    let _ = std::fs::remove_dir_all(&run_dir);
+    outcome
+}
+
+async fn measure(
+    options: &Options,
+    contacts: u64,
+    run_dir: &std::path::Path,
+) -> Result<Value, String> {
+    eprintln!("bench: preparing {contacts} contacts");
+    let cached = tokio::task::spawn_blocking(move || contacts::cached(contacts))
+        .await
+        .map_err(|e| e.to_string())??;
+    let url = contacts::copy_for_run(&cached, run_dir)?;
+    let lookups = {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || contacts::time_lookups(&url, contacts, LOOKUP_SAMPLES))
+            .await
+            .map_err(|e| e.to_string())??
+    };
+    let (mut lookup_times, missing) = lookups;
+    if missing > 0 {
+        return Err(format!(
+            "{missing} generated contacts were not found by the CRM look-up"
+        ));
+    }
+    let lookup = report::percentiles(&mut lookup_times);
+
+    // The source, then the daemon pointed at it.
+    let control = Arc::new(switch::Control::default());
+    let (source_addr, generator) = match options.source {
+        Source::Csta => {
+            let listener = switch::bind().await.map_err(|e| e.to_string())?;
+            let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            let load = switch::Load {
+                extensions: (0..options.clients.max(1)).map(tokens::extension).collect(),
+                contacts,
+                rate: options.rate,
+            };
+            let task = tokio::spawn(switch::serve(listener, load, control.clone()));
+            (Some(addr), Some(task))
+        }
+        Source::Sim => (None, None),
+    };
+    let text = config::text(options, &url, source_addr, contacts);
+    let registry = crate::adapters::registry();
+    let loaded = crate::config::load_str(&text, &registry).map_err(|e| e.to_string())?;
+    let shutdown = CancellationToken::new();
+    let (listening_tx, listening) = tokio::sync::oneshot::channel();
+    let daemon_task = {
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let options = RunOptions {
+                serve_pages: false,
+                on_listening: Box::new(move |addr| {
+                    let _ = listening_tx.send(addr);
+                }),
+                shutdown,
+            };
+            daemon::run(loaded, &registry, options).await
+        })
+    };
+    let addr = match listening.await {
+        Ok(addr) => addr,
+        Err(_) => {
+            let error = daemon_task.await.map_err(|e| e.to_string())?;
+            return Err(format!("the daemon did not start: {error:?}"));
+        }
+    };
+    let result = drive(options, addr, &control, lookup, contacts).await;
+    shutdown.cancel();
+    control.stop.cancel();
+    let _ = tokio::time::timeout(Duration::from_secs(20), daemon_task).await;
+    if let Some(task) = generator {
+        task.abort();
+    }
+    result
+}
+
+/// With the daemon listening: clients, idle memory, the measured window, the drain.
+async fn drive(
+    options: &Options,
+    addr: std::net::SocketAddr,
+    control: &Arc<switch::Control>,
+    lookup: (u64, u64, u64),
+    contacts: u64,
+) -> Result<Value, String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !report::links_up(addr).await {
+        if Instant::now() > deadline {
+            return Err("the switch link did not come up within 30 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let url = format!("ws://{addr}/v1/ws");
+    let mut clients = child::Clients::spawn(
+        &url,
+        options.clients,
+        options.supervisors,
+        options.source == Source::Csta,
+    )
+    .await?;
+
+    // Idle memory: the daemon's resident memory before and after the idle clients.
+    let (mut idle_clients, mut idle_bytes) = (0, 0);
+    if options.idle > 0 {
+        let before = report::rss_bytes();
+        idle_clients = clients.open_idle(options.idle).await?;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let after = report::rss_bytes();
+        idle_bytes = after.saturating_sub(before) / idle_clients.max(1) as u64;
+        eprintln!(
+            "bench: {idle_clients} idle clients: {} KB -> {} KB resident",
+            before / 1024,
+            after / 1024
+        );
+    }
+
+    let first = report::daemon_metrics(addr).await?;
+    let cpu_start = report::cpu_us();
+    let started = Instant::now();
+    control.go.notify_one();
+    clients.command("go").await?;
+    let mut last = (Instant::now(), 0u64, clients.frames());
+    for second in 1..=options.secs.max(1) {
+        tokio::time::sleep_until((started + Duration::from_secs(second)).into()).await;
+        let events = events_so_far(options.source, control, addr, first).await;
+        let frames = clients.frames();
+        let dt = last.0.elapsed().as_secs_f64().max(1e-9);
+        eprintln!(
+            "bench: {second} s: {:.0} events/s in, {:.0} frames/s out, {} MB resident",
+            (events.saturating_sub(last.1)) as f64 / dt,
+            (frames.saturating_sub(last.2)) as f64 / dt,
+            report::rss_bytes() / (1024 * 1024),
+        );
+        last = (Instant::now(), events, frames);
+    }
+    clients.command("stop").await?;
+    let events = events_so_far(options.source, control, addr, first).await;
+    let window_s = started.elapsed().as_secs_f64();
+    let cpu = report::cpu_us().saturating_sub(cpu_start);
+    control.stop.cancel();
+
+    let seq = drain(options.source, control, addr).await?;
+    let seen = clients.finish(seq).await?;
+    let latency = (options.source == Source::Csta).then_some(seen.latency_ns);
+    let figures = Figures {
+        events,
+        window_s,
+        frames: seen.frames_window,
+        frames_window_s: seen.window_s,
+        cpu_us: cpu,
+        clients: options.clients + options.supervisors,
+        latency_ns: latency,
+        lookup_ns: (lookup.0, lookup.1),
+        contacts,
+        idle_clients,
+        idle_bytes_per_client: idle_bytes,
+        dropped: seen.dropped,
+    };
+    if seen.cut > 0 {
+        eprintln!(
+            "bench: the daemon closed {} clients before the end",
+            seen.cut
+        );
+    }
+    Ok(report::json(&figures))
+}
+
+/// Switch events in so far: written by the generator, or counted by the daemon.
+async fn events_so_far(
+    source: Source,
+    control: &switch::Control,
+    addr: std::net::SocketAddr,
+    first: report::Metrics,
+) -> u64 {
+    match source {
+        Source::Csta => control.sent.load(Ordering::Relaxed),
+        Source::Sim => report::daemon_metrics(addr)
+            .await
+            .map_or(0, |m| m.switch_events.saturating_sub(first.switch_events)),
+    }
+}
+
+/// Wait until the daemon has handled everything the source sent: the last calls have
+/// ended and the sequence number has stopped moving. Returns that sequence number.
+async fn drain(
+    source: Source,
+    control: &switch::Control,
+    addr: std::net::SocketAddr,
+) -> Result<u64, String> {
+    if source == Source::Sim {
+        // The simulator never stops making calls: its supervisors are checked up to
+        // the sequence number of now.
+        return Ok(report::daemon_metrics(addr).await?.seq);
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(10), control.finished.notified()).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut previous = report::daemon_metrics(addr).await?;
+    let mut stable_since = Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = report::daemon_metrics(addr).await?;
+        if now.seq != previous.seq || now.calls_active > 0 {
+            stable_since = Instant::now();
+        }
+        previous = now;
+        if stable_since.elapsed() >= Duration::from_millis(500) {
+            return Ok(now.seq);
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "the daemon did not settle within 60 s of the end ({} calls still up)",
+                now.calls_active
+            ));
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! `ctibridge bench` end to end, at tiny sizes: the real binary runs the pipeline with
+//! its client process and prints the figures of DESIGN.md. Behaviour only (the keys,
+//! nothing lost, something measured); the figures themselves are in
+//! docs/performance.md, measured with a release build.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+fn bench(args: &[&str]) -> Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_ctibridge"))
+        .arg("bench")
+        .args(args)
+        .output()
+        .expect("ctibridge runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "bench failed: {stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut lines = stdout.lines();
+    let json = lines.next().expect("one line of JSON");
+    assert!(lines.next().is_none(), "only the JSON on stdout: {stdout}");
+    assert!(stderr.contains("bench: 1 s:"), "a progress line: {stderr}");
+    serde_json::from_str(json).expect("valid JSON")
+}
+
+fn has_the_contract_keys(figures: &Value) {
+    for key in [
+        "events_per_s",
+        "frames_per_s",
+        "cpu_us_per_event",
+        "clients",
+        "latency_ms",
+        "lookup_ms",
+        "contacts",
+        "idle_clients",
+        "idle_bytes_per_client",
+        "dropped",
+    ] {
+        assert!(figures.get(key).is_some(), "`{key}` missing from {figures}");
+    }
+    for key in ["p50", "p99", "max"] {
+        assert!(figures["latency_ms"].get(key).is_some(), "latency_ms.{key}");
+    }
+    for key in ["p50", "p99"] {
+        assert!(
+            figures["lookup_ms"][key].as_f64().is_some(),
+            "lookup_ms.{key}"
+        );
+    }
+}
+
+#[test]
+fn csta_load_reaches_every_client_with_nothing_dropped() {
+    let figures = bench(&[
+        "--secs",
+        "1",
+        "--clients",
+        "2",
+        "--supervisors",
+        "1",
+        "--contacts",
+        "1000",
+        "--rate",
+        "300",
+        "--idle",
+        "5",
+    ]);
+    has_the_contract_keys(&figures);
+    assert_eq!(figures["dropped"], 0, "{figures}");
+    assert_eq!(figures["clients"], 3);
+    assert_eq!(figures["contacts"], 1000);
+    assert_eq!(figures["idle_clients"], 5);
+    assert!(figures["events_per_s"].as_f64().unwrap() > 0.0, "{figures}");
+    // The supervisor sees every event, so frames are at least the events.
+    assert!(
+        figures["frames_per_s"].as_f64().unwrap()
+            >= figures["events_per_s"].as_f64().unwrap() * 0.5,
+        "{figures}"
+    );
+    // The generator's time stamps come back in the pops.
+    let p99 = figures["latency_ms"]["p99"]
+        .as_f64()
+        .expect("latency measured");
+    assert!(p99 > 0.0 && p99 <= figures["latency_ms"]["max"].as_f64().unwrap());
+    assert!(figures["cpu_us_per_event"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn the_simulator_can_be_the_source() {
+    let figures = bench(&[
+        "--adapter",
+        "sim",
+        "--secs",
+        "1",
+        "--clients",
+        "2",
+        "--contacts",
+        "1000",
+        "--rate",
+        "120",
+    ]);
+    has_the_contract_keys(&figures);
+    assert_eq!(figures["dropped"], 0, "{figures}");
+    assert!(
+        figures["latency_ms"]["p99"].is_null(),
+        "the simulator has no time stamps"
+    );
+}
+
+#[test]
+fn a_bad_rate_is_a_usage_error() {
+    let output = Command::new(env!("CARGO_BIN_EXE_ctibridge"))
+        .args(["bench", "--rate", "fast"])
+        .output()
+        .expect("ctibridge runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--rate"));
+}
