@@ -12,7 +12,8 @@ name = "asterisk"
 adapter = "ami"
 host = "10.0.0.7"
 port = 5038                        # 5039 is the usual TLS port
-tls = false                        # TLS is not built in yet: use stunnel, keep false
+tls = false                        # true: TLS (manager.conf tlsenable), usually port 5039
+# tls_ca = "/etc/ctibridge/asterisk-ca.pem"  # the CA that signed Asterisk's certificate
 username = "ctibridge"             # a manager.conf user with read = call,agent
 password = "secret"                # write = call,originate,agent
 auth = "plain"                     # or "md5" (Challenge/Login with Key)
@@ -67,6 +68,10 @@ pub struct AmiConfig {
     pub port: u16,
     #[serde(default)]
     pub tls: bool,
+    /// With `tls`: the PEM file of the CA (or the self-signed certificate) to trust
+    /// for the manager port; without it the Mozilla roots decide.
+    #[serde(default)]
+    pub tls_ca: Option<std::path::PathBuf>,
     pub username: String,
     pub password: String,
     #[serde(default)]
@@ -124,10 +129,10 @@ impl AmiConfig {
     /// Checks serde cannot make.
     pub fn validate(&self) -> Result<(), SettingsError> {
         if self.tls {
-            return Err(SettingsError::new(
-                "tls",
-                "tls = true is not supported by this build; reach a TLS manager port through stunnel and set tls = false",
-            ));
+            crate::tls::client_config(self.tls_ca.as_deref())
+                .map_err(|e| SettingsError::new("tls_ca", e))?;
+        } else if self.tls_ca.is_some() {
+            return Err(SettingsError::new("tls_ca", "is set but tls is not true"));
         }
         if self.request_timeout.is_zero() {
             return Err(SettingsError::new(

@@ -24,6 +24,7 @@ pub mod config;
 pub mod decode;
 pub mod resync;
 pub mod session;
+pub mod tls;
 pub mod tracker;
 
 #[cfg(feature = "fake-ami")]

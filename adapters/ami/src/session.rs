@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::tls::AmiStream;
 use ctibridge_adapter::{AdapterLink, CommandError, CommandOk, CommandRequest, SwitchEvent};
 use md5::{Digest, Md5};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use crate::actions::{self, Plan};
@@ -41,7 +41,7 @@ pub struct Session<'a> {
     config: &'a AmiConfig,
     link: &'a mut AdapterLink,
     tracker: &'a mut Tracker,
-    stream: TcpStream,
+    stream: Box<dyn AmiStream>,
     parser: Parser,
     next_id: u64,
     /// Events that arrived while the session waited for an answer, in order.
@@ -53,7 +53,7 @@ impl<'a> Session<'a> {
         config: &'a AmiConfig,
         link: &'a mut AdapterLink,
         tracker: &'a mut Tracker,
-        stream: TcpStream,
+        stream: Box<dyn AmiStream>,
     ) -> Self {
         Session {
             config,
@@ -76,10 +76,12 @@ impl<'a> Session<'a> {
         fields.insert(1.min(fields.len()), ("ActionID", id));
         let mut out = Vec::with_capacity(256);
         write_message(&mut out, &fields);
+        // A TLS stream buffers what is written until it is flushed.
         self.stream
             .write_all(&out)
             .await
-            .map_err(|e| format!("write: {e}"))
+            .map_err(|e| format!("write: {e}"))?;
+        self.stream.flush().await.map_err(|e| format!("write: {e}"))
     }
 
     async fn read_more(&mut self) -> Result<(), String> {

@@ -121,3 +121,110 @@ async fn a_ping_without_pong_drops_and_reopens_the_link() {
     shutdown.cancel();
     task.await.unwrap().unwrap();
 }
+
+/// A CA, and a manager-port certificate it signed for 127.0.0.1; returns the CA's PEM
+/// and the fake's TLS configuration.
+fn asterisk_pki(name: &str) -> (String, std::sync::Arc<rustls::ServerConfig>) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, format!("{name} CA"));
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    #[allow(deprecated)] // ring: see the adapter's tls module
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let server = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap();
+    (ca.pem(), std::sync::Arc::new(server))
+}
+
+#[tokio::test]
+async fn a_tls_manager_port_is_reached_and_an_untrusted_one_refused() {
+    let (ca, tls) = asterisk_pki("asterisk");
+    let (other_ca, _) = asterisk_pki("someone else");
+    let dir = std::env::temp_dir().join(format!("ami-tls-link-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("ca.pem"), ca).unwrap();
+    std::fs::write(dir.join("other.pem"), other_ca).unwrap();
+    let fake = FakeAsterisk::start(FakeConfig {
+        tls: Some(tls),
+        ..FakeConfig::default()
+    })
+    .await;
+    fake.add_member("support", "PJSIP/1001", "1001", None);
+
+    for (ca_file, trusted) in [("ca.pem", true), ("other.pem", false)] {
+        let extra = format!("tls = true\ntls_ca = '{}'\n", dir.join(ca_file).display());
+        let adapter = (ctibridge_ami::factory().build)(&settings(&fake, &extra)).unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let shutdown = CancellationToken::new();
+        let (link, _side) = AdapterLink::new("pbx", tx, shutdown.clone());
+        let task = tokio::spawn(adapter.run(link));
+        match (next(&mut rx).await, trusted) {
+            (SwitchEvent::LinkUp, true) => {
+                let SwitchEvent::Snapshot(snapshot) = next(&mut rx).await else {
+                    panic!("snapshot")
+                };
+                assert_eq!(snapshot.agents.len(), 1, "{snapshot:?}");
+                assert!(fake.received().contains(&"Login".to_string()));
+            }
+            (SwitchEvent::LinkDown { reason }, false) => {
+                assert!(reason.contains("TLS handshake failed"), "{reason}");
+                assert!(reason.contains("127.0.0.1"), "{reason}");
+            }
+            (event, trusted) => panic!("trusted {trusted}: {event:?}"),
+        }
+        shutdown.cancel();
+        task.await.unwrap().unwrap();
+    }
+
+    // Plain AMI to a TLS port does not come up either: no banner within the timeout.
+    let adapter =
+        (ctibridge_ami::factory().build)(&settings(&fake, "request_timeout_s = 0.5")).unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let shutdown = CancellationToken::new();
+    let (link, _side) = AdapterLink::new("pbx", tx, shutdown.clone());
+    let task = tokio::spawn(adapter.run(link));
+    assert!(matches!(next(&mut rx).await, SwitchEvent::LinkDown { .. }));
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+}
+
+#[test]
+fn a_tls_ca_file_that_cannot_be_used_is_named_by_the_config_check() {
+    let text =
+        "name = 'pbx'\nadapter = 'ami'\nhost = '127.0.0.1'\nusername = 'u'\npassword = 'p'\n\
+                devices = ['1001']\ntls = true\ntls_ca = '/nonexistent/asterisk-ca.pem'\n";
+    let settings = SwitchSettings {
+        name: "pbx".into(),
+        adapter: "ami".into(),
+        devices: vec!["1001".into()],
+        table: toml::from_str(text).unwrap(),
+    };
+    let err = (ctibridge_ami::factory().build)(&settings).err().unwrap();
+    assert_eq!(err.key.as_deref(), Some("tls_ca"), "{err:?}");
+    assert!(
+        err.message.contains("/nonexistent/asterisk-ca.pem"),
+        "{err:?}"
+    );
+    let without_tls = text.replace("tls = true\n", "");
+    let settings = SwitchSettings {
+        table: toml::from_str(&without_tls).unwrap(),
+        ..settings
+    };
+    let err = (ctibridge_ami::factory().build)(&settings).err().unwrap();
+    assert!(err.message.contains("tls is not true"), "{err:?}");
+}

@@ -20,8 +20,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use md5::{Digest, Md5};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 use wire::{message, Action};
@@ -38,6 +38,8 @@ pub struct FakeConfig {
     pub queues: Vec<String>,
     /// Actions the fake reads but never answers (an Asterisk stuck on a lock).
     pub unanswered: Vec<String>,
+    /// Serve the manager port over TLS with this configuration (`tlsenable`).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Default for FakeConfig {
@@ -49,6 +51,7 @@ impl Default for FakeConfig {
             trunk: "carrier".into(),
             queues: vec!["support".into()],
             unanswered: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -108,7 +111,17 @@ impl FakeAsterisk {
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 server.accepted.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(server.clone().serve(stream));
+                let server = server.clone();
+                match server.config.tls.clone() {
+                    None => drop(tokio::spawn(server.serve(stream))),
+                    Some(tls) => drop(tokio::spawn(async move {
+                        // A client that fails the handshake just goes away.
+                        let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+                        if let Ok(stream) = acceptor.accept(stream).await {
+                            server.serve(stream).await;
+                        }
+                    })),
+                }
             }
         });
         fake
@@ -279,7 +292,7 @@ impl FakeAsterisk {
         s.channels.retain(|c| !linkedids.contains(&c.linkedid));
     }
 
-    async fn serve(self, mut stream: TcpStream) {
+    async fn serve<S: AsyncRead + AsyncWrite + Unpin>(self, mut stream: S) {
         let (tx, mut rx) = mpsc::unbounded_channel::<Option<Vec<u8>>>();
         let mut pending = format!("{}\r\n", self.config.banner).into_bytes();
         let mut logged_in = false;
@@ -288,7 +301,7 @@ impl FakeAsterisk {
         let mut buf = vec![0u8; 8192];
         loop {
             if !pending.is_empty() {
-                if stream.write_all(&pending).await.is_err() {
+                if stream.write_all(&pending).await.is_err() || stream.flush().await.is_err() {
                     return;
                 }
                 pending.clear();

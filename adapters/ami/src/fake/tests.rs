@@ -1,6 +1,7 @@
 //! The fake's wire forms, checked with a plain socket (not the adapter).
 
 use super::*;
+use tokio::net::TcpStream;
 
 async fn read_until(stream: &mut TcpStream, needle: &str) -> String {
     let mut text = String::new();
