@@ -53,7 +53,7 @@ pub async fn websocket(
     }
     let max = state.server.max_message_bytes;
     upgrade
-        .protocols(["cti.v1"])
+        .protocols([super::SUBPROTOCOL])
         .max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |socket| ws::serve(socket, state))

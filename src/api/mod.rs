@@ -3,7 +3,12 @@
 //! - [`http`]: routes, the Origin check, health, metrics, the built-in pages.
 //! - [`ws`]: one WebSocket connection's life.
 //! - [`protocol`]: client frames in, server frames out.
+//!
+//! docs/asyncapi.yaml describes the WebSocket protocol; `asyncapi` (tests only) holds
+//! it to this module's names.
 
+#[cfg(test)]
+mod asyncapi;
 pub mod http;
 pub mod protocol;
 pub mod ws;
@@ -23,6 +28,10 @@ use crate::engine::request::EngineRequest;
 use crate::hub::HubInput;
 use crate::metrics::Metrics;
 
+/// Where the WebSocket is served, and the subprotocol it selects.
+pub const WS_PATH: &str = "/v1/ws";
+pub const SUBPROTOCOL: &str = "cti.v1";
+
 /// What every connection shares.
 pub struct AppState {
     pub tokens: TokenStore,
@@ -41,7 +50,7 @@ pub struct AppState {
 
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/v1/ws", get(http::websocket))
+        .route(WS_PATH, get(http::websocket))
         .route("/healthz", get(http::healthz))
         .route("/metrics", get(http::metrics))
         .route("/", get(http::agent_page))
