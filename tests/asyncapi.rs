@@ -4,6 +4,9 @@
 //! the document gives them. The names in the document are checked against the code by
 //! unit tests (`src/api/asyncapi.rs`).
 //!
+//! The TypeScript declarations of the browser client (examples/web/cti-client.d.ts)
+//! must compile and name the document's events, methods and error codes.
+//!
 //! Needs Node and npm; without them the tests say so and pass. The first run installs
 //! the parser with `npm ci` from the committed package-lock.json.
 
@@ -38,7 +41,15 @@ fn node_ready() -> Option<()> {
         return None;
     }
     let _guard = NPM.lock().unwrap_or_else(|e| e.into_inner());
-    if !project().join("node_modules/@asyncapi/parser").is_dir() {
+    let package: Value =
+        serde_json::from_str(&std::fs::read_to_string(project().join("package.json")).unwrap())
+            .unwrap();
+    let installed = package["dependencies"]
+        .as_object()
+        .expect("package.json lists dependencies")
+        .keys()
+        .all(|name| project().join("node_modules").join(name).is_dir());
+    if !installed {
         // --ignore-scripts: the parser needs no install script, and one of its
         // dependencies would otherwise send install analytics.
         let out = Command::new("npm")
@@ -115,6 +126,30 @@ fn the_validator_refuses_a_broken_document() {
     let (ok, text) = validate(&[&bad]);
     assert!(!ok, "{text}");
     assert!(text.contains("agentStateEvent example"), "{text}");
+}
+
+#[test]
+fn the_client_declarations_match_the_document() {
+    if node_ready().is_none() {
+        return;
+    }
+    let dts = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/web/cti-client.d.ts");
+    let (ok, text) = validate(&[Path::new("--dts"), &dts]);
+    assert!(ok, "examples/web/cti-client.d.ts:\n{text}");
+    assert!(text.contains("declarations checked"), "{text}");
+
+    // A declaration that names a method the document does not have is refused.
+    let bad = temp_dir("asyncapi-dts").join("cti-client.d.ts");
+    let text = std::fs::read_to_string(&dts).unwrap();
+    let broken = text.replacen("\"sim.call\": {", "\"sim.dial\": {", 1);
+    assert_ne!(
+        broken, text,
+        "the sim.call declaration changed; update this test"
+    );
+    std::fs::write(&bad, broken).unwrap();
+    let (ok, text) = validate(&[Path::new("--dts"), &bad]);
+    assert!(!ok, "{text}");
+    assert!(text.contains("CtiMethods names"), "{text}");
 }
 
 /// Every frame both ends of a session exchanged, with the method a `res` answers.

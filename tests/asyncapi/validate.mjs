@@ -6,19 +6,25 @@
 // `method` naming the request a `res` answers), each frame is also checked against the
 // message the document gives it: `hello`/`req` against the operation of its method,
 // `res` against that operation's reply, `evt` by its `name`.
+// With `--dts FILE` (examples/web/cti-client.d.ts), the TypeScript declarations must
+// compile (strict) with usage.ts, a CRM page's use of the client, and their CtiEvents, CtiMethods and CtiErrorCode must name exactly
+// the document's events, methods and error codes.
 // Exits 0 when all is well, 1 with the problems printed otherwise.
-// Usage: node validate.mjs [path/to/asyncapi.yaml] [--frames FILE]
+// Usage: node validate.mjs [path/to/asyncapi.yaml] [--frames FILE] [--dts FILE]
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Parser, DiagnosticSeverity } from "@asyncapi/parser";
 import Ajv from "ajv";
 import addFormats from "ajv-formats";
+import ts from "typescript";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const framesAt = args.indexOf("--frames");
 const framesPath = framesAt >= 0 ? args.splice(framesAt, 2)[1] : undefined;
+const dtsAt = args.indexOf("--dts");
+const dtsPath = dtsAt >= 0 ? args.splice(dtsAt, 2)[1] : undefined;
 const path = resolve(args[0] ?? resolve(here, "../../docs/asyncapi.yaml"));
 const source = readFileSync(path, "utf8");
 
@@ -105,10 +111,52 @@ function checkFrames(text) {
   return count;
 }
 
+const checkedDts = dtsPath ? checkDts(dtsPath) : 0;
+
+// The names a declaration file gives: members of an interface, literals of a union.
+function checkDts(file) {
+  const program = ts.createProgram([file, resolve(here, "usage.ts")], {
+    noEmit: true,
+    strict: true,
+    target: ts.ScriptTarget.ES2020,
+    lib: ["lib.es2020.d.ts", "lib.dom.d.ts"],
+    types: [],
+  });
+  for (const d of ts.getPreEmitDiagnostics(program)) {
+    const where = d.file ? `${d.file.fileName}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}` : file;
+    problems.push(`${where}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`);
+  }
+  const source = program.getSourceFile(file);
+  const members = new Map();
+  const unions = new Map();
+  ts.forEachChild(source, (node) => {
+    if (ts.isInterfaceDeclaration(node)) {
+      members.set(node.name.text, node.members.map((m) => m.name && (m.name.text ?? m.name.getText(source))));
+    } else if (ts.isTypeAliasDeclaration(node) && ts.isUnionTypeNode(node.type)) {
+      unions.set(node.name.text, node.type.types.filter(ts.isLiteralTypeNode).map((t) => t.literal.text));
+    }
+  });
+  const props = (m) => m.payload()?.json()?.properties ?? {};
+  const inDoc = (type, key) =>
+    document.allMessages().all().map((m) => props(m)).filter((p) => p.type?.const === type).map((p) => p[key]?.const);
+  const codes = document.components().schemas().all().find((s) => s.id() === "ErrorCode")?.json().enum ?? [];
+  const compare = (what, declared, documented) => {
+    const a = [...new Set(declared ?? [])].sort();
+    const b = [...new Set(documented)].sort();
+    if (declared === undefined) problems.push(`${file}: declares no ${what}`);
+    else if (JSON.stringify(a) !== JSON.stringify(b))
+      problems.push(`${file}: ${what} names ${JSON.stringify(a)}, the document ${JSON.stringify(b)}`);
+  };
+  compare("CtiEvents", members.get("CtiEvents"), inDoc("evt", "name"));
+  compare("CtiMethods", members.get("CtiMethods"), inDoc("req", "method"));
+  compare("CtiErrorCode", unions.get("CtiErrorCode"), codes);
+  return 1;
+}
+
 for (const p of problems) console.log(`${path}: ${p}`);
-const counts = `${document.allMessages().length} messages, ${document.allOperations().length} operations, ${examples} examples, ${checkedFrames} frames`;
+const counts = `${document.allMessages().length} messages, ${document.allOperations().length} operations, ${examples} examples, ${checkedFrames} frames${checkedDts ? ", declarations checked" : ""}`;
 if (problems.length > 0) {
-  console.log(`${path}: ${problems.length} example(s) or frame(s) do not match their schema (${counts})`);
+  console.log(`${path}: ${problems.length} problem(s) (${counts})`);
   process.exit(1);
 }
 console.log(`${path}: valid AsyncAPI ${document.version()} (${counts})`);
