@@ -57,7 +57,7 @@ pub async fn websocket(
     }
     let max = state.server.max_message_bytes;
     upgrade
-        .protocols(["cti.v1"])
+        .protocols([super::SUBPROTOCOL])
         .max_message_size(max)
         .max_frame_size(max)
         // tungstenite allocates its read buffer (128 KiB by default) when the

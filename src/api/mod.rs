@@ -4,7 +4,12 @@
 //! - [`ws`]: one WebSocket connection's life.
 //! - [`protocol`]: client frames in, server frames out.
 //! - [`tls_listener`]: a TLS port's connections, handshaken off the accept loop.
+//!
+//! docs/asyncapi.yaml describes the WebSocket protocol; `asyncapi` (tests only) holds
+//! it to this module's names.
 
+#[cfg(test)]
+mod asyncapi;
 pub mod http;
 pub mod protocol;
 pub mod tls_listener;
@@ -25,6 +30,10 @@ use crate::engine::request::EngineRequest;
 use crate::hub::HubInput;
 use crate::metrics::Metrics;
 
+/// Where the WebSocket is served, and the subprotocol it selects.
+pub const WS_PATH: &str = "/v1/ws";
+pub const SUBPROTOCOL: &str = "cti.v1";
+
 /// What every connection shares.
 pub struct AppState {
     pub tokens: TokenStore,
@@ -43,7 +52,7 @@ pub struct AppState {
 
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/v1/ws", get(http::websocket))
+        .route(WS_PATH, get(http::websocket))
         .route("/healthz", get(http::healthz))
         .route("/metrics", get(http::metrics))
         .route("/", get(http::agent_page))

@@ -27,6 +27,22 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, for the tests that hold them to the documentation.
+    #[cfg(test)]
+    pub const ALL: [ErrorCode; 11] = [
+        ErrorCode::Unauthenticated,
+        ErrorCode::Forbidden,
+        ErrorCode::InvalidMessage,
+        ErrorCode::UnknownMethod,
+        ErrorCode::InvalidParams,
+        ErrorCode::CallNotFound,
+        ErrorCode::InvalidDestination,
+        ErrorCode::NotSupported,
+        ErrorCode::SwitchUnavailable,
+        ErrorCode::Timeout,
+        ErrorCode::RateLimited,
+    ];
+
     /// The code as it goes on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
