@@ -397,6 +397,9 @@ pub fn prepare(url: &str) -> Result<(), DbError> {
     first.migrate()
 }
 
+/// How long a caller waits for a pooled connection (unless it asks for less).
+const POOL_WAIT: Duration = Duration::from_secs(5);
+
 /// A pool for `url` that does not connect yet (not ready; see [`Pool::set_ready`]).
 /// Fails only for a URL this daemon cannot use, or a SQLite folder it cannot make.
 pub fn pool(url: &str) -> Result<Pool, DbError> {
@@ -421,7 +424,7 @@ pub fn pool(url: &str) -> Result<Pool, DbError> {
     let inner = r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(0))
-        .connection_timeout(Duration::from_secs(5))
+        .connection_timeout(POOL_WAIT)
         .error_handler(Box::new(r2d2::NopErrorHandler))
         .build_unchecked(Manager {
             url: url.to_string(),
@@ -503,27 +506,19 @@ fn drop_stale_scratch_databases(conn: &mut AnyConn) {
     }
 }
 
-/// Run `f` with a pooled connection on a blocking thread.
+/// Run `f` with a pooled connection on a blocking thread (waiting up to the pool's
+/// own 5 s for one).
 pub async fn with_conn<T, F>(pool: &Pool, f: F) -> Result<T, DbError>
 where
     T: Send + 'static,
     F: FnOnce(&mut AnyConn) -> Result<T, DbError> + Send + 'static,
 {
-    if !pool.is_ready() {
-        return Err(DbError::NotReady(pool.redacted_url()));
-    }
-    let pool = pool.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = pool.get()?;
-        f(&mut conn)
-    })
-    .await
-    .map_err(|e| DbError::Connect(format!("database task failed: {e}")))?
+    with_conn_within(pool, POOL_WAIT, f).await
 }
 
-/// Like [`with_conn`], but gives up on getting a connection after `wait` (the pool's
-/// own wait is 5 s). The gate writes with a short wait: while it waits, every event
-/// behind the write waits too, so an unreachable server must be noticed quickly.
+/// Like [`with_conn`], but gives up on getting a connection after `wait`. The gate
+/// writes with a short wait: while it waits, every event behind the write waits too,
+/// so an unreachable server must be noticed quickly.
 pub async fn with_conn_within<T, F>(pool: &Pool, wait: Duration, f: F) -> Result<T, DbError>
 where
     T: Send + 'static,
