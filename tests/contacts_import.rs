@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::*;
-use ctibridge::crm::db::{self, AnyConn};
+use ctibridge::crm::db;
 use ctibridge::crm::schema::{contact_phones, contacts};
 use ctibridge::on_conn;
 use diesel::prelude::*;
@@ -93,13 +93,6 @@ fn ten_thousand() -> (String, BTreeSet<String>) {
     }
     assert_eq!(expected.len(), 10_000, "the numbers are distinct");
     (csv, expected)
-}
-
-fn with_db<T: Send + 'static>(url: &str, f: impl FnOnce(&mut AnyConn) -> T + Send + 'static) -> T {
-    let url = url.to_string();
-    std::thread::spawn(move || f(&mut AnyConn::establish(&url).unwrap()))
-        .join()
-        .unwrap()
 }
 
 /// (contacts, their numbers) in the database.

@@ -22,13 +22,6 @@ use serde_json::json;
 /// Generous: nothing here may depend on the machine's speed.
 const LATER: Duration = Duration::from_secs(90);
 
-fn with_db<T: Send + 'static>(url: &str, f: impl FnOnce(&mut AnyConn) -> T + Send + 'static) -> T {
-    let url = url.to_string();
-    std::thread::spawn(move || f(&mut AnyConn::establish(&url).unwrap()))
-        .join()
-        .unwrap()
-}
-
 /// Call ids in the order they were offered; `None` while the database is not there.
 fn logged_calls(url: &str) -> Option<Vec<String>> {
     let url = url.to_string();

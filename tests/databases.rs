@@ -11,7 +11,6 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use ctibridge::crm::db::AnyConn;
 use ctibridge::crm::schema::call_log;
 use ctibridge::on_conn;
 use diesel::connection::SimpleConnection;
@@ -20,14 +19,6 @@ use serde_json::json;
 
 const CONTACTS: &str = "name,phone,company,external_id,url\n\
     Ada Lovelace,+14155550123,Analytical Engines,C-1,https://crm.example.com/c/1\n";
-
-/// Run `f` on a connection of its own, on a thread of its own (the drivers block).
-fn with_db<T: Send + 'static>(url: &str, f: impl FnOnce(&mut AnyConn) -> T + Send + 'static) -> T {
-    let url = url.to_string();
-    std::thread::spawn(move || f(&mut AnyConn::establish(&url).unwrap()))
-        .join()
-        .unwrap()
-}
 
 fn logged_calls(url: &str) -> Vec<(String, Option<i32>, String)> {
     with_db(url, |conn| {

@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use common::csta::{csta_config, switch_config};
 use common::*;
-use ctibridge::crm::db::AnyConn;
 use ctibridge::crm::schema::call_log;
 use ctibridge::on_conn;
 use ctibridge_csta::fake::FakeSwitch;
@@ -218,14 +217,6 @@ async fn a_csta_link_flapping_1000_times_under_traffic_loses_and_duplicates_noth
 
 /// The agent makes calls as fast as the test can: no request rate limit.
 const UNLIMITED: &str = "rate_limit_per_s = 100000\nrate_limit_burst = 100000";
-
-/// Run `f` on a connection of its own, on a thread of its own (the drivers block).
-fn with_db<T: Send + 'static>(url: &str, f: impl FnOnce(&mut AnyConn) -> T + Send + 'static) -> T {
-    let url = url.to_string();
-    std::thread::spawn(move || f(&mut AnyConn::establish(&url).unwrap()))
-        .join()
-        .unwrap()
-}
 
 fn logged_call_ids(url: &str) -> Vec<String> {
     with_db(url, |conn| {

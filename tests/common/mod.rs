@@ -409,6 +409,18 @@ pub fn test_database(backend: &str) -> Option<String> {
     url
 }
 
+/// Run `f` on a database connection of its own, on a thread of its own (the drivers
+/// block, and a test's runtime must not).
+pub fn with_db<T: Send + 'static>(
+    url: &str,
+    f: impl FnOnce(&mut ctibridge::crm::db::AnyConn) -> T + Send + 'static,
+) -> T {
+    let url = url.to_string();
+    std::thread::spawn(move || f(&mut ctibridge::crm::db::AnyConn::establish(&url).unwrap()))
+        .join()
+        .unwrap()
+}
+
 /// Run the real CLI with `args`; it must succeed. Returns its stdout.
 pub fn cli_ok(args: &[&str]) -> Vec<u8> {
     let out = Command::new(BIN).args(args).output().unwrap();
