@@ -104,6 +104,59 @@ async fn a_call_ringing_at_an_extension_pops_the_crm_record_at_its_agent() {
     assert!(passed, "SIPp's scenario (the PBX side) failed");
 }
 
+/// Click-to-dial from the agent's CRM page: the daemon calls the agent's phone
+/// (challenged, digest checked), REFERs it to the number, and answers `res` when the
+/// phone took it (adapters/sip/tests/sipp/dial_flow.xml plays PBX and phone).
+#[tokio::test]
+async fn call_dial_invites_the_agents_phone_and_refers_it_to_the_number() {
+    if !sipp_available() {
+        return;
+    }
+    let pbx = free_udp_port();
+    let scenario = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/adapters/sip/tests/sipp/dial_flow.xml"
+    );
+    let mut sipp = Command::new("sipp")
+        .args(["-sf", scenario, "-i", "127.0.0.1", "-p", &pbx.to_string()])
+        .args(["-m", "2", "-nostdin", "-timeout", "30s", "-timeout_error"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("sipp starts");
+    let dir = temp_dir("sip-dial");
+    let port = free_port();
+    let daemon = Daemon::start(&dir, port, &sip_config(port, &dir, pbx, free_udp_port())).await;
+    let (mut agent, _) = Client::login(&daemon.url(), AGENT_1001).await;
+    // The link is up once the subscription had its first document.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while http_get(daemon.port, "/healthz", &[]).await.unwrap().0 != 200 {
+        assert!(tokio::time::Instant::now() < deadline, "{}", daemon.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let refused = agent
+        .req("call.dial", serde_json::json!({"to": "0207 946"}))
+        .await;
+    assert_eq!(refused["error"]["code"], "invalid_destination", "{refused}");
+    agent
+        .ok("call.dial", serde_json::json!({"to": "+442079460123"}))
+        .await;
+    let mut passed = false;
+    for _ in 0..100 {
+        if let Some(status) = sipp.try_wait().unwrap() {
+            passed = status.success();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    sipp.kill().ok();
+    assert!(
+        passed,
+        "SIPp's scenario (PBX and phone) failed: {}",
+        daemon.log()
+    );
+}
+
 #[tokio::test]
 async fn a_pbx_that_does_not_answer_makes_healthz_503_naming_it() {
     let dir = temp_dir("sip-away");

@@ -3,7 +3,8 @@
 //! after a jittered [`Backoff`], answering commands `switch_unavailable` meanwhile.
 
 use ctibridge_adapter::{
-    Adapter, AdapterError, AdapterFuture, AdapterLink, Backoff, Capabilities, Outage, SwitchEvent,
+    Adapter, AdapterError, AdapterFuture, AdapterLink, Backoff, Capabilities, CommandKind, Outage,
+    SwitchEvent,
 };
 
 use crate::config::SipConfig;
@@ -21,11 +22,11 @@ impl SipAdapter {
 }
 
 impl Adapter for SipAdapter {
-    /// Live calls from dialog events; no agent states (SIP has no ACD agents) and,
-    /// so far, no commands.
+    /// Live calls from dialog events; no agent states (SIP has no ACD agents);
+    /// click-to-dial by third-party call control.
     fn capabilities(&self) -> Capabilities {
         Capabilities {
-            commands: Default::default(),
+            commands: [CommandKind::MakeCall].into(),
             live_calls: true,
             agent_states: false,
         }

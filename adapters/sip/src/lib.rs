@@ -7,6 +7,7 @@
 //! - [`message`]: SIP messages (parsed with rsip) by canonical header name,
 //!   responses, requests, stream framing.
 //! - [`digest`]: answering 401/407 challenges (RFC 8760 MD5/SHA-256, qop=auth).
+//! - [`dial`]: click-to-dial by third-party call control (INVITE, then REFER).
 //! - [`dialog_info`]: `application/dialog-info+xml` documents.
 //! - [`monitor`]: one extension's dialog state and the normalised events it makes.
 //! - [`subscriptions`]: one SUBSCRIBE dialog per extension, refreshes, 481.
@@ -19,6 +20,7 @@
 pub mod adapter;
 pub mod config;
 pub mod decode;
+pub mod dial;
 pub mod dialog_info;
 pub mod digest;
 pub mod message;
@@ -59,7 +61,10 @@ mod tests {
     fn the_example_builds() {
         let adapter = (factory().build)(&settings(factory().example)).expect("example builds");
         assert!(adapter.capabilities().live_calls);
-        assert!(adapter.capabilities().commands.is_empty());
+        assert_eq!(
+            adapter.capabilities().commands,
+            [ctibridge_adapter::CommandKind::MakeCall].into()
+        );
     }
 
     #[test]

@@ -11,11 +11,14 @@
 
 use std::time::Duration;
 
-use ctibridge_adapter::{AdapterLink, CommandError, Snapshot, SwitchEvent};
+use ctibridge_adapter::{
+    AdapterLink, Command, CommandError, CommandRequest, Snapshot, SwitchEvent,
+};
 use tokio::time::Instant;
 
 use crate::config::SipConfig;
 use crate::decode::document_of;
+use crate::dial::{destination_uri, Dial, DialContext};
 use crate::digest::Credentials;
 use crate::message::Message;
 use crate::monitor::{Applied, Monitor};
@@ -68,6 +71,9 @@ struct Session<'a> {
     up: bool,
     /// When every SUBSCRIBE had its final answer.
     all_answered_at: Option<Instant>,
+    /// Click-to-dials under way.
+    dials: Vec<Dial>,
+    dial_ctx: DialContext,
 }
 
 /// Why a run of the link stops early (it becomes the `LinkDown` reason).
@@ -108,7 +114,15 @@ pub async fn run(
         .iter()
         .map(|d| Subscription::new(d, config.domain(), config.expires))
         .collect();
+    let dial_ctx = DialContext {
+        local: local.clone(),
+        t1: config.t1(),
+        udp: transport.is_udp(),
+        ring_limit: config.request_timeout,
+    };
     let mut session = Session {
+        dials: Vec::new(),
+        dial_ctx,
         config,
         link,
         carry,
@@ -121,6 +135,9 @@ pub async fn run(
         all_answered_at: None,
     };
     let end = session.run().await;
+    for dial in &mut session.dials {
+        dial.abandon();
+    }
     (end, session.up)
 }
 
@@ -140,9 +157,11 @@ impl Session<'_> {
                     return End::Shutdown;
                 }
                 command = self.link.commands.recv() => match command {
-                    Some(request) => request.respond(Err(CommandError::NotSupported(
-                        "the sip adapter in dialog mode only watches calls".into(),
-                    ))),
+                    Some(request) => {
+                        if let Err(e) = self.on_command(request).await {
+                            return End::Lost(e.to_string());
+                        }
+                    }
                     None => return End::EngineGone,
                 },
                 received = self.transport.recv() => {
@@ -180,6 +199,54 @@ impl Session<'_> {
         }
     }
 
+    /// Click-to-dial is what SIP lets a watcher do; the rest is the phone's or the
+    /// PBX's own business, and says so.
+    async fn on_command(&mut self, request: CommandRequest) -> Result<(), LinkError> {
+        let Command::MakeCall { from, to } = &request.command else {
+            let kind = request.command.kind();
+            request.respond(Err(CommandError::NotSupported(format!(
+                "{kind:?} is not possible over SIP dialog events: only click-to-dial \
+                 (INVITE to the agent's phone, then REFER) is; use the phone itself"
+            ))));
+            return Ok(());
+        };
+        if !self.up {
+            request.respond(Err(CommandError::SwitchUnavailable));
+            return Ok(());
+        }
+        if !self.subs.iter().any(|s| &s.device == from) {
+            let reply = CommandError::InvalidDestination(format!(
+                "{from} is not one of this switch's devices"
+            ));
+            request.respond(Err(reply));
+            return Ok(());
+        }
+        let destination = match destination_uri(to, self.config.domain()) {
+            Ok(uri) => uri,
+            Err(e) => {
+                request.respond(Err(e));
+                return Ok(());
+            }
+        };
+        let device = from.clone();
+        let mut dial = Dial::new(request, &device, destination, self.config.domain());
+        let invite = dial.start(&self.dial_ctx, &mut self.carry.credentials, Instant::now());
+        tracing::info!(switch = %self.link.switch, %device, "click-to-dial: calling the agent's phone");
+        self.dials.push(dial);
+        self.transport.send(&invite).await?;
+        Ok(())
+    }
+
+    async fn send_all(&mut self, out: Vec<Vec<u8>>) -> Result<(), LinkError> {
+        for bytes in out {
+            if !bytes.is_empty() {
+                self.transport.send(&bytes).await?;
+            }
+        }
+        self.dials.retain(|d| !d.is_done());
+        Ok(())
+    }
+
     fn pbx(&self) -> String {
         format!("{}:{}", self.config.host, self.config.port)
     }
@@ -212,6 +279,11 @@ impl Session<'_> {
                 wake = wake.min(retry_at);
             }
         }
+        for d in &self.dials {
+            if let Some(at) = d.wake_at() {
+                wake = wake.min(at);
+            }
+        }
         if let (false, Some(at)) = (self.up, self.all_answered_at) {
             wake = wake.min(at + FIRST_DOCUMENTS);
         }
@@ -220,6 +292,13 @@ impl Session<'_> {
 
     async fn on_timers(&mut self) -> Result<(), LinkError> {
         let now = Instant::now();
+        let mut out = Vec::new();
+        for d in &mut self.dials {
+            if d.wake_at().is_some_and(|at| now >= at) {
+                out.extend(d.on_timer(&self.dial_ctx, &mut self.carry.credentials, now));
+            }
+        }
+        self.send_all(out).await?;
         let mut resend = Vec::new();
         for p in &mut self.pending {
             if p.timed_out(now) {
@@ -325,13 +404,36 @@ impl Session<'_> {
                 return Ok(());
             }
         };
+        if let Some(index) = self.dials.iter().position(|d| match message.method() {
+            None => d.owns_response(&message),
+            Some(_) => d.owns_request(&message),
+        }) {
+            return self.on_dial_message(index, &message).await;
+        }
         match message.method() {
             None => self.on_response(&message).await,
             Some("NOTIFY") => self.on_notify(&message).await,
             Some("ACK") => Ok(()),
             Some("OPTIONS") => self.respond(&message, 200).await,
+            Some("BYE") => self.respond(&message, 481).await,
             Some(_) => self.respond(&message, 501).await,
         }
+    }
+
+    async fn on_dial_message(&mut self, index: usize, message: &Message) -> Result<(), LinkError> {
+        let now = Instant::now();
+        let dial = &mut self.dials[index];
+        let out = if message.method().is_none() {
+            dial.on_response(message, &self.dial_ctx, &mut self.carry.credentials, now)
+        } else {
+            let (code, out) =
+                dial.on_request(message, &self.dial_ctx, &mut self.carry.credentials, now);
+            if code != 0 {
+                self.respond(message, code).await?;
+            }
+            out
+        };
+        self.send_all(out).await
     }
 
     async fn respond(&mut self, request: &Message, code: u16) -> Result<(), LinkError> {

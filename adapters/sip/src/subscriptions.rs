@@ -23,7 +23,7 @@ pub struct Local {
 }
 
 impl Local {
-    fn contact(&self) -> String {
+    pub(crate) fn contact(&self) -> String {
         let transport = if self.transport == "TCP" {
             ";transport=tcp"
         } else {

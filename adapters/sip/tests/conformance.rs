@@ -2,8 +2,11 @@
 //! written apart from the adapter's codec (its own line reading, no rsip): it
 //! grants every SUBSCRIBE, sends the idle state, rings an extension with an
 //! RFC 4235 document in the Kamailio form, and breaks the link by closing the
-//! connection. The adapter declares no commands, so the kit checks link up, ring
-//! (Delivered with the caller's number), reconnection and shutdown.
+//! connection. It is also the agent's phone for click-to-dial: it answers our INVITE,
+//! takes the REFER, reports the phone's new call in the extension's dialog state
+//! (so the kit sees `Originated`) and its progress in `Event: refer` NOTIFYs, and
+//! answers our BYE. The kit checks link up, ring (Delivered with the caller's
+//! number), dial, a refused destination, reconnection and shutdown.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -100,8 +103,15 @@ impl FakePbx {
             if reader.read_exact(&mut body).await.is_err() {
                 return;
             }
+            if head[0].starts_with("INVITE ")
+                || head[0].starts_with("REFER ")
+                || head[0].starts_with("BYE ")
+            {
+                self.phone(&head[0], &header).await;
+                continue;
+            }
             if !head[0].starts_with("SUBSCRIBE ") {
-                continue; // our NOTIFYs' 200s
+                continue; // our NOTIFYs' 200s, ACKs
             }
             let uri = head[0].split(' ').nth(1).unwrap_or_default();
             let device = uri
@@ -126,6 +136,60 @@ impl FakePbx {
                 .insert(device.clone(), Sub { from, call_id });
             self.notify(&device, String::new()).await;
         }
+    }
+
+    /// The agent's phone for click-to-dial: answer the INVITE, take the REFER and
+    /// dial (a new dialog the phone initiated, in its dialog state), report the
+    /// outcome, answer the BYE.
+    async fn phone(&self, start: &str, header: &(dyn Fn(&str) -> Option<String> + Sync)) {
+        let method = start.split(' ').next().unwrap_or_default();
+        let to = header("To").unwrap_or_default();
+        let to = if to.contains(";tag=") {
+            to
+        } else {
+            format!("{to};tag=phone1")
+        };
+        let from = header("From").unwrap_or_default();
+        let call_id = header("Call-ID").unwrap_or_default();
+        let (code, extra) = match method {
+            "INVITE" => ("200 OK", "Contact: <sip:phone@127.0.0.1;transport=tcp>\r\n"),
+            "REFER" => ("202 Accepted", ""),
+            _ => ("200 OK", ""),
+        };
+        let answer = format!(
+            "SIP/2.0 {code}\r\nVia: {}\r\nFrom: {from}\r\nTo: {to}\r\nCall-ID: {call_id}\r\nCSeq: {}\r\n{extra}Content-Length: 0\r\n\r\n",
+            header("Via").unwrap_or_default(),
+            header("CSeq").unwrap_or_default(),
+        );
+        self.send(answer).await;
+        if method != "REFER" {
+            return;
+        }
+        let target = header("Refer-To").unwrap_or_default();
+        let number = target
+            .trim_matches(|c| c == '<' || c == '>')
+            .trim_start_matches("sip:")
+            .split('@')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        // The REFER's To is the phone's own address: the extension.
+        let device = to
+            .split("sip:")
+            .nth(1)
+            .and_then(|u| u.split('@').next())
+            .unwrap_or_default()
+            .to_string();
+        let dialog = format!(
+            "  <dialog id=\"out1\" call-id=\"kit-dial-1@fake.test\" local-tag=\"o1\" direction=\"initiator\">\r\n    <state>trying</state>\r\n    <remote>\r\n      <identity>sip:{number}@fake.test</identity>\r\n    </remote>\r\n  </dialog>\r\n"
+        );
+        self.notify(&device, dialog).await;
+        let frag = "SIP/2.0 200 OK\r\n";
+        let report = format!(
+            "NOTIFY sip:ctibridge@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bKrefer1\r\nFrom: {to}\r\nTo: {from}\r\nCall-ID: {call_id}\r\nCSeq: 1 NOTIFY\r\nEvent: refer\r\nSubscription-State: terminated;reason=noresource\r\nContent-Type: message/sipfrag\r\nContent-Length: {}\r\n\r\n{frag}",
+            frag.len()
+        );
+        self.send(report).await;
     }
 
     async fn send(&self, text: String) {
@@ -209,6 +273,7 @@ async fn dialog_mode_passes_the_kit() {
     .await
     .unwrap_or_else(|failure| panic!("{failure}"));
     assert!(report.passed.contains(&"ring"), "{report:?}");
+    assert!(report.passed.contains(&"dial"), "{report:?}");
     assert!(report.passed.contains(&"reconnect"), "{report:?}");
     assert!(report.passed.contains(&"shutdown"), "{report:?}");
     assert_eq!(pbx.state.lock().await.connections, 2, "one reconnection");

@@ -8,7 +8,10 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use ctibridge_adapter::{AdapterEvent, AdapterLink, SwitchEvent, SwitchSettings};
+use ctibridge_adapter::{
+    AdapterEvent, AdapterLink, Command as SwitchCommand, CommandOk, CommandRequest, EngineSide,
+    SwitchEvent, SwitchSettings,
+};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -40,8 +43,14 @@ fn sipp(scenario: &str, port: u16) -> Child {
     sipp_on(scenario, port, "u1")
 }
 
-/// SIPp on transport `t` (`u1` UDP, `t1` TCP).
+/// SIPp on transport `t` (`u1` UDP, `t1` TCP), for one call.
 fn sipp_on(scenario: &str, port: u16, t: &str) -> Child {
+    sipp_calls(scenario, port, t, 1)
+}
+
+/// SIPp running `scenario` until `calls` calls (dialogs: a subscription, an
+/// INVITE) have passed through it.
+fn sipp_calls(scenario: &str, port: u16, t: &str, calls: u32) -> Child {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/sipp")
         .join(scenario);
@@ -53,7 +62,7 @@ fn sipp_on(scenario: &str, port: u16, t: &str) -> Child {
             "-t",
             t,
             "-m",
-            "1",
+            &calls.to_string(),
             "-nostdin",
             "-timeout",
             "30s",
@@ -79,6 +88,8 @@ async fn passed(mut child: Child) -> bool {
 }
 
 struct Running {
+    /// Commands go to the adapter here (and while it lives, the adapter runs).
+    engine: EngineSide,
     events: mpsc::Receiver<(String, AdapterEvent)>,
     shutdown: CancellationToken,
     local: u16,
@@ -101,12 +112,10 @@ fn start_adapter(pbx_port: u16, extra: &str) -> Running {
     let adapter = (ctibridge_sip::factory().build)(&settings).expect("builds");
     let (tx, rx) = mpsc::channel(64);
     let shutdown = CancellationToken::new();
-    let (link, _engine) = AdapterLink::new("pbx", tx, shutdown.clone());
-    tokio::spawn(async move {
-        let _engine = _engine;
-        adapter.run(link).await
-    });
+    let (link, engine) = AdapterLink::new("pbx", tx, shutdown.clone());
+    tokio::spawn(adapter.run(link));
     Running {
+        engine,
         events: rx,
         shutdown,
         local,
@@ -225,5 +234,57 @@ async fn a_pbx_that_does_not_answer_is_named_and_retried() {
         reason.contains("no answer") || reason.contains("refused"),
         "{reason}"
     );
+    adapter.shutdown.cancel();
+}
+
+#[tokio::test]
+async fn click_to_dial_invites_the_agents_phone_with_digest_and_refers_it() {
+    if !sipp_available() {
+        return;
+    }
+    let port = free_udp_port();
+    // Two dialogs reach the PBX: the subscription for 1001, then the dial.
+    let pbx = sipp_calls("dial_flow.xml", port, "u1", 2);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut adapter = start_adapter(port, "");
+    assert_eq!(adapter.next().await, SwitchEvent::LinkUp);
+    adapter.next().await; // snapshot
+    let (request, answer) = CommandRequest::new(SwitchCommand::MakeCall {
+        from: "1001".into(),
+        to: "+442079460123".into(),
+    });
+    adapter.engine.commands.send(request).await.unwrap();
+    let result = tokio::time::timeout(Duration::from_secs(15), answer)
+        .await
+        .expect("an answer in time")
+        .expect("answered");
+    assert_eq!(result, Ok(CommandOk::default()));
+    assert!(
+        passed(pbx).await,
+        "SIPp's scenario failed (see its log in the temp dir)"
+    );
+    adapter.shutdown.cancel();
+}
+
+#[tokio::test]
+async fn a_dial_string_that_cannot_be_dialled_is_refused_before_any_request() {
+    if !sipp_available() {
+        return;
+    }
+    let port = free_udp_port();
+    let pbx = sipp("dialog_flow.xml", port);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut adapter = start_adapter(port, "");
+    assert_eq!(adapter.next().await, SwitchEvent::LinkUp);
+    let (request, answer) = CommandRequest::new(SwitchCommand::MakeCall {
+        from: "1001".into(),
+        to: "0207 946".into(),
+    });
+    adapter.engine.commands.send(request).await.unwrap();
+    let err = answer.await.unwrap().unwrap_err();
+    assert_eq!(err.code(), "invalid_destination");
+    assert!(err.to_string().contains("position 4"), "{err}");
+    let mut pbx = pbx;
+    pbx.kill().ok();
     adapter.shutdown.cancel();
 }

@@ -1,0 +1,498 @@
+//! Click-to-dial by third-party call control (RFC 3725 with a REFER, RFC 3515), the
+//! way SIP PBXs that have no CTI port take it: the adapter calls the agent's phone,
+//! asking it to answer on its own (`Call-Info: …;answer-after=0`, and Polycom's
+//! `Alert-Info: …;info=alert-autoanswer`), and once it has answered REFERs it to the
+//! destination, so the phone itself places the call the agent asked for. Our leg to
+//! the phone carries no media (an `inactive` offer on the discard port); we leave it
+//! with BYE once the phone reports the new call's outcome (RFC 5589 §6), or when the
+//! PBX hangs it up first.
+//!
+//! The command's answer comes when the phone accepted the REFER (`202`): from then
+//! on the phone is dialling, and the dialog-event monitor reports the call like any
+//! other. A phone that never answers is CANCELled after `request_timeout_s`.
+//!
+//! Sans-I/O like [`subscriptions`](crate::subscriptions): the session sends the bytes
+//! this builds and feeds back what the PBX sends.
+
+use std::time::Duration;
+
+use ctibridge_adapter::{CommandError, CommandOk, CommandRequest};
+use tokio::time::Instant;
+
+use crate::digest::{Challenge, Credentials};
+use crate::message::Message;
+use crate::subscriptions::Local;
+use crate::transaction::T2;
+use requests::{invite_error, reason_of, route_set, sipfrag_status, uri_of};
+
+/// What every dial of one run of the link shares.
+#[derive(Debug, Clone)]
+pub struct DialContext {
+    pub local: Local,
+    pub t1: Duration,
+    pub udp: bool,
+    /// How long the agent's phone may ring before we give up (CANCEL).
+    pub ring_limit: Duration,
+}
+
+/// Where one click-to-dial stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Our INVITE to the agent's phone is out.
+    Inviting,
+    /// We gave up on the phone: CANCEL sent, waiting for the INVITE's final answer.
+    Cancelling,
+    /// The phone answered; our REFER is out.
+    Referring,
+    /// The phone took the REFER; waiting for its report of the new call.
+    Transferring,
+    /// Our BYE is out.
+    Leaving,
+    Done,
+}
+
+/// One client transaction of ours.
+#[derive(Debug, Clone)]
+struct Tx {
+    branch: String,
+    method: &'static str,
+    bytes: Vec<u8>,
+    /// UDP retransmission: when next, and the interval after it.
+    next_send: Option<Instant>,
+    interval: Duration,
+    /// Timer B/F, or the ring limit once the INVITE had a provisional answer.
+    deadline: Instant,
+    /// A provisional answer came.
+    proceeding: bool,
+}
+
+/// One click-to-dial, from the INVITE to the agent's phone to our BYE.
+#[derive(Debug)]
+pub struct Dial {
+    pub device: String,
+    /// `sip:EXT@domain`: the agent's phone.
+    agent_uri: String,
+    /// The Refer-To target.
+    destination: String,
+    call_id: String,
+    from_tag: String,
+    to_tag: Option<String>,
+    cseq: u32,
+    /// Where in-dialog requests go (the 2xx's Contact) and through which proxies.
+    remote_target: String,
+    route: Vec<String>,
+    stage: Stage,
+    /// The command, until it has its answer.
+    request: Option<CommandRequest>,
+    txs: Vec<Tx>,
+    /// The INVITE's branch and CSeq, and our ACK for its 2xx (sent again when the
+    /// phone repeats the 2xx because our ACK was lost).
+    invite: Option<(String, u32)>,
+    ack_2xx: Option<Vec<u8>>,
+    /// 401/407s answered in a row.
+    challenges: u8,
+    /// When a transfer that was accepted but never reported is left anyway.
+    report_deadline: Option<Instant>,
+}
+
+/// `to` as a Refer-To URI: a SIP or tel URI as given, or `sip:NUMBER@domain` for a
+/// dial string. What cannot be a dial string is refused, naming the character.
+pub fn destination_uri(to: &str, domain: &str) -> Result<String, CommandError> {
+    let to = to.trim();
+    if to.starts_with("sip:") || to.starts_with("sips:") || to.starts_with("tel:") {
+        if to.contains(['<', '>', '"', ' ', '\r', '\n']) {
+            return Err(CommandError::InvalidDestination(format!(
+                "`{to}` is not a usable URI"
+            )));
+        }
+        return Ok(to.to_string());
+    }
+    if to.is_empty() || to.len() > 64 {
+        return Err(CommandError::InvalidDestination(
+            "the destination must be 1 to 64 characters".into(),
+        ));
+    }
+    if let Some((at, bad)) = to
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || "+*#.-_".contains(*c)))
+    {
+        return Err(CommandError::InvalidDestination(format!(
+            "`{to}` has `{bad}` at position {at}; a dial string has digits, letters, + * # . - _"
+        )));
+    }
+    Ok(format!("sip:{to}@{domain}"))
+}
+
+impl Dial {
+    /// A dial from `device`'s phone to `destination` (see [`destination_uri`]).
+    pub fn new(request: CommandRequest, device: &str, destination: String, domain: &str) -> Dial {
+        let agent_uri = format!("sip:{device}@{domain}");
+        Dial {
+            device: device.to_string(),
+            remote_target: agent_uri.clone(),
+            agent_uri,
+            destination,
+            call_id: format!("{}@ctibridge", token()),
+            from_tag: token(),
+            to_tag: None,
+            cseq: 0,
+            route: Vec::new(),
+            stage: Stage::Inviting,
+            request: Some(request),
+            txs: Vec::new(),
+            invite: None,
+            ack_2xx: None,
+            challenges: 0,
+            report_deadline: None,
+        }
+    }
+
+    pub fn stage(&self) -> Stage {
+        self.stage
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.stage == Stage::Done
+    }
+
+    /// The first INVITE.
+    pub fn start(
+        &mut self,
+        ctx: &DialContext,
+        credentials: &mut Option<Credentials>,
+        now: Instant,
+    ) -> Vec<u8> {
+        self.invite(ctx, credentials, now)
+    }
+
+    /// Is this response to one of our requests?
+    pub fn owns_response(&self, response: &Message) -> bool {
+        let branch = response.branch();
+        branch.is_some()
+            && (self.txs.iter().any(|t| Some(t.branch.as_str()) == branch)
+                || self.invite.as_ref().map(|(b, _)| b.as_str()) == branch)
+    }
+
+    /// Is this request (NOTIFY of the REFER's subscription, BYE) in our dialog?
+    pub fn owns_request(&self, request: &Message) -> bool {
+        request.header("call-id") == Some(self.call_id.as_str())
+            && request.tag("to") == Some(self.from_tag.as_str())
+    }
+
+    /// A response to one of our requests: what to send now.
+    pub fn on_response(
+        &mut self,
+        response: &Message,
+        ctx: &DialContext,
+        credentials: &mut Option<Credentials>,
+        now: Instant,
+    ) -> Vec<Vec<u8>> {
+        let (Some(code), Some(branch)) = (response.code(), response.branch()) else {
+            return Vec::new();
+        };
+        let method = response
+            .cseq()
+            .map(|(_, m)| m.to_ascii_uppercase())
+            .unwrap_or_default();
+        let Some(index) = self
+            .txs
+            .iter()
+            .position(|t| t.branch == branch && t.method == method)
+        else {
+            // A repeated 2xx to the INVITE: our ACK was lost.
+            if method == "INVITE" && (200..300).contains(&code) {
+                return self.ack_2xx.iter().cloned().collect();
+            }
+            return Vec::new();
+        };
+        if code < 200 {
+            let tx = &mut self.txs[index];
+            tx.proceeding = true;
+            if tx.method == "INVITE" {
+                // Timer A stops; the phone rings until it answers or the limit.
+                tx.next_send = None;
+                tx.deadline = now + ctx.ring_limit;
+            } else if tx.next_send.is_some() {
+                tx.interval = T2;
+                tx.next_send = Some(now + T2);
+            }
+            return Vec::new();
+        }
+        let tx = self.txs.remove(index);
+        match tx.method {
+            "INVITE" => self.on_invite_final(response, code, &tx, ctx, credentials, now),
+            "REFER" => self.on_refer_final(response, code, ctx, credentials, now),
+            "BYE" => {
+                self.stage = Stage::Done;
+                Vec::new()
+            }
+            _ => Vec::new(), // CANCEL: the INVITE's own answer (487) decides
+        }
+    }
+
+    fn on_invite_final(
+        &mut self,
+        response: &Message,
+        code: u16,
+        tx: &Tx,
+        ctx: &DialContext,
+        credentials: &mut Option<Credentials>,
+        now: Instant,
+    ) -> Vec<Vec<u8>> {
+        if (200..300).contains(&code) {
+            self.to_tag = response.tag("to").map(str::to_string);
+            if let Some(target) = response.header("contact").and_then(uri_of) {
+                self.remote_target = target;
+            }
+            self.route = route_set(response);
+            let ack = self.ack_for_2xx(ctx);
+            self.ack_2xx = Some(ack.clone());
+            if self.stage == Stage::Cancelling {
+                // Answered as we gave up: take the call and leave it at once.
+                let bye = self.bye(ctx, credentials, now);
+                return vec![ack, bye];
+            }
+            self.stage = Stage::Referring;
+            let refer = self.refer(ctx, credentials, now);
+            return vec![ack, refer];
+        }
+        // Every final non-2xx answer is acknowledged in its transaction.
+        let ack = self.ack_for_failure(response, tx, ctx);
+        if (code == 401 || code == 407) && self.stage == Stage::Inviting {
+            match self.challenged(response, code, credentials) {
+                Ok(()) => {
+                    let invite = self.invite(ctx, credentials, now);
+                    return vec![ack, invite];
+                }
+                Err(error) => {
+                    self.finish(Err(error));
+                    return vec![ack];
+                }
+            }
+        }
+        let error = if self.stage == Stage::Cancelling {
+            CommandError::Timeout
+        } else {
+            invite_error(&self.device, code, reason_of(response))
+        };
+        self.finish(Err(error));
+        vec![ack]
+    }
+
+    fn on_refer_final(
+        &mut self,
+        response: &Message,
+        code: u16,
+        ctx: &DialContext,
+        credentials: &mut Option<Credentials>,
+        now: Instant,
+    ) -> Vec<Vec<u8>> {
+        if (200..300).contains(&code) {
+            self.answer(Ok(CommandOk::default()));
+            self.stage = Stage::Transferring;
+            self.report_deadline = Some(now + ctx.t1 * 64);
+            return Vec::new();
+        }
+        if code == 401 || code == 407 {
+            if let Ok(()) = self.challenged(response, code, credentials) {
+                return vec![self.refer(ctx, credentials, now)];
+            }
+        }
+        let reason = reason_of(response);
+        self.answer(Err(match code {
+            401 | 407 | 403 => CommandError::Rejected(format!(
+                "the PBX refused our REFER to the phone at {}: {code} {reason}",
+                self.device
+            )),
+            _ => CommandError::NotSupported(format!(
+                "the phone at {} does not take REFER ({code} {reason}), so it cannot be \
+                 told to dial; enable transfers for it on the PBX",
+                self.device
+            )),
+        }));
+        vec![self.bye(ctx, credentials, now)]
+    }
+
+    /// A request in our dialog: the status to answer it with, and what to send after.
+    pub fn on_request(
+        &mut self,
+        request: &Message,
+        ctx: &DialContext,
+        credentials: &mut Option<Credentials>,
+        now: Instant,
+    ) -> (u16, Vec<Vec<u8>>) {
+        match request.method() {
+            Some("BYE") => {
+                // The PBX or phone left first (Asterisk does after a blind transfer).
+                if let Some(request) = self.request.take() {
+                    request.respond(Err(CommandError::Rejected(format!(
+                        "the phone at {} hung up before it took the call over",
+                        self.device
+                    ))));
+                }
+                self.txs.clear();
+                self.stage = Stage::Done;
+                (200, Vec::new())
+            }
+            Some("NOTIFY") => {
+                let outcome = sipfrag_status(&request.body);
+                let terminated = request
+                    .header("subscription-state")
+                    .is_some_and(|s| s.trim().to_ascii_lowercase().starts_with("terminated"));
+                let reported = outcome.is_some_and(|code| code >= 200) || terminated;
+                if reported && self.stage == Stage::Transferring {
+                    if let Some(code) = outcome.filter(|c| *c >= 300) {
+                        tracing::info!(device = %self.device, "the phone's call to {} failed: {code}", self.destination);
+                    }
+                    return (200, vec![self.bye(ctx, credentials, now)]);
+                }
+                (200, Vec::new())
+            }
+            Some("ACK") => (0, Vec::new()),
+            _ => (405, Vec::new()),
+        }
+    }
+
+    /// When something is due: a retransmission, a timeout, the ring limit.
+    pub fn wake_at(&self) -> Option<Instant> {
+        let mut wake = self.report_deadline;
+        for tx in &self.txs {
+            let at = tx.next_send.map_or(tx.deadline, |n| n.min(tx.deadline));
+            wake = Some(wake.map_or(at, |w| w.min(at)));
+        }
+        wake
+    }
+
+    pub fn on_timer(
+        &mut self,
+        ctx: &DialContext,
+        credentials: &mut Option<Credentials>,
+        now: Instant,
+    ) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut index = 0;
+        while index < self.txs.len() {
+            let tx = &mut self.txs[index];
+            if now < tx.deadline {
+                if let Some(next) = tx.next_send.filter(|n| now >= *n) {
+                    out.push(tx.bytes.clone());
+                    tx.interval = if tx.method == "INVITE" {
+                        tx.interval * 2
+                    } else {
+                        (tx.interval * 2).min(T2)
+                    };
+                    tx.next_send = Some(next.max(now) + tx.interval);
+                }
+                index += 1;
+                continue;
+            }
+            if tx.method == "INVITE" && tx.proceeding && self.stage == Stage::Inviting {
+                // Rang too long: give up on the phone. The INVITE stays, for its 487
+                // to be acknowledged.
+                tx.deadline = now + ctx.t1 * 64;
+                out.push(self.cancel(ctx, now));
+                self.answer(Err(CommandError::Timeout));
+                self.stage = Stage::Cancelling;
+                index += 1;
+                continue;
+            }
+            let method = self.txs.remove(index).method;
+            match method {
+                "REFER" => {
+                    self.answer(Err(CommandError::Timeout));
+                    out.push(self.bye(ctx, credentials, now));
+                }
+                "CANCEL" => {}
+                _ => {
+                    // Timer B/F: the PBX is not answering in this dialog any more.
+                    self.finish(Err(CommandError::Timeout));
+                    return out;
+                }
+            }
+        }
+        if self.report_deadline.is_some_and(|at| now >= at) && self.stage == Stage::Transferring {
+            self.report_deadline = None;
+            out.push(self.bye(ctx, credentials, now));
+        }
+        out
+    }
+
+    /// The link is gone: the command cannot be carried out.
+    pub fn abandon(&mut self) {
+        self.finish(Err(CommandError::SwitchUnavailable));
+    }
+
+    fn answer(&mut self, result: Result<CommandOk, CommandError>) {
+        if let Some(request) = self.request.take() {
+            request.respond(result);
+        }
+    }
+
+    fn finish(&mut self, result: Result<CommandOk, CommandError>) {
+        self.answer(result);
+        self.txs.clear();
+        self.report_deadline = None;
+        self.stage = Stage::Done;
+    }
+
+    fn challenged(
+        &mut self,
+        response: &Message,
+        code: u16,
+        credentials: &mut Option<Credentials>,
+    ) -> Result<(), CommandError> {
+        let Some(credentials) = credentials else {
+            return Err(CommandError::Rejected(format!(
+                "{code}: the PBX wants credentials; set username and password"
+            )));
+        };
+        self.challenges += 1;
+        let proxy = code == 407;
+        let header = if proxy {
+            "proxy-authenticate"
+        } else {
+            "www-authenticate"
+        };
+        let stale = response.header_all(header).any(|v| {
+            v.to_ascii_lowercase()
+                .replace(' ', "")
+                .contains("stale=true")
+        });
+        if self.challenges > 1 && !stale {
+            return Err(CommandError::Rejected(format!(
+                "{code}: the PBX refused our credentials"
+            )));
+        }
+        let challenge = Challenge::choose(response.header_all(header), proxy, code)
+            .map_err(|e| CommandError::Rejected(format!("{code}: {e}")))?;
+        credentials.challenged(challenge);
+        Ok(())
+    }
+
+    fn push_tx(
+        &mut self,
+        branch: String,
+        method: &'static str,
+        bytes: Vec<u8>,
+        ctx: &DialContext,
+        now: Instant,
+    ) {
+        self.txs.push(Tx {
+            branch,
+            method,
+            bytes,
+            next_send: ctx.udp.then(|| now + ctx.t1),
+            interval: ctx.t1,
+            deadline: now + ctx.t1 * 64,
+            proceeding: false,
+        });
+    }
+}
+
+fn token() -> String {
+    hex::encode(rand::random::<[u8; 8]>())
+}
+
+mod requests;
+#[cfg(test)]
+mod tests;

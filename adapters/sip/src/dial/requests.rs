@@ -1,0 +1,282 @@
+//! What a click-to-dial sends and reads: the INVITE with its auto-answer headers
+//! and media-less offer, REFER, BYE, CANCEL and both kinds of ACK (RFC 3261 §13,
+//! §17.1.1.3), and what is read out of the PBX's answers (Contact, Record-Route,
+//! sipfrag status, reason phrase) and what a failure means for the command.
+
+use ctibridge_adapter::CommandError;
+
+use tokio::time::Instant;
+
+use super::{token, Dial, DialContext, Stage, Tx};
+use crate::digest::Credentials;
+use crate::message::{self, Message};
+use crate::subscriptions::Local;
+
+impl Dial {
+    pub(super) fn invite(
+        &mut self,
+        ctx: &DialContext,
+        credentials: &mut Option<Credentials>,
+        now: Instant,
+    ) -> Vec<u8> {
+        self.cseq += 1;
+        let sdp = inactive_offer(&ctx.local);
+        let uri = self.agent_uri.clone();
+        let extra = vec![
+            (
+                "Call-Info",
+                format!("<sip:{}>;answer-after=0", ctx.local.domain),
+            ),
+            (
+                "Alert-Info",
+                "<http://127.0.0.1/>;info=alert-autoanswer;delay=0".to_string(),
+            ),
+            ("Allow", "INVITE, ACK, CANCEL, BYE, NOTIFY, REFER".into()),
+            ("Content-Type", "application/sdp".into()),
+        ];
+        let (branch, bytes) = self.build("INVITE", &uri, extra, sdp.as_bytes(), ctx, credentials);
+        self.invite = Some((branch.clone(), self.cseq));
+        self.push_tx(branch, "INVITE", bytes.clone(), ctx, now);
+        bytes
+    }
+
+    pub(super) fn refer(
+        &mut self,
+        ctx: &DialContext,
+        credentials: &mut Option<Credentials>,
+        now: Instant,
+    ) -> Vec<u8> {
+        self.cseq += 1;
+        let uri = self.remote_target.clone();
+        let extra = vec![
+            ("Refer-To", format!("<{}>", self.destination)),
+            (
+                "Referred-By",
+                format!("<sip:{}@{}>", ctx.local.user, ctx.local.domain),
+            ),
+        ];
+        let (branch, bytes) = self.build("REFER", &uri, extra, b"", ctx, credentials);
+        self.push_tx(branch, "REFER", bytes.clone(), ctx, now);
+        bytes
+    }
+
+    pub(super) fn bye(
+        &mut self,
+        ctx: &DialContext,
+        credentials: &mut Option<Credentials>,
+        now: Instant,
+    ) -> Vec<u8> {
+        self.cseq += 1;
+        self.stage = Stage::Leaving;
+        self.report_deadline = None;
+        self.txs.retain(|t| t.method == "INVITE");
+        let uri = self.remote_target.clone();
+        let (branch, bytes) = self.build("BYE", &uri, Vec::new(), b"", ctx, credentials);
+        self.push_tx(branch, "BYE", bytes.clone(), ctx, now);
+        bytes
+    }
+
+    /// CANCEL matches the INVITE: same branch, Request-URI, To (no tag) and CSeq
+    /// number (RFC 3261 §9.1).
+    pub(super) fn cancel(&mut self, ctx: &DialContext, now: Instant) -> Vec<u8> {
+        let Some((branch, cseq)) = self.invite.clone() else {
+            return Vec::new();
+        };
+        let headers = vec![
+            via(ctx, &branch),
+            ("Max-Forwards", "70".to_string()),
+            self.from(ctx),
+            ("To", format!("<{}>", self.agent_uri)),
+            ("Call-ID", self.call_id.clone()),
+            ("CSeq", format!("{cseq} CANCEL")),
+        ];
+        let bytes = message::request("CANCEL", &self.agent_uri, &headers, b"");
+        self.push_tx(branch, "CANCEL", bytes.clone(), ctx, now);
+        bytes
+    }
+
+    /// The ACK of a non-2xx final answer: in the INVITE's transaction (RFC 3261
+    /// §17.1.1.3), with the answer's To.
+    pub(super) fn ack_for_failure(
+        &self,
+        response: &Message,
+        tx: &Tx,
+        ctx: &DialContext,
+    ) -> Vec<u8> {
+        let cseq = self.invite.as_ref().map_or(self.cseq, |(_, c)| *c);
+        let mut headers = vec![
+            via(ctx, &tx.branch),
+            ("Max-Forwards", "70".to_string()),
+            self.from(ctx),
+            (
+                "To",
+                response
+                    .header("to")
+                    .map_or_else(|| format!("<{}>", self.agent_uri), str::to_string),
+            ),
+            ("Call-ID", self.call_id.clone()),
+            ("CSeq", format!("{cseq} ACK")),
+        ];
+        headers.extend(self.route.iter().map(|r| ("Route", r.clone())));
+        message::request("ACK", &self.agent_uri, &headers, b"")
+    }
+
+    /// The ACK of a 2xx: a request of its own in the dialog (RFC 3261 §13.2.2.4).
+    pub(super) fn ack_for_2xx(&self, ctx: &DialContext) -> Vec<u8> {
+        let cseq = self.invite.as_ref().map_or(self.cseq, |(_, c)| *c);
+        let branch = format!("z9hG4bK{}", token());
+        let mut headers = vec![
+            via(ctx, &branch),
+            ("Max-Forwards", "70".to_string()),
+            self.from(ctx),
+            ("To", self.to()),
+            ("Call-ID", self.call_id.clone()),
+            ("CSeq", format!("{cseq} ACK")),
+        ];
+        headers.extend(self.route.iter().map(|r| ("Route", r.clone())));
+        message::request("ACK", &self.remote_target, &headers, b"")
+    }
+
+    /// A request in our dialog: (branch, bytes).
+    pub(super) fn build(
+        &self,
+        method: &str,
+        uri: &str,
+        extra: Vec<(&'static str, String)>,
+        body: &[u8],
+        ctx: &DialContext,
+        credentials: &mut Option<Credentials>,
+    ) -> (String, Vec<u8>) {
+        let branch = format!("z9hG4bK{}", token());
+        let mut headers = vec![
+            via(ctx, &branch),
+            ("Max-Forwards", "70".to_string()),
+            self.from(ctx),
+            ("To", self.to()),
+            ("Call-ID", self.call_id.clone()),
+            ("CSeq", format!("{} {method}", self.cseq)),
+            ("Contact", ctx.local.contact()),
+        ];
+        headers.extend(self.route.iter().map(|r| ("Route", r.clone())));
+        headers.extend(extra);
+        headers.push((
+            "User-Agent",
+            concat!("ctibridge/", env!("CARGO_PKG_VERSION")).to_string(),
+        ));
+        if let Some(credentials) = credentials {
+            if let Some(header) = credentials.authorization(method, uri) {
+                headers.push(header);
+            }
+        }
+        (
+            branch.clone(),
+            message::request(method, uri, &headers, body),
+        )
+    }
+
+    pub(super) fn from(&self, ctx: &DialContext) -> (&'static str, String) {
+        (
+            "From",
+            format!(
+                "<sip:{}@{}>;tag={}",
+                ctx.local.user, ctx.local.domain, self.from_tag
+            ),
+        )
+    }
+
+    pub(super) fn to(&self) -> String {
+        match &self.to_tag {
+            Some(tag) => format!("<{}>;tag={tag}", self.agent_uri),
+            None => format!("<{}>", self.agent_uri),
+        }
+    }
+}
+
+pub(super) fn via(ctx: &DialContext, branch: &str) -> (&'static str, String) {
+    (
+        "Via",
+        format!(
+            "SIP/2.0/{} {};branch={branch};rport",
+            ctx.local.transport, ctx.local.addr
+        ),
+    )
+}
+
+/// An offer that carries no media: the agent's leg to us only exists until the
+/// phone has taken the REFER (RFC 3725 §4: a controller without media of its own).
+pub(super) fn inactive_offer(local: &Local) -> String {
+    let (kind, ip) = match local.addr.ip() {
+        std::net::IpAddr::V4(ip) => ("IP4", ip.to_string()),
+        std::net::IpAddr::V6(ip) => ("IP6", ip.to_string()),
+    };
+    let session = rand::random::<u32>();
+    format!(
+        "v=0\r\no=ctibridge {session} {session} IN {kind} {ip}\r\ns=ctibridge\r\n\
+         c=IN {kind} {ip}\r\nt=0 0\r\nm=audio 9 RTP/AVP 0 8 101\r\n\
+         a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n\
+         a=rtpmap:101 telephone-event/8000\r\na=inactive\r\n"
+    )
+}
+
+/// The URI inside a Contact value (`"A" <sip:1001@10.0.0.5:5060>;expires=60`).
+pub(super) fn uri_of(contact: &str) -> Option<String> {
+    let uri = match (contact.find('<'), contact.find('>')) {
+        (Some(start), Some(end)) if start < end => &contact[start + 1..end],
+        _ => contact.split(';').next()?.trim(),
+    };
+    (!uri.is_empty()).then(|| uri.to_string())
+}
+
+/// The route set of a UAC: the 2xx's Record-Route entries, last first (RFC 3261
+/// §12.1.2). A header may hold several entries separated by commas.
+pub(super) fn route_set(response: &Message) -> Vec<String> {
+    let mut entries = Vec::new();
+    for value in response.header_all("record-route") {
+        let mut rest = value;
+        while let Some(start) = rest.find('<') {
+            let Some(end) = rest[start..].find('>') else {
+                break;
+            };
+            let entry_end = rest[start + end..]
+                .find(',')
+                .map_or(rest.len(), |c| start + end + c);
+            entries.push(rest[start..entry_end].trim().to_string());
+            rest = &rest[entry_end..];
+        }
+    }
+    entries.reverse();
+    entries
+}
+
+/// The status of a `message/sipfrag` body (`SIP/2.0 180 Ringing`).
+pub(super) fn sipfrag_status(body: &[u8]) -> Option<u16> {
+    let text = std::str::from_utf8(body).ok()?;
+    let line = text.lines().next()?.trim();
+    let rest = line.strip_prefix("SIP/2.0 ")?;
+    rest.get(..3)?.parse().ok()
+}
+
+pub(super) fn reason_of(response: &Message) -> String {
+    match &response.start {
+        message::StartLine::Response { reason, .. } => {
+            // rsip writes the code in front of its own reason text.
+            let reason = reason.trim();
+            match reason.split_once(' ') {
+                Some((code, text)) if code.chars().all(|c| c.is_ascii_digit()) => text.into(),
+                _ => reason.into(),
+            }
+        }
+        message::StartLine::Request { .. } => String::new(),
+    }
+}
+
+/// What a failed INVITE to the agent's own phone means for the command.
+pub(super) fn invite_error(device: &str, code: u16, reason: String) -> CommandError {
+    match code {
+        404 | 484 | 604 => CommandError::InvalidDestination(format!(
+            "the PBX does not know the phone {device} ({code} {reason})"
+        )),
+        408 | 480 | 487 => CommandError::Timeout,
+        _ => CommandError::Rejected(format!("the phone at {device} refused: {code} {reason}")),
+    }
+}

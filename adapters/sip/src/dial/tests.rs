@@ -1,0 +1,291 @@
+//! The click-to-dial state machine against answers written as PBXs send them.
+
+use super::*;
+use ctibridge_adapter::Command;
+use tokio::sync::oneshot;
+
+fn ctx(udp: bool) -> DialContext {
+    DialContext {
+        local: Local {
+            transport: if udp { "UDP" } else { "TCP" },
+            addr: "192.0.2.10:5070".parse().unwrap(),
+            user: "ctibridge".into(),
+            domain: "pbx.example".into(),
+        },
+        t1: Duration::from_millis(500),
+        udp,
+        ring_limit: Duration::from_secs(10),
+    }
+}
+
+fn dial() -> (Dial, oneshot::Receiver<Result<CommandOk, CommandError>>) {
+    let (request, answer) = CommandRequest::new(Command::MakeCall {
+        from: "1001".into(),
+        to: "+442079460123".into(),
+    });
+    let to = destination_uri("+442079460123", "pbx.example").unwrap();
+    (Dial::new(request, "1001", to, "pbx.example"), answer)
+}
+
+fn parse(bytes: &[u8]) -> Message {
+    Message::parse(bytes).unwrap()
+}
+
+/// The PBX's answer to `request`, with extra header lines.
+fn answer(request: &[u8], code: u16, extra: &[&str]) -> Message {
+    let request = parse(request);
+    let text = request.response(code, "ph0ne");
+    let (head, _) = text.split_once("Content-Length").unwrap();
+    let mut out = head.to_string();
+    for line in extra {
+        out.push_str(line);
+        out.push_str("\r\n");
+    }
+    out.push_str("Content-Length: 0\r\n\r\n");
+    parse(out.as_bytes())
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A NOTIFY of the REFER's implicit subscription, from the phone to us.
+fn notify(dial_invite: &[u8], frag: &str, state: &str) -> Message {
+    let invite = parse(dial_invite);
+    let body = format!("{frag}\r\n");
+    let raw = format!(
+        "NOTIFY sip:ctibridge@192.0.2.10:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKn1\r\n\
+         From: <sip:1001@pbx.example>;tag=ph0ne\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: 7 NOTIFY\r\n\
+         Event: refer\r\nSubscription-State: {state}\r\nContent-Type: message/sipfrag;version=2.0\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        invite.header("from").unwrap(),
+        invite.header("call-id").unwrap(),
+        body.len()
+    );
+    parse(raw.as_bytes())
+}
+
+#[test]
+fn dial_strings_and_uris() {
+    assert_eq!(
+        destination_uri("+44 20", "d").unwrap_err().code(),
+        "invalid_destination"
+    );
+    let err = destination_uri("12<3", "d").unwrap_err().to_string();
+    assert!(err.contains("position 2"), "{err}");
+    assert_eq!(destination_uri("*72#", "d").unwrap(), "sip:*72#@d");
+    assert_eq!(
+        destination_uri("sip:alice@example.com", "d").unwrap(),
+        "sip:alice@example.com"
+    );
+    assert_eq!(destination_uri("tel:+331", "d").unwrap(), "tel:+331");
+    assert!(destination_uri("", "d").is_err());
+}
+
+#[tokio::test]
+async fn challenge_answer_refer_report_and_leave() {
+    let ctx = ctx(false);
+    let mut creds = Some(Credentials::new("ctibridge", "s3cret"));
+    let (mut dial, mut result) = dial();
+    let now = Instant::now();
+    let invite = dial.start(&ctx, &mut creds, now);
+    let first = text(&invite);
+    assert!(
+        first.starts_with("INVITE sip:1001@pbx.example SIP/2.0\r\n"),
+        "{first}"
+    );
+    assert!(first.contains("Call-Info: <sip:pbx.example>;answer-after=0"));
+    assert!(first.contains("a=inactive") && first.contains("m=audio 9 "));
+
+    // 401: the failure is acknowledged in its transaction and the INVITE sent again
+    // with our answer to the challenge.
+    let challenge = answer(
+        &invite,
+        401,
+        &[
+            r#"WWW-Authenticate: Digest realm="pbx.example", nonce="5f1e", algorithm=MD5, qop="auth""#,
+        ],
+    );
+    assert!(dial.owns_response(&challenge));
+    let out = dial.on_response(&challenge, &ctx, &mut creds, now);
+    assert_eq!(out.len(), 2);
+    let ack = parse(&out[0]);
+    assert_eq!(ack.method(), Some("ACK"));
+    assert_eq!(ack.branch(), parse(&invite).branch());
+    assert_eq!(ack.header("cseq"), Some("1 ACK"));
+    assert_eq!(ack.tag("to"), Some("ph0ne"));
+    let invite2 = out[1].clone();
+    let second = parse(&invite2);
+    assert_eq!(second.header("cseq"), Some("2 INVITE"));
+    assert!(second.header("authorization").is_some_and(
+        |a| a.contains("nonce=\"5f1e\"") && a.contains("uri=\"sip:1001@pbx.example\"")
+    ));
+    assert_eq!(second.header("call-id"), parse(&invite).header("call-id"));
+
+    // Ringing, then answered by the phone behind a proxy that records its route.
+    assert!(dial
+        .on_response(&answer(&invite2, 180, &[]), &ctx, &mut creds, now)
+        .is_empty());
+    let ok = answer(
+        &invite2,
+        200,
+        &[
+            "Contact: <sip:1001@192.0.2.77:5062;transport=tcp>",
+            "Record-Route: <sip:192.0.2.1;lr>, <sip:192.0.2.2;lr>",
+        ],
+    );
+    let out = dial.on_response(&ok, &ctx, &mut creds, now);
+    assert_eq!(out.len(), 2);
+    let ack = parse(&out[0]);
+    assert!(text(&out[0]).starts_with("ACK sip:1001@192.0.2.77:5062;transport=tcp SIP/2.0"));
+    assert_eq!(ack.header("cseq"), Some("2 ACK"));
+    assert_ne!(
+        ack.branch(),
+        second.branch(),
+        "a 2xx ACK is a new transaction"
+    );
+    let routes: Vec<&str> = ack.header_all("route").collect();
+    assert_eq!(routes, ["<sip:192.0.2.2;lr>", "<sip:192.0.2.1;lr>"]);
+    let refer_bytes = out[1].clone();
+    let refer = parse(&refer_bytes);
+    assert_eq!(refer.method(), Some("REFER"));
+    assert_eq!(
+        refer.header("refer-to"),
+        Some("<sip:+442079460123@pbx.example>")
+    );
+    assert_eq!(refer.tag("to"), Some("ph0ne"));
+    assert!(refer
+        .header("authorization")
+        .is_some_and(|a| a.contains("nc=00000002")));
+    assert_eq!(dial.stage(), Stage::Referring);
+    assert!(
+        result.try_recv().is_err(),
+        "no answer before the phone takes the REFER"
+    );
+
+    // The phone takes it: the command is done.
+    assert!(dial
+        .on_response(&answer(&refer_bytes, 202, &[]), &ctx, &mut creds, now)
+        .is_empty());
+    assert_eq!(result.try_recv().unwrap(), Ok(CommandOk::default()));
+
+    // Its progress report: trying changes nothing, the final one makes us leave.
+    let trying = notify(&invite, "SIP/2.0 100 Trying", "active;expires=60");
+    assert!(dial.owns_request(&trying));
+    assert_eq!(
+        dial.on_request(&trying, &ctx, &mut creds, now),
+        (200, vec![])
+    );
+    let done = notify(&invite, "SIP/2.0 200 OK", "terminated;reason=noresource");
+    let (code, out) = dial.on_request(&done, &ctx, &mut creds, now);
+    assert_eq!(code, 200);
+    let bye = parse(&out[0]);
+    assert_eq!(bye.method(), Some("BYE"));
+    assert_eq!(bye.header("cseq"), Some("4 BYE"));
+    assert_eq!(dial.stage(), Stage::Leaving);
+    dial.on_response(&answer(&out[0], 200, &[]), &ctx, &mut creds, now);
+    assert!(dial.is_done());
+}
+
+#[tokio::test]
+async fn a_phone_that_refuses_refer_is_not_supported_and_left() {
+    let ctx = ctx(false);
+    let mut creds = None;
+    let (mut dial, mut result) = dial();
+    let now = Instant::now();
+    let invite = dial.start(&ctx, &mut creds, now);
+    let out = dial.on_response(
+        &answer(&invite, 200, &["Contact: <sip:1001@192.0.2.77>"]),
+        &ctx,
+        &mut creds,
+        now,
+    );
+    let out = dial.on_response(&answer(&out[1], 405, &[]), &ctx, &mut creds, now);
+    let err = result.try_recv().unwrap().unwrap_err();
+    assert_eq!(err.code(), "not_supported");
+    assert!(err.to_string().contains("405"), "{err}");
+    assert_eq!(parse(&out[0]).method(), Some("BYE"));
+}
+
+#[tokio::test]
+async fn busy_and_unknown_phones_are_named() {
+    for (code, api) in [(486, "not_supported"), (404, "invalid_destination")] {
+        let ctx = ctx(false);
+        let (mut dial, mut result) = dial();
+        let invite = dial.start(&ctx, &mut None, Instant::now());
+        let out = dial.on_response(&answer(&invite, code, &[]), &ctx, &mut None, Instant::now());
+        assert_eq!(parse(&out[0]).method(), Some("ACK"));
+        let err = result.try_recv().unwrap().unwrap_err();
+        assert_eq!(err.code(), api);
+        assert!(err.to_string().contains("1001"), "{err}");
+        assert!(dial.is_done());
+    }
+}
+
+#[tokio::test]
+async fn credentials_refused_twice_stop_the_dial() {
+    let ctx = ctx(false);
+    let mut creds = Some(Credentials::new("ctibridge", "wrong"));
+    let (mut dial, mut result) = dial();
+    let now = Instant::now();
+    let challenge = [r#"WWW-Authenticate: Digest realm="r", nonce="n1", qop="auth""#];
+    let invite = dial.start(&ctx, &mut creds, now);
+    let out = dial.on_response(&answer(&invite, 401, &challenge), &ctx, &mut creds, now);
+    let out = dial.on_response(&answer(&out[1], 401, &challenge), &ctx, &mut creds, now);
+    assert_eq!(out.len(), 1, "only the ACK");
+    let err = result.try_recv().unwrap().unwrap_err();
+    assert!(err.to_string().contains("refused our credentials"), "{err}");
+}
+
+#[tokio::test]
+async fn a_phone_that_rings_too_long_is_cancelled() {
+    let ctx = ctx(true);
+    let (mut dial, mut result) = dial();
+    let start = Instant::now();
+    let invite = dial.start(&ctx, &mut None, start);
+    // Timer A: again after T1, then 2·T1.
+    assert_eq!(dial.wake_at(), Some(start + Duration::from_millis(500)));
+    let out = dial.on_timer(&ctx, &mut None, start + Duration::from_millis(500));
+    assert_eq!(out, vec![invite.clone()]);
+    assert_eq!(dial.wake_at(), Some(start + Duration::from_millis(1500)));
+    // Ringing stops the retransmissions; the ring limit runs from there.
+    let ringing_at = start + Duration::from_millis(600);
+    dial.on_response(&answer(&invite, 180, &[]), &ctx, &mut None, ringing_at);
+    assert_eq!(dial.wake_at(), Some(ringing_at + ctx.ring_limit));
+    let out = dial.on_timer(&ctx, &mut None, ringing_at + ctx.ring_limit);
+    let cancel = parse(&out[0]);
+    assert_eq!(cancel.method(), Some("CANCEL"));
+    assert_eq!(cancel.branch(), parse(&invite).branch());
+    assert_eq!(cancel.header("cseq"), Some("1 CANCEL"));
+    assert_eq!(result.try_recv().unwrap(), Err(CommandError::Timeout));
+    assert_eq!(dial.stage(), Stage::Cancelling);
+    // The phone's 487 is acknowledged and ends the dial.
+    let later = ringing_at + ctx.ring_limit + Duration::from_millis(20);
+    dial.on_response(&answer(&out[0], 200, &[]), &ctx, &mut None, later);
+    let out = dial.on_response(&answer(&invite, 487, &[]), &ctx, &mut None, later);
+    assert_eq!(parse(&out[0]).method(), Some("ACK"));
+    assert!(dial.is_done());
+}
+
+#[tokio::test]
+async fn the_pbx_hanging_up_first_ends_the_dial() {
+    let ctx = ctx(false);
+    let (mut dial, mut result) = dial();
+    let now = Instant::now();
+    let invite = dial.start(&ctx, &mut None, now);
+    let out = dial.on_response(
+        &answer(&invite, 200, &["Contact: <sip:1001@192.0.2.77>"]),
+        &ctx,
+        &mut None,
+        now,
+    );
+    dial.on_response(&answer(&out[1], 202, &[]), &ctx, &mut None, now);
+    assert!(result.try_recv().unwrap().is_ok());
+    let mut bye = notify(&invite, "", "active");
+    bye.start = crate::message::StartLine::Request {
+        method: "BYE".into(),
+        uri: "sip:ctibridge@192.0.2.10:5070".into(),
+    };
+    assert_eq!(dial.on_request(&bye, &ctx, &mut None, now).0, 200);
+    assert!(dial.is_done());
+}
