@@ -17,10 +17,15 @@ pub struct SipConfig {
     pub mode: Mode,
     /// The PBX (registrar/presence server) that takes our SUBSCRIBEs.
     pub host: String,
-    #[serde(default = "default_port")]
-    pub port: u16,
+    /// Default 5060, or 5061 with `transport = "tls"`: read it through [`SipConfig::port`].
+    #[serde(default, rename = "port")]
+    pub port_key: Option<u16>,
     #[serde(default)]
     pub transport: Transport,
+    /// With `transport = "tls"`: the PEM file of the CA that signed the PBX's
+    /// certificate (PBXs mostly use their own CA); without it the Mozilla roots.
+    #[serde(default)]
+    pub tls_ca: Option<std::path::PathBuf>,
     /// Our bind address `ADDR:PORT` (default: any address, port 5060 on UDP and an
     /// ephemeral one on TCP). The PBX sends its NOTIFYs here, so it must be
     /// reachable from the PBX.
@@ -92,9 +97,6 @@ impl Transport {
     }
 }
 
-fn default_port() -> u16 {
-    5060
-}
 fn default_expires() -> u32 {
     3600
 }
@@ -122,9 +124,12 @@ impl SipConfig {
             ));
         }
         if self.transport == Transport::Tls {
+            ctibridge_adapter::tls::client_config(self.tls_ca.as_deref())
+                .map_err(|e| SettingsError::new("tls_ca", e))?;
+        } else if self.tls_ca.is_some() {
             return Err(SettingsError::new(
-                "transport",
-                "transport = \"tls\" is not available in this version; use udp or tcp",
+                "tls_ca",
+                "is set but transport is not \"tls\"",
             ));
         }
         if devices.is_empty() {
@@ -179,6 +184,14 @@ impl SipConfig {
         Ok(())
     }
 
+    /// The PBX's port: `port`, or the transport's standard one (RFC 3261 §19.1.2).
+    pub fn port(&self) -> u16 {
+        self.port_key.unwrap_or(match self.transport {
+            Transport::Tls => 5061,
+            Transport::Udp | Transport::Tcp => 5060,
+        })
+    }
+
     pub fn domain(&self) -> &str {
         self.domain.as_deref().unwrap_or(&self.host)
     }
@@ -194,8 +207,9 @@ name = "pbx1"
 adapter = "sip"
 mode = "dialog"                    # dialog (RFC 4235 dialog events) | uacsta (not yet)
 host = "10.0.0.7"                  # the PBX that takes SUBSCRIBE for the extensions
-port = 5060
-transport = "udp"                  # udp | tcp
+port = 5060                        # default 5060, 5061 with tls
+transport = "udp"                  # udp | tcp | tls
+# tls_ca = "/etc/ctibridge/pbx-ca.pem"  # with tls: the CA that signed the PBX's certificate
 local = "0.0.0.0:5070"             # where the PBX sends its NOTIFYs
 # domain = "pbx.example.com"       # URIs are sip:EXT@domain; default: host
 devices = ["1001", "1002"]         # extensions to watch
@@ -218,7 +232,10 @@ mod tests {
     #[test]
     fn defaults() {
         let c = parse("mode='dialog'\nhost='pbx'").unwrap();
-        assert_eq!(c.port, 5060);
+        assert_eq!(c.port(), 5060);
+        let tls = parse("mode='dialog'\nhost='pbx'\ntransport='tls'").unwrap();
+        assert_eq!(tls.port(), 5061);
+        tls.validate(&["1001".into()]).unwrap();
         assert_eq!(c.transport, Transport::Udp);
         assert_eq!(c.expires, 3600);
         assert_eq!(c.domain(), "pbx");
@@ -231,8 +248,13 @@ mod tests {
         let check = |text: &str| parse(text).unwrap().validate(&devices).unwrap_err().key;
         assert_eq!(check("mode='uacsta'\nhost='h'").as_deref(), Some("mode"));
         assert_eq!(
-            check("mode='dialog'\nhost='h'\ntransport='tls'").as_deref(),
-            Some("transport")
+            check("mode='dialog'\nhost='h'\ntransport='tls'\ntls_ca='/nonexistent/ca.pem'")
+                .as_deref(),
+            Some("tls_ca")
+        );
+        assert_eq!(
+            check("mode='dialog'\nhost='h'\ntls_ca='/etc/ca.pem'").as_deref(),
+            Some("tls_ca")
         );
         assert_eq!(
             check("mode='dialog'\nhost='h'\nlocal='x'").as_deref(),

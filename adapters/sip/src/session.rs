@@ -109,7 +109,7 @@ pub async fn run(
             .unwrap_or_else(|| "ctibridge".into()),
         domain: config.domain().to_string(),
     };
-    tracing::info!(switch = %link.switch, %addr, pbx = %format!("{}:{}", config.host, config.port), "subscribing to dialog events");
+    tracing::info!(switch = %link.switch, %addr, pbx = %format!("{}:{}", config.host, config.port()), "subscribing to dialog events");
     let subs = devices
         .iter()
         .map(|d| Subscription::new(d, config.domain(), config.expires))
@@ -248,7 +248,7 @@ impl Session<'_> {
     }
 
     fn pbx(&self) -> String {
-        format!("{}:{}", self.config.host, self.config.port)
+        format!("{}:{}", self.config.host, self.config.port())
     }
 
     async fn subscribe(&mut self, index: usize) -> Result<(), LinkError> {

@@ -24,10 +24,10 @@ pub struct Local {
 
 impl Local {
     pub(crate) fn contact(&self) -> String {
-        let transport = if self.transport == "TCP" {
-            ";transport=tcp"
-        } else {
-            ""
+        let transport = match self.transport {
+            "TCP" => ";transport=tcp",
+            "TLS" => ";transport=tls",
+            _ => "",
         };
         format!("<sip:{}@{}{transport}>", self.user, self.addr)
     }

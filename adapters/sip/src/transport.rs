@@ -1,10 +1,11 @@
-//! The socket to the PBX: UDP datagrams or a TCP stream cut into messages by
-//! Content-Length, and the address we put in Via and Contact.
+//! The socket to the PBX: UDP datagrams, or a TCP stream (plain or TLS) cut into
+//! messages by Content-Length, and the address we put in Via and Contact.
 
 use std::net::{IpAddr, SocketAddr};
 
+use ctibridge_adapter::tls::{self, ByteStream};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpStream, UdpSocket};
+use tokio::net::UdpSocket;
 
 use crate::config::{SipConfig, Transport as Kind};
 use crate::message::message_len;
@@ -56,17 +57,27 @@ pub enum TransportError {
     Receive(std::io::Error),
     #[error("the PBX closed the TCP connection")]
     Closed,
+    #[error("TLS to {target}: {error}")]
+    Tls { target: String, error: String },
 }
 
 pub enum Transport {
-    Udp { socket: UdpSocket, peer: SocketAddr },
-    Tcp { stream: TcpStream, buf: Vec<u8> },
+    Udp {
+        socket: UdpSocket,
+        peer: SocketAddr,
+    },
+    /// TCP, or TLS over it; `local` is the socket's address, for Via and Contact.
+    Tcp {
+        stream: Box<dyn ByteStream>,
+        buf: Vec<u8>,
+        local: SocketAddr,
+    },
 }
 
 impl Transport {
-    /// Bind (UDP) or connect (TCP). Errors name the address.
+    /// Bind (UDP) or connect (TCP, then the TLS handshake). Errors name the address.
     pub async fn open(config: &SipConfig) -> Result<Transport, TransportError> {
-        let target = format!("{}:{}", config.host, config.port);
+        let target = format!("{}:{}", config.host, config.port());
         let peer = tokio::net::lookup_host(&target)
             .await
             .map_err(|error| TransportError::Resolve {
@@ -76,7 +87,7 @@ impl Transport {
             .next()
             .ok_or_else(|| TransportError::NoAddress(target.clone()))?;
         match config.transport {
-            Kind::Udp | Kind::Tls => {
+            Kind::Udp => {
                 let local = config.local.clone().unwrap_or_else(|| {
                     if peer.is_ipv6() {
                         "[::]:5060"
@@ -94,7 +105,7 @@ impl Transport {
                         })?;
                 Ok(Transport::Udp { socket, peer })
             }
-            Kind::Tcp => {
+            Kind::Tcp | Kind::Tls => {
                 let socket = if peer.is_ipv6() {
                     tokio::net::TcpSocket::new_v6()
                 } else {
@@ -119,9 +130,25 @@ impl Transport {
                             target: target.clone(),
                             error,
                         })?;
+                let local = stream.local_addr().map_err(TransportError::LocalAddr)?;
+                let stream: Box<dyn ByteStream> = if config.transport == Kind::Tls {
+                    let tls_error = |error: String| TransportError::Tls {
+                        target: target.clone(),
+                        error,
+                    };
+                    let client = tls::client_config(config.tls_ca.as_deref()).map_err(tls_error)?;
+                    let handshake = tls::connect(client, &config.host, stream);
+                    tokio::time::timeout(std::time::Duration::from_secs(10), handshake)
+                        .await
+                        .map_err(|_| tls_error("the handshake timed out".into()))?
+                        .map_err(tls_error)?
+                } else {
+                    Box::new(stream)
+                };
                 Ok(Transport::Tcp {
                     stream,
                     buf: Vec::new(),
+                    local,
                 })
             }
         }
@@ -142,7 +169,7 @@ impl Transport {
                 }
                 Ok(local)
             }
-            Transport::Tcp { stream, .. } => stream.local_addr().map_err(TransportError::LocalAddr),
+            Transport::Tcp { local, .. } => Ok(*local),
         }
     }
 
@@ -171,7 +198,7 @@ impl Transport {
                 buf.truncate(len);
                 Ok(Received::Message(buf))
             }
-            Transport::Tcp { stream, buf } => loop {
+            Transport::Tcp { stream, buf, .. } => loop {
                 // RFC 5626 keep-alive CRLFs between messages.
                 while buf.starts_with(b"\r\n") {
                     buf.drain(..2);

@@ -14,8 +14,7 @@ use std::time::Duration;
 
 use ctibridge_adapter::testkit::{self, DriverFuture, KitConfig, SwitchDriver};
 use ctibridge_adapter::SwitchSettings;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::tcp::OwnedWriteHalf;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::sync::Mutex;
 
@@ -28,7 +27,7 @@ struct Sub {
 
 #[derive(Default)]
 struct State {
-    writer: Option<OwnedWriteHalf>,
+    writer: Option<Box<dyn AsyncWrite + Send + Unpin>>,
     subs: BTreeMap<String, Sub>,
     version: u64,
     cseq: u32,
@@ -42,7 +41,8 @@ struct FakePbx {
 }
 
 impl FakePbx {
-    async fn start() -> FakePbx {
+    /// Listen on loopback; with `tls`, every connection is a TLS one (SIP over TLS).
+    async fn start(tls: Option<Arc<rustls::ServerConfig>>) -> FakePbx {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let pbx = FakePbx {
@@ -55,7 +55,23 @@ impl FakePbx {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
-                let (read, write) = stream.into_split();
+                let (read, write): (
+                    Box<dyn AsyncRead + Send + Unpin>,
+                    Box<dyn AsyncWrite + Send + Unpin>,
+                ) = match &tls {
+                    Some(config) => {
+                        let acceptor = tokio_rustls::TlsAcceptor::from(config.clone());
+                        let Ok(stream) = acceptor.accept(stream).await else {
+                            continue;
+                        };
+                        let (read, write) = tokio::io::split(stream);
+                        (Box::new(read), Box::new(write))
+                    }
+                    None => {
+                        let (read, write) = stream.into_split();
+                        (Box::new(read), Box::new(write))
+                    }
+                };
                 {
                     let mut state = fake.state.lock().await;
                     state.writer = Some(write);
@@ -70,7 +86,7 @@ impl FakePbx {
     }
 
     /// Read messages: headers line by line, then Content-Length bytes.
-    async fn serve(&self, mut reader: BufReader<tokio::net::tcp::OwnedReadHalf>) {
+    async fn serve(&self, mut reader: BufReader<Box<dyn AsyncRead + Send + Unpin>>) {
         loop {
             let mut head = Vec::new();
             loop {
@@ -248,10 +264,55 @@ impl SwitchDriver for Driver {
 
 #[tokio::test]
 async fn dialog_mode_passes_the_kit() {
-    let pbx = FakePbx::start().await;
+    kit(None, "transport='tcp'\n").await;
+}
+
+/// The same over TLS, the fake's certificate signed by a CA of its own that
+/// `tls_ca` names (as PBXs with self-made CAs are set up).
+#[tokio::test]
+async fn dialog_mode_over_tls_passes_the_kit() {
+    let (ca, server) = pbx_pki();
+    let dir = std::env::temp_dir().join(format!("sip-tls-kit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca_file = dir.join("pbx-ca.pem");
+    std::fs::write(&ca_file, ca).unwrap();
+    let extra = format!("transport='tls'\ntls_ca='{}'\n", ca_file.display());
+    kit(Some(server), &extra).await;
+}
+
+/// A CA, and a certificate it signed for 127.0.0.1: (the CA's PEM, the fake's TLS).
+fn pbx_pki() -> (String, Arc<rustls::ServerConfig>) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "PBX CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    #[allow(deprecated)] // ring: see the adapter crate's tls module
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let server = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap();
+    (ca.pem(), Arc::new(server))
+}
+
+async fn kit(tls: Option<Arc<rustls::ServerConfig>>, transport: &str) {
+    let pbx = FakePbx::start(tls).await;
     let text = format!(
         "name='pbx'\nadapter='sip'\ndevices=['1001','1002']\nmode='dialog'\nhost='127.0.0.1'\nport={}\n\
-         transport='tcp'\ndomain='fake.test'\nreconnect_min_s=0.1\nreconnect_max_s=0.5\n",
+         {transport}domain='fake.test'\nreconnect_min_s=0.1\nreconnect_max_s=0.5\n",
         pbx.port
     );
     let settings = SwitchSettings {
@@ -277,4 +338,49 @@ async fn dialog_mode_passes_the_kit() {
     assert!(report.passed.contains(&"reconnect"), "{report:?}");
     assert!(report.passed.contains(&"shutdown"), "{report:?}");
     assert_eq!(pbx.state.lock().await.connections, 2, "one reconnection");
+}
+
+/// A PBX whose certificate no trusted CA signed is refused: link down naming it.
+#[tokio::test]
+async fn an_untrusted_pbx_certificate_is_refused_naming_the_pbx() {
+    let (_, server) = pbx_pki();
+    let (other_ca, _) = pbx_pki();
+    let dir = std::env::temp_dir().join(format!("sip-tls-other-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca_file = dir.join("other-ca.pem");
+    std::fs::write(&ca_file, other_ca).unwrap();
+    let pbx = FakePbx::start(Some(server)).await;
+    let text = format!(
+        "name='pbx'\nadapter='sip'\ndevices=['1001']\nmode='dialog'\nhost='127.0.0.1'\nport={}\n\
+         transport='tls'\ntls_ca='{}'\nreconnect_min_s=5\n",
+        pbx.port,
+        ca_file.display()
+    );
+    let settings = SwitchSettings {
+        name: "pbx".into(),
+        adapter: "sip".into(),
+        devices: vec!["1001".into()],
+        table: toml::from_str(&text).unwrap(),
+    };
+    let adapter = (ctibridge_sip::factory().build)(&settings).unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let (link, _engine) = ctibridge_adapter::AdapterLink::new("pbx", tx, shutdown.clone());
+    let task = tokio::spawn(adapter.run(link));
+    let (_, event) = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    match event.event {
+        ctibridge_adapter::SwitchEvent::LinkDown { reason } => {
+            assert!(reason.contains("TLS"), "{reason}");
+            assert!(
+                reason.contains(&format!("127.0.0.1:{}", pbx.port)),
+                "{reason}"
+            );
+        }
+        other => panic!("expected LinkDown, got {other:?}"),
+    }
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
 }
