@@ -16,7 +16,7 @@
 
 use std::time::Duration;
 
-use ctibridge_adapter::{CommandError, CommandOk, CommandRequest};
+use ctibridge_adapter::{CommandError, CommandOk, CommandRequest, SwitchEvent};
 use tokio::time::Instant;
 
 use crate::digest::{Challenge, Credentials};
@@ -95,6 +95,50 @@ pub struct Dial {
     report_deadline: Option<Instant>,
 }
 
+/// Our own leg to the agent's phone shows in the phone's dialog state like any call
+/// ringing at it. It is not a call the agent has (the agent asked to call someone),
+/// so its events are kept from the engine: no screen pop of "ctibridge". A dialog
+/// ringing at a phone we are dialling is ours when it names our call-id (proxies that
+/// pass it, Kamailio), our user as the caller, or no caller at all (Asterisk reports
+/// no identities); every later event of that call is dropped with it.
+#[derive(Debug, Default)]
+pub struct OwnLegs {
+    calls: Vec<String>,
+}
+
+impl OwnLegs {
+    /// True when `event` belongs to one of our legs and must not reach the engine.
+    pub fn is_own(&mut self, event: &SwitchEvent, dials: &[Dial], user: &str) -> bool {
+        if let SwitchEvent::Delivered {
+            call_id,
+            device,
+            calling,
+            ..
+        } = event
+        {
+            let ours = dials.iter().any(|d| {
+                !d.is_done()
+                    && &d.device == device
+                    && (d.call_id() == call_id || calling.as_deref().is_none_or(|c| c == user))
+            });
+            if ours {
+                self.calls.push(call_id.clone());
+            }
+            return ours;
+        }
+        let Some(call_id) = event.call_id() else {
+            return false;
+        };
+        let Some(index) = self.calls.iter().position(|c| c == call_id) else {
+            return false;
+        };
+        if matches!(event, SwitchEvent::ConnectionCleared { .. }) {
+            self.calls.remove(index);
+        }
+        true
+    }
+}
+
 /// `to` as a Refer-To URI: a SIP or tel URI as given, or `sip:NUMBER@domain` for a
 /// dial string. What cannot be a dial string is refused, naming the character.
 pub fn destination_uri(to: &str, domain: &str) -> Result<String, CommandError> {
@@ -153,6 +197,10 @@ impl Dial {
 
     pub fn is_done(&self) -> bool {
         self.stage == Stage::Done
+    }
+
+    pub fn call_id(&self) -> &str {
+        &self.call_id
     }
 
     /// The first INVITE.

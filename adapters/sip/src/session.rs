@@ -18,7 +18,7 @@ use tokio::time::Instant;
 
 use crate::config::SipConfig;
 use crate::decode::document_of;
-use crate::dial::{destination_uri, Dial, DialContext};
+use crate::dial::{destination_uri, Dial, DialContext, OwnLegs};
 use crate::digest::Credentials;
 use crate::message::Message;
 use crate::monitor::{Applied, Monitor};
@@ -74,6 +74,7 @@ struct Session<'a> {
     /// Click-to-dials under way.
     dials: Vec<Dial>,
     dial_ctx: DialContext,
+    own_legs: OwnLegs,
 }
 
 /// Why a run of the link stops early (it becomes the `LinkDown` reason).
@@ -123,6 +124,7 @@ pub async fn run(
     let mut session = Session {
         dials: Vec::new(),
         dial_ctx,
+        own_legs: OwnLegs::default(),
         config,
         link,
         carry,
@@ -495,6 +497,9 @@ impl Session<'_> {
                         Applied::Events(events) if self.up => {
                             let raw = String::from_utf8_lossy(&notify.body).into_owned();
                             for event in events {
+                                if self.own_legs.is_own(&event, &self.dials, &self.local.user) {
+                                    continue;
+                                }
                                 if !self.link.send_raw(event, raw.clone()).await {
                                     return Ok(());
                                 }
