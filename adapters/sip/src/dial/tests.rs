@@ -337,3 +337,91 @@ async fn our_own_leg_to_the_phone_never_pops() {
     assert!(!own.is_own(&elsewhere, dials, "ctibridge"));
     assert!(!own.is_own(&ringing("c-3", None), &[], "ctibridge"));
 }
+
+/// Whatever the PBX sends, in whatever order, with whatever header values, the
+/// dial never panics and its command gets at most one answer (a oneshot).
+mod arbitrary_answers {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn header_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            Just("<sip:1001@192.0.2.7>".to_string()),
+            Just("<sip:a;lr>, <sip:b;lr>,".to_string()),
+            Just("<<<>>>,,;tag=".to_string()),
+            "\\PC{0,40}",
+        ]
+    }
+
+    fn message() -> impl Strategy<Value = (Option<u16>, u8, String, String, Vec<u8>, bool)> {
+        (
+            prop_oneof![Just(None), (100u16..700).prop_map(Some)],
+            0u8..6,
+            header_value(),
+            header_value(),
+            prop_oneof![
+                Just(b"SIP/2.0 200 OK\r\n".to_vec()),
+                Just(b"SIP/2.0 1".to_vec()),
+                proptest::collection::vec(any::<u8>(), 0..40),
+            ],
+            any::<bool>(),
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(steps in proptest::collection::vec(message(), 1..10)) {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let ctx = ctx(true);
+                let mut creds = Some(Credentials::new("u", "p"));
+                let (mut dial, _answer) = dial();
+                let start = Instant::now();
+                let invite = parse(&dial.start(&ctx, &mut creds, start));
+                let methods = ["INVITE", "REFER", "BYE", "CANCEL", "NOTIFY", "ACK"];
+                for (i, (code, method, contact, route, body, same_branch)) in
+                    steps.into_iter().enumerate()
+                {
+                    let now = start + Duration::from_millis(700 * i as u64);
+                    // Mostly answers to what the dial has out, so every stage is reached.
+                    let out = (same_branch && !dial.txs.is_empty())
+                        .then(|| dial.txs[i % dial.txs.len()].clone());
+                    let method = out.as_ref().map_or(methods[method as usize], |t| t.method);
+                    let mut message = invite.clone();
+                    message.start = match code {
+                        Some(code) => crate::message::StartLine::Response {
+                            code,
+                            reason: "X".into(),
+                        },
+                        None => crate::message::StartLine::Request {
+                            method: method.into(),
+                            uri: contact.clone(),
+                        },
+                    };
+                    message.headers.retain(|(n, _)| n != "via" && n != "cseq" && n != "to");
+                    let branch = out.as_ref().map_or("z9hG4bKx", |t| t.branch.as_str());
+                    message.headers.push(("via".into(), format!("SIP/2.0/UDP h;branch={branch}")));
+                    message.headers.push(("cseq".into(), format!("{i} {method}")));
+                    message.headers.push(("to".into(), format!("<sip:1001@d>;tag=t{contact}")));
+                    message.headers.push(("contact".into(), contact));
+                    message.headers.push(("record-route".into(), route));
+                    message.headers.push(("www-authenticate".into(), "Digest realm=\"r\", nonce=\"n\"".into()));
+                    message.body = body;
+                    if message.code().is_some() {
+                        dial.on_response(&message, &ctx, &mut creds, now);
+                    } else {
+                        dial.on_request(&message, &ctx, &mut creds, now);
+                    }
+                    if let Some(at) = dial.wake_at() {
+                        dial.on_timer(&ctx, &mut creds, at.max(now));
+                    }
+                }
+                dial.abandon();
+            });
+        }
+    }
+}
