@@ -1,6 +1,8 @@
 //! The files a package installs: the example configuration passes `check-config`
 //! (as shipped, and with its TLS lines switched on), the systemd unit's command lines
-//! work with this binary, and the `cargo deb` metadata names files that exist.
+//! work with this binary, systemd itself accepts the unit (`systemd-analyze verify`
+//! and `security`, when installed), and the `cargo deb` metadata names files that
+//! exist.
 
 mod common;
 
@@ -115,6 +117,59 @@ fn the_systemd_unit_runs_this_binary_with_the_example() {
         .unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && help.contains("--config"), "{help}");
+}
+
+/// systemd's own checks, where `systemd-analyze` is installed (Debian's `systemd`):
+/// `verify` reads the unit as systemd would (a misspelt key is only a warning there,
+/// so any output fails the test), with ExecStart's binary pointed at this build; and
+/// `security --offline` rates its sandboxing (0 = locked down, 10 = exposed).
+#[test]
+fn systemd_accepts_the_unit_and_rates_its_sandbox_well() {
+    if Command::new("systemd-analyze")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("NOTICE: systemd-analyze is not installed; systemd's checks of the unit skipped");
+        return;
+    }
+    let unit = std::fs::read_to_string(repo("packaging/ctibridge.service")).unwrap();
+    let dir = temp_dir("systemd-unit");
+    let file = dir.join("ctibridge.service");
+    let here = Path::new(BIN).canonicalize().unwrap();
+    std::fs::write(
+        &file,
+        unit.replace("/usr/bin/ctibridge", here.to_str().unwrap()),
+    )
+    .unwrap();
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success() && said.trim().is_empty(), "{said}");
+
+    let out = Command::new("systemd-analyze")
+        .args(["security", "--offline=true", "--no-pager"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    let exposure: f64 = report
+        .lines()
+        .find_map(|l| {
+            l.split("Overall exposure level for ctibridge.service: ")
+                .nth(1)
+        })
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no exposure level in: {report}"));
+    assert!(exposure <= 2.0, "exposure {exposure}:\n{report}");
 }
 
 #[test]
