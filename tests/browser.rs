@@ -51,8 +51,18 @@ async fn the_agent_page_and_the_wallboard_work_in_a_real_browser() {
         a_call_pops_and_is_answered_held_retrieved_and_hung_up(&daemon, &agent, &shots).await;
     not_ready_with_a_reason(&agent).await;
 
+    // The daemon stops (closing with "going away"); the page says it is
+    // reconnecting, and tries at least once while nothing listens (the browser logs
+    // the refused connection); then the daemon starts again on the same port with
+    // the same data, and the page's next try gets in.
+    let (port, data) = (daemon.port, daemon.data_dir.clone());
     let down_at = Instant::now();
-    let daemon = daemon.restart().await;
+    daemon.stop().await;
+    agent.wait_for("#conn-status", "reconnecting").await;
+    chromium
+        .wait_problem("a refused reconnect", |p| is_refused_reconnect(p, port))
+        .await;
+    let daemon = DemoDaemon::start(port, &data).await;
     let up_at = Instant::now();
     the_page_reconnects_and_pops_again(&daemon, &agent, &call).await;
 
@@ -62,13 +72,14 @@ async fn the_agent_page_and_the_wallboard_work_in_a_real_browser() {
     the_wallboard_figures_follow_the_calls(&daemon, &wallboard, &shots).await;
 
     // While the daemon was down the browser may have logged a refused reconnect:
-    // that is the browser's report of the restart, not a fault of the page.
+    // that is the browser's report of the restart, not a fault of the page. (The
+    // slack covers the report's way through the DevTools connection.)
     let problems: Vec<Problem> = chromium.problems.lock().unwrap().clone();
     let refused = |p: &Problem| {
-        p.text.contains("WebSocket connection to")
-            && p.at >= down_at
-            && p.at <= up_at + Duration::from_secs(1)
+        is_refused_reconnect(p, port) && p.at >= down_at && p.at <= up_at + Duration::from_secs(5)
     };
+    let tolerated = problems.iter().filter(|p| refused(p)).count();
+    eprintln!("refused reconnects logged while the daemon was down: {tolerated}");
     let faults: Vec<String> = problems
         .iter()
         .filter(|p| !refused(p))
@@ -77,6 +88,14 @@ async fn the_agent_page_and_the_wallboard_work_in_a_real_browser() {
     assert!(faults.is_empty(), "the pages reported errors: {faults:#?}");
     chromium.close().await;
     daemon.stop().await;
+}
+
+/// The browser's log entry for a WebSocket connection to the daemon that failed.
+fn is_refused_reconnect(p: &Problem, port: u16) -> bool {
+    p.tab == "agent page"
+        && p.text.contains(&format!(
+            "WebSocket connection to 'ws://127.0.0.1:{port}/v1/ws' failed"
+        ))
 }
 
 async fn sign_in_with_a_rejected_then_a_good_token(page: &Tab) {

@@ -138,6 +138,15 @@ impl Chromium {
         });
     }
 
+    /// Wait until a page has reported a problem that `pred` picks out.
+    pub async fn wait_problem(&self, what: &str, pred: impl Fn(&Problem) -> bool) {
+        let end = Instant::now() + DEADLINE;
+        while !self.problems.lock().unwrap().iter().any(&pred) {
+            assert!(Instant::now() < end, "no page reported {what}");
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
     pub async fn close(mut self) {
         let _ = self.browser.close().await;
         let _ = self.browser.wait().await;

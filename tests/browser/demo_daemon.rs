@@ -29,7 +29,7 @@ const QUIET: [(&str, toml::Value); 7] = [
 
 pub struct DemoDaemon {
     pub port: u16,
-    data_dir: PathBuf,
+    pub data_dir: PathBuf,
     shutdown: CancellationToken,
     task: JoinHandle<Result<(), String>>,
 }
@@ -98,14 +98,7 @@ impl DemoDaemon {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    /// Stop it as SIGTERM would, wait for it, and start it again on the same port
-    /// with the same data.
-    pub async fn restart(self) -> DemoDaemon {
-        let (port, dir) = (self.port, self.data_dir.clone());
-        self.stop().await;
-        DemoDaemon::start(port, &dir).await
-    }
-
+    /// Stop it as SIGTERM would, and wait for it.
     pub async fn stop(self) {
         self.shutdown.cancel();
         self.task.await.unwrap().unwrap();
