@@ -11,7 +11,7 @@ fn main() {
     // The bench prints figures; the daemon's routine log lines would drown them.
     let quiet = matches!(
         cli.command,
-        Command::Bench(_) | Command::BenchClients { .. }
+        Command::Bench(_) | Command::BenchClients { .. } | Command::BenchAmiSwitch { .. }
     );
     let level = if quiet { "warn" } else { "info" };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
@@ -68,6 +68,12 @@ fn main() {
                 calls_complete,
             ))
         }),
+        Command::BenchAmiSwitch {
+            extensions,
+            contacts,
+            rate,
+        } => runtime()
+            .and_then(|rt| rt.block_on(commands::bench::ami_switch(extensions, contacts, &rate))),
         Command::Run { config, listen } => {
             runtime().and_then(|rt| rt.block_on(commands::run::run(&config, listen)))
         }

@@ -120,6 +120,8 @@ pub struct Figures {
     pub idle_clients: usize,
     pub idle_bytes_per_client: u64,
     pub dropped: u64,
+    /// The source is the AMI generator: report `ami_events_per_cpu_s`.
+    pub ami: bool,
 }
 
 fn ms(ns: u64) -> f64 {
@@ -146,6 +148,11 @@ pub fn json(f: &Figures) -> Value {
         "idle_clients": f.idle_clients,
         "idle_bytes_per_client": f.idle_bytes_per_client,
         "dropped": f.dropped,
+        "ami_events_per_cpu_s": if f.ami && f.cpu_us > 0 {
+            json!((f.events as f64 * 1e6 / f.cpu_us as f64).round())
+        } else {
+            Value::Null
+        },
     })
 }
 
