@@ -6,6 +6,13 @@ use ctibridge::commands::{self, Failure};
 use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
+// mimalloc instead of glibc's malloc: every switch event is allocated on one worker
+// thread and freed on another (adapter -> engine -> hub -> sockets), and glibc's
+// arenas serialise such frees behind a lock; `bench --adapter ami` spent a third of
+// the daemon's CPU in malloc/free before (docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = Cli::parse();
     // The bench prints figures; the daemon's routine log lines would drown them.

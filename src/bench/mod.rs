@@ -258,6 +258,15 @@ async fn drive(
     control.stop.cancel();
 
     let seq = drain(options.source, control, addr).await?;
+    // AMI events per daemon CPU-second: every event written (the tail included) over
+    // the daemon's CPU from `go` until it has handled them all, so events still in the
+    // socket buffers when the window closes are not counted without their cost.
+    let ami = (options.source == Source::Ami).then(|| {
+        (
+            control.sent.load(Ordering::Relaxed),
+            report::cpu_us().saturating_sub(cpu_start),
+        )
+    });
     let seen = clients.finish(seq).await?;
     let latency = (options.source == Source::Csta).then_some(seen.latency_ns);
     let figures = Figures {
@@ -273,7 +282,7 @@ async fn drive(
         idle_clients,
         idle_bytes_per_client: idle_bytes,
         dropped: seen.dropped,
-        ami: options.source == Source::Ami,
+        ami,
     };
     if events > 0 {
         eprintln!(
