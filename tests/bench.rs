@@ -129,7 +129,7 @@ fn ami_load_reaches_every_client_with_nothing_dropped() {
     assert_eq!(figures["dropped"], 0, "{figures}");
     assert_eq!(figures["clients"], 3);
     assert!(figures["events_per_s"].as_f64().unwrap() > 0.0, "{figures}");
-    // About 57 AMI events make a call and five adapter events: the supervisor's
+    // About 56 AMI events make a call and five adapter events: the supervisor's
     // frames are fewer than the AMI events, but some arrive.
     assert!(figures["frames_per_s"].as_f64().unwrap() > 0.0, "{figures}");
     assert!(

@@ -463,6 +463,8 @@ mod tests {
         // Every message ends with a blank line and starts with its Event header.
         let messages: Vec<&str> = text.split_terminator("\r\n\r\n").collect();
         assert_eq!(messages.len() as u64, events);
+        // docs/performance.md describes this 56-event call.
+        assert_eq!(events, 56);
         for m in &messages {
             assert!(m.starts_with("Event: "), "{m}");
             for line in m.split("\r\n") {
