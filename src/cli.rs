@@ -96,6 +96,17 @@ pub enum Command {
         #[arg(long)]
         calls_complete: bool,
     },
+    /// The bench's AMI load generator (started by `bench --adapter ami`, not by hand).
+    #[command(hide = true)]
+    BenchAmiSwitch {
+        #[arg(long)]
+        extensions: usize,
+        #[arg(long)]
+        contacts: u64,
+        /// AMI events per second, or `max`.
+        #[arg(long)]
+        rate: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]

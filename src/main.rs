@@ -6,12 +6,19 @@ use ctibridge::commands::{self, Failure};
 use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
+// mimalloc instead of glibc's malloc: every switch event is allocated on one worker
+// thread and freed on another (adapter -> engine -> hub -> sockets), and glibc's
+// arenas serialise such frees behind a lock; `bench --adapter ami` spent a third of
+// the daemon's CPU in malloc/free before (docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = Cli::parse();
     // The bench prints figures; the daemon's routine log lines would drown them.
     let quiet = matches!(
         cli.command,
-        Command::Bench(_) | Command::BenchClients { .. }
+        Command::Bench(_) | Command::BenchClients { .. } | Command::BenchAmiSwitch { .. }
     );
     let level = if quiet { "warn" } else { "info" };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
@@ -68,6 +75,12 @@ fn main() {
                 calls_complete,
             ))
         }),
+        Command::BenchAmiSwitch {
+            extensions,
+            contacts,
+            rate,
+        } => runtime()
+            .and_then(|rt| rt.block_on(commands::bench::ami_switch(extensions, contacts, &rate))),
         Command::Run { config, listen } => {
             runtime().and_then(|rt| rt.block_on(commands::run::run(&config, listen)))
         }

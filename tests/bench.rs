@@ -35,6 +35,7 @@ fn has_the_contract_keys(figures: &Value) {
         "idle_clients",
         "idle_bytes_per_client",
         "dropped",
+        "ami_events_per_cpu_s",
     ] {
         assert!(figures.get(key).is_some(), "`{key}` missing from {figures}");
     }
@@ -83,6 +84,7 @@ fn csta_load_reaches_every_client_with_nothing_dropped() {
         .expect("latency measured");
     assert!(p99 > 0.0 && p99 <= figures["latency_ms"]["max"].as_f64().unwrap());
     assert!(figures["cpu_us_per_event"].as_f64().unwrap() > 0.0);
+    assert!(figures["ami_events_per_cpu_s"].is_null(), "AMI only");
 }
 
 #[test]
@@ -104,6 +106,40 @@ fn the_simulator_can_be_the_source() {
     assert!(
         figures["latency_ms"]["p99"].is_null(),
         "the simulator has no time stamps"
+    );
+}
+
+#[test]
+fn ami_load_reaches_every_client_with_nothing_dropped() {
+    let figures = bench(&[
+        "--adapter",
+        "ami",
+        "--secs",
+        "1",
+        "--clients",
+        "2",
+        "--supervisors",
+        "1",
+        "--contacts",
+        "1000",
+        "--rate",
+        "3000",
+    ]);
+    has_the_contract_keys(&figures);
+    assert_eq!(figures["dropped"], 0, "{figures}");
+    assert_eq!(figures["clients"], 3);
+    assert!(figures["events_per_s"].as_f64().unwrap() > 0.0, "{figures}");
+    // About 56 AMI events make a call and five adapter events: the supervisor's
+    // frames are fewer than the AMI events, but some arrive.
+    assert!(figures["frames_per_s"].as_f64().unwrap() > 0.0, "{figures}");
+    assert!(
+        figures["ami_events_per_cpu_s"].as_f64().unwrap() > 0.0,
+        "{figures}"
+    );
+    assert!(figures["cpu_us_per_event"].as_f64().unwrap() > 0.0);
+    assert!(
+        figures["latency_ms"]["p99"].is_null(),
+        "AMI carries no time stamps"
     );
 }
 

@@ -1,6 +1,6 @@
 //! The daemon configuration the bench runs: the generated database, the source as a
-//! `[[switch]]`, one token per client (`tokens`), and server limits that do not cut
-//! the bench's own clients.
+//! `[[switch]]` (`csta`, `ami` or `sim`), one token per client (`tokens`), and server
+//! limits that do not cut the bench's own clients.
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -36,6 +36,22 @@ pub fn text(options: &Options, url: &str, source: Option<SocketAddr>, contacts: 
                 "[[switch]]\nname = \"bench\"\nadapter = \"csta\"\nhost = \"127.0.0.1\"\nport = {}\n\
                  heartbeat_s = 0\ndevices = [{}, {}]\n\n",
                 addr.port(),
+                extensions.join(", "),
+                quoted(tokens::IDLE_AGENT),
+            );
+        }
+        (Source::Ami, Some(addr)) => {
+            // Long request and ping times: a manager port busy with the load may answer
+            // a Ping late, which is not what the bench measures.
+            let _ = write!(
+                text,
+                "[[switch]]\nname = \"bench\"\nadapter = \"ami\"\nhost = \"127.0.0.1\"\nport = {}\n\
+                 username = {}\npassword = {}\nqueues = [{}]\nrequest_timeout_s = 30\nping_s = 60\n\
+                 devices = [{}, {}]\n\n",
+                addr.port(),
+                quoted(super::ami_switch::USERNAME),
+                quoted(super::ami_switch::SECRET),
+                quoted(super::ami_calls::QUEUE),
                 extensions.join(", "),
                 quoted(tokens::IDLE_AGENT),
             );
@@ -123,5 +139,13 @@ mod tests {
         assert_eq!(loaded.switches[0].settings.devices.len(), 4);
         let sim = text(&options(Source::Sim), "sqlite://bench.db", None, 50);
         crate::config::load_str(&sim, &registry).unwrap();
+        let ami = text(
+            &options(Source::Ami),
+            "sqlite://bench.db",
+            Some("127.0.0.1:5038".parse().unwrap()),
+            50,
+        );
+        let loaded = crate::config::load_str(&ami, &registry).unwrap();
+        assert_eq!(loaded.switches[0].settings.devices.len(), 4);
     }
 }

@@ -1,17 +1,20 @@
 //! `ctibridge bench`: the real pipeline in one process on loopback, measured from
-//! outside. A load source (`switch`: CSTA XML over TCP to the real `csta` adapter, or
-//! the built-in simulator) feeds the daemon exactly as `run` starts it (engine, gate,
+//! outside. A load source (`switch`: CSTA XML over TCP to the real `csta` adapter;
+//! `ami_switch`: AMI over TCP to the real `ami` adapter, from a child process; or the
+//! built-in simulator) feeds the daemon exactly as `run` starts it (engine, gate,
 //! SQLite with generated contacts from `contacts`, hub, HTTP/WebSocket server); the
 //! WebSocket clients run in a child process (`clients`); `report` turns what both
 //! sides saw into the JSON object of DESIGN.md. This file owns the options, the
 //! daemon's configuration and the order of the run.
 
+pub mod ami_switch;
 pub mod clients;
 pub mod contacts;
 pub mod report;
 pub mod switch;
 pub mod tokens;
 
+mod ami_calls;
 mod child;
 mod config;
 
@@ -35,6 +38,9 @@ pub enum Source {
     Csta,
     /// The built-in simulator (`sim` adapter); it carries no time stamps, so no latency.
     Sim,
+    /// An Asterisk manager port (AMI) load generator, in a child process, the `ami`
+    /// adapter connects to over TCP.
+    Ami,
 }
 
 /// `ctibridge bench`'s options.
@@ -105,6 +111,7 @@ async fn measure(
 
     // The source, then the daemon pointed at it.
     let control = Arc::new(switch::Control::default());
+    let mut ami = None;
     let (source_addr, generator) = match options.source {
         Source::Csta => {
             let listener = switch::bind().await.map_err(|e| e.to_string())?;
@@ -116,6 +123,17 @@ async fn measure(
             };
             let task = tokio::spawn(switch::serve(listener, load, control.clone()));
             (Some(addr), Some(task))
+        }
+        Source::Ami => {
+            let load = ami_switch::Load {
+                extensions: options.clients.max(1),
+                contacts,
+                rate: options.rate,
+            };
+            let child = ami_switch::Generator::spawn(&load, control.clone()).await?;
+            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], child.port));
+            ami = Some(child);
+            (Some(addr), None)
         }
         Source::Sim => (None, None),
     };
@@ -144,9 +162,25 @@ async fn measure(
             return Err(format!("the daemon did not start: {error:?}"));
         }
     };
+    // The AMI generator is another process: pass `go` and `stop` on to it.
+    let relay = ami.map(|mut child| {
+        let control = control.clone();
+        tokio::spawn(async move {
+            control.go.notified().await;
+            child.command("go").await?;
+            control.stop.cancelled().await;
+            child.command("stop").await?;
+            Ok::<_, String>(child)
+        })
+    });
     let result = drive(options, addr, &control, lookup, contacts).await;
     shutdown.cancel();
     control.stop.cancel();
+    if let Some(relay) = relay {
+        if let Ok(Ok(child)) = relay.await {
+            child.end().await;
+        }
+    }
     let _ = tokio::time::timeout(Duration::from_secs(20), daemon_task).await;
     if let Some(task) = generator {
         task.abort();
@@ -174,7 +208,7 @@ async fn drive(
         &url,
         options.clients,
         options.supervisors,
-        options.source == Source::Csta,
+        options.source != Source::Sim,
     )
     .await?;
 
@@ -194,6 +228,8 @@ async fn drive(
     }
 
     let first = report::daemon_metrics(addr).await?;
+    // The bench process is the daemon (and this loop); the clients and the AMI
+    // generator are child processes, the CSTA generator a task in it.
     let cpu_start = report::cpu_us();
     let started = Instant::now();
     control.go.notify_one();
@@ -216,9 +252,21 @@ async fn drive(
     let events = events_so_far(options.source, control, addr, first).await;
     let window_s = started.elapsed().as_secs_f64();
     let cpu = report::cpu_us().saturating_sub(cpu_start);
+    let switch_events = report::daemon_metrics(addr)
+        .await
+        .map_or(0, |m| m.switch_events.saturating_sub(first.switch_events));
     control.stop.cancel();
 
     let seq = drain(options.source, control, addr).await?;
+    // AMI events per daemon CPU-second: every event written (the tail included) over
+    // the daemon's CPU from `go` until it has handled them all, so events still in the
+    // socket buffers when the window closes are not counted without their cost.
+    let ami = (options.source == Source::Ami).then(|| {
+        (
+            control.sent.load(Ordering::Relaxed),
+            report::cpu_us().saturating_sub(cpu_start),
+        )
+    });
     let seen = clients.finish(seq).await?;
     let latency = (options.source == Source::Csta).then_some(seen.latency_ns);
     let figures = Figures {
@@ -234,7 +282,14 @@ async fn drive(
         idle_clients,
         idle_bytes_per_client: idle_bytes,
         dropped: seen.dropped,
+        ami,
     };
+    if events > 0 {
+        eprintln!(
+            "bench: {events} source events in the window made {switch_events} adapter events ({:.1} per adapter event)",
+            events as f64 / switch_events.max(1) as f64
+        );
+    }
     if seen.cut > 0 {
         eprintln!(
             "bench: the daemon closed {} clients before the end",
@@ -252,7 +307,7 @@ async fn events_so_far(
     first: report::Metrics,
 ) -> u64 {
     match source {
-        Source::Csta => control.sent.load(Ordering::Relaxed),
+        Source::Csta | Source::Ami => control.sent.load(Ordering::Relaxed),
         Source::Sim => report::daemon_metrics(addr)
             .await
             .map_or(0, |m| m.switch_events.saturating_sub(first.switch_events)),

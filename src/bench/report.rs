@@ -120,6 +120,9 @@ pub struct Figures {
     pub idle_clients: usize,
     pub idle_bytes_per_client: u64,
     pub dropped: u64,
+    /// With the AMI generator: every AMI event written, and the daemon's CPU time
+    /// (µs) from the start of the window until it had handled them all.
+    pub ami: Option<(u64, u64)>,
 }
 
 fn ms(ns: u64) -> f64 {
@@ -146,6 +149,10 @@ pub fn json(f: &Figures) -> Value {
         "idle_clients": f.idle_clients,
         "idle_bytes_per_client": f.idle_bytes_per_client,
         "dropped": f.dropped,
+        "ami_events_per_cpu_s": match f.ami {
+            Some((events, cpu_us)) if cpu_us > 0 => json!((events as f64 * 1e6 / cpu_us as f64).round()),
+            _ => Value::Null,
+        },
     })
 }
 

@@ -1,18 +1,26 @@
-//! `ctibridge bench` and its hidden client process (see the `bench` module).
+//! `ctibridge bench` and its hidden child processes, the clients and the AMI
+//! generator (see the `bench` module).
 
 use super::{Failure, Outcome};
 use crate::bench::{self, clients::ClientArgs, Options};
 use crate::cli::BenchArgs;
 
+/// `--rate`: a number of events per second, or `max` (`None`).
+fn rate(text: &str) -> Result<Option<u64>, Failure> {
+    match text {
+        "max" => Ok(None),
+        text => Ok(Some(
+            text.parse::<u64>().ok().filter(|r| *r > 0).ok_or_else(|| {
+                Failure::config(format!(
+                    "--rate must be a number of events per second above 0, or `max` (got `{text}`)"
+                ))
+            })?,
+        )),
+    }
+}
+
 pub async fn bench(args: BenchArgs) -> Outcome {
-    let rate = match args.rate.as_str() {
-        "max" => None,
-        text => Some(text.parse::<u64>().ok().filter(|r| *r > 0).ok_or_else(|| {
-            Failure::config(format!(
-                "--rate must be a number of events per second above 0, or `max` (got `{text}`)"
-            ))
-        })?),
-    };
+    let rate = rate(&args.rate)?;
     if args.clients == 0 && args.supervisors == 0 {
         return Err(Failure::config(
             "--clients and --supervisors cannot both be 0",
@@ -46,6 +54,16 @@ pub async fn clients(
         agents,
         supervisors,
         calls_complete,
+    })
+    .await
+    .map_err(Failure::new)
+}
+
+pub async fn ami_switch(extensions: usize, contacts: u64, rate_text: &str) -> Outcome {
+    bench::ami_switch::run(bench::ami_switch::Load {
+        extensions,
+        contacts,
+        rate: rate(rate_text)?,
     })
     .await
     .map_err(Failure::new)

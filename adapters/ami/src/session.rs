@@ -257,6 +257,15 @@ impl<'a> Session<'a> {
                         match item {
                             Item::Banner(_) => {}
                             Item::Error(e) => tracing::warn!(switch = %self.link.switch, "AMI: {e}"),
+                            // Events first: nearly everything is one, and `Event` is
+                            // its first header, so most messages never look further.
+                            Item::Message(m) if m.event().is_some() => {
+                                self.tracker.handle(&m, &mut events);
+                                if !events.is_empty() {
+                                    let raw = m.to_text();
+                                    out.extend(events.drain(..).map(|e| (e, raw.clone())));
+                                }
+                            }
                             Item::Message(m) => {
                                 if let (Some(id), Some(response)) = (m.action_id(), m.response()) {
                                     if let Some(p) = pending.remove(id) {
@@ -270,14 +279,6 @@ impl<'a> Session<'a> {
                                                 self.tracker.left(call_id, device);
                                             }
                                         }
-                                    }
-                                    continue;
-                                }
-                                if m.event().is_some() {
-                                    self.tracker.handle(&m, &mut events);
-                                    if !events.is_empty() {
-                                        let raw = m.to_text();
-                                        out.extend(events.drain(..).map(|e| (e, raw.clone())));
                                     }
                                 }
                             }

@@ -297,9 +297,14 @@ impl Tracker {
         if chan.exten.is_none() {
             chan.exten = Some(exten.to_string());
         }
-        let linkedid = chan.linkedid.clone();
-        let id = self.call_id(&linkedid).to_string();
-        if let Some(call) = self.calls.get_mut(&id) {
+        // Field by field (not `call_id`), so nothing is copied for each dialplan step.
+        let linkedid = chan.linkedid.as_str();
+        let id = self
+            .alias
+            .get(linkedid)
+            .map(String::as_str)
+            .unwrap_or(linkedid);
+        if let Some(call) = self.calls.get_mut(id) {
             if call.origin == u && call.dnis.is_none() {
                 call.dnis = Some(exten.to_string());
             }
@@ -310,7 +315,8 @@ impl Tracker {
         let Some(u) = msg.get("Uniqueid") else { return };
         let state = msg.get("ChannelStateDesc").unwrap_or("");
         if let Some(chan) = self.channels.get_mut(u) {
-            chan.state = state.to_string();
+            chan.state.clear();
+            chan.state.push_str(state);
             if chan.caller.is_none() {
                 chan.caller = channel::number(msg.get("CallerIDNum")).map(String::from);
             }
