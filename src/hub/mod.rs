@@ -75,6 +75,9 @@ pub struct Published {
     pub frame: Utf8Bytes,
     /// When the engine published it (for the replay ring's age limit).
     pub at: Instant,
+    /// For a screen pop: when the engine took up the switch event that rang the
+    /// phone. The hub observes the pop's latency when it has queued the frame.
+    pub pop_since: Option<Instant>,
 }
 
 /// An event in one client's queue, with when it was queued there: a client is "behind"
@@ -188,20 +191,16 @@ impl Hub {
         match message {
             HubInput::Publish(event) => self.publish(event),
             HubInput::Register(registration) => self.register(registration),
-            HubInput::Unregister(client) => {
-                self.remove(client);
-                self.metrics
-                    .clients
-                    .store(self.clients.len() as u64, Ordering::Relaxed);
-            }
+            HubInput::Unregister(client) => self.remove(client),
         }
     }
 
     fn publish(&mut self, event: Arc<Published>) {
         self.seq = self.seq.max(event.seq);
         let mut cut_off = Vec::new();
+        let metrics = &self.metrics;
         let mut visit = |id: u64, client: &Client| {
-            if client.scope.sees(&event.audience) && !deliver(client, &event) {
+            if client.scope.sees(&event.audience) && !deliver(client, &event, metrics) {
                 cut_off.push(id);
             }
         };
@@ -223,11 +222,11 @@ impl Hub {
                 .fetch_add(1, Ordering::Relaxed);
         }
         self.metrics
-            .clients
-            .store(self.clients.len() as u64, Ordering::Relaxed);
-        self.metrics
             .events_published
             .fetch_add(1, Ordering::Relaxed);
+        if let Some(since) = event.pop_since {
+            self.metrics.pop_latency.observe(since.elapsed());
+        }
         self.ring.push_back(event);
         self.trim_ring();
     }
@@ -259,14 +258,15 @@ impl Hub {
             Some(resume) => {
                 // Exactly the missed in-scope events, in order.
                 for event in self.ring.iter().filter(|e| e.seq > resume.seq) {
-                    if client.scope.sees(&event.audience) && !deliver(&client, event) {
+                    if client.scope.sees(&event.audience) && !deliver(&client, event, &self.metrics)
+                    {
                         break;
                     }
                 }
                 (resume.session.clone(), true)
             }
             None => {
-                deliver(&client, &(r.snapshot)());
+                deliver(&client, &(r.snapshot)(), &self.metrics);
                 (self.new_session(&r.token), false)
             }
         };
@@ -279,9 +279,6 @@ impl Hub {
             self.index.add(r.client, &client.scope);
             self.clients.insert(r.client, client);
         }
-        self.metrics
-            .clients
-            .store(self.clients.len() as u64, Ordering::Relaxed);
     }
 
     fn remove(&mut self, id: u64) {
@@ -317,8 +314,9 @@ impl Hub {
     }
 }
 
-/// Queue an event for a client; false (and the client is flagged) when its queue is full.
-fn deliver(client: &Client, event: &Arc<Published>) -> bool {
+/// Queue an event for a client; false (and the client is flagged, and the frame
+/// counted as dropped) when its queue is full.
+fn deliver(client: &Client, event: &Arc<Published>, metrics: &Metrics) -> bool {
     let delivery = Delivery {
         event: event.clone(),
         queued_at: Instant::now(),
@@ -327,6 +325,7 @@ fn deliver(client: &Client, event: &Arc<Published>) -> bool {
         Ok(()) => true,
         Err(mpsc::error::TrySendError::Full(_)) => {
             client.overflowed.store(true, Ordering::Relaxed);
+            metrics.frames_dropped.fetch_add(1, Ordering::Relaxed);
             false
         }
         // The connection is gone; its Unregister is on the way.
@@ -361,6 +360,7 @@ mod tests {
             },
             frame: format!("{{\"seq\":{seq}}}").into(),
             at: Instant::now(),
+            pop_since: None,
         })
     }
 
@@ -513,6 +513,7 @@ mod tests {
                 audience: audience.clone(),
                 frame: String::new().into(),
                 at: Instant::now(),
+                pop_since: None,
             })));
             for (scope, q) in scopes.iter().zip(&mut queues) {
                 let got = drain(q);
@@ -541,6 +542,9 @@ mod tests {
         }
         assert!(slow.overflowed.load(Ordering::Relaxed));
         assert_eq!(hub.clients.len(), 1);
+        // Its queue held the snapshot and events 1 and 2; event 3 was refused, and
+        // later ones were not meant for it any more.
+        assert_eq!(hub.metrics.frames_dropped.load(Ordering::Relaxed), 1);
         // The slow client's channel is closed once its last events are read.
         assert_eq!(drain(&mut slow).len(), 3);
         assert!(slow.events.try_recv().is_err());
