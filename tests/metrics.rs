@@ -243,22 +243,31 @@ fn exprs(panels: &[Value], out: &mut Vec<String>) {
     }
 }
 
-#[tokio::test]
-async fn the_dashboard_queries_only_what_the_daemon_exposes() {
-    let dir = temp_dir("metrics-dashboard");
+/// What a daemon on the simulator exposes: the families (`# TYPE`), and every name
+/// a query may use (families and sample names, histogram series included).
+async fn exposed(name: &str) -> (BTreeSet<String>, BTreeSet<String>) {
+    let dir = temp_dir(name);
     let port = free_port();
     let daemon = Daemon::start(&dir, port, &standard_config(port, &dir, "")).await;
     let text = metrics(&daemon).await;
-    // Sample names (histogram series included) and announced families.
-    let exposed: BTreeSet<String> = text
+    let families: BTreeSet<String> = text
         .lines()
-        .filter_map(|l| match l.strip_prefix("# TYPE ") {
-            Some(rest) => rest.split(' ').next(),
-            None if l.starts_with('#') => None,
-            None => l.split(['{', ' ']).next(),
-        })
+        .filter_map(|l| l.strip_prefix("# TYPE ")?.split(' ').next())
         .map(String::from)
         .collect();
+    let mut names = families.clone();
+    names.extend(
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split(['{', ' ']).next())
+            .map(String::from),
+    );
+    (families, names)
+}
+
+#[tokio::test]
+async fn the_dashboard_queries_only_what_the_daemon_exposes() {
+    let (_, exposed) = exposed("metrics-dashboard").await;
 
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/grafana-dashboard.json");
     let dashboard: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
@@ -319,6 +328,53 @@ async fn the_dashboard_queries_only_what_the_daemon_exposes() {
         "ctibridge_build_info",
     ] {
         assert!(used.contains(name), "no panel shows {name}");
+    }
+}
+
+/// docs/operations.md's Metrics section lists every family the daemon exposes, and
+/// its example alert rules use only exposed names (and pass `promtool check rules`
+/// when promtool is there).
+#[tokio::test]
+async fn the_operations_guide_lists_every_family_and_its_rules_hold() {
+    let (families, exposed) = exposed("metrics-docs").await;
+    let guide =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/operations.md"))
+            .unwrap();
+    let section = |from: &str, to: &str| {
+        let start = guide.find(from).unwrap_or_else(|| panic!("no {from}"));
+        let end = start + guide[start..].find(to).unwrap_or_else(|| panic!("no {to}"));
+        guide[start..end].to_string()
+    };
+    let table = section("### Metrics", "### Grafana dashboard");
+    for family in &families {
+        assert!(
+            table.contains(&format!("| `{family}` |")) || table.contains(&format!("| `{family}{{")),
+            "docs/operations.md does not list {family}"
+        );
+    }
+    let rules = section("groups:\n  - name: ctibridge", "```");
+    let used = names_in(&rules);
+    assert!(used.len() >= 4, "{rules}");
+    for name in used {
+        assert!(
+            exposed.contains(&name),
+            "the example rules use {name}, not exposed"
+        );
+    }
+    let file = temp_dir("metrics-rules").join("rules.yml");
+    std::fs::write(&file, &rules).unwrap();
+    match Command::new("promtool")
+        .args(["check", "rules"])
+        .arg(&file)
+        .output()
+    {
+        Ok(out) => assert!(
+            out.status.success(),
+            "promtool check rules:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) => eprintln!("promtool: {e}: `promtool check rules` not run"),
     }
 }
 
