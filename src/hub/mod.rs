@@ -256,11 +256,18 @@ impl Hub {
         };
         let (session, resumed) = match resumable {
             Some(resume) => {
-                // Exactly the missed in-scope events, in order.
-                for event in self.ring.iter().filter(|e| e.seq > resume.seq) {
-                    if client.scope.sees(&event.audience) && !deliver(&client, event, &self.metrics)
-                    {
-                        break;
+                // Exactly the missed in-scope events, in order. Once the queue refuses
+                // one, the client is cut off and the rest are dropped too.
+                let missed = self
+                    .ring
+                    .iter()
+                    .filter(|e| e.seq > resume.seq && client.scope.sees(&e.audience));
+                let mut refused = false;
+                for event in missed {
+                    if refused {
+                        self.metrics.frames_dropped.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        refused = !deliver(&client, event, &self.metrics);
                     }
                 }
                 (resume.session.clone(), true)
@@ -454,6 +461,23 @@ mod tests {
         );
         assert!(!w.try_recv().unwrap().resumed);
         assert_eq!(drain(&mut q), vec![5]); // snapshot at seq 5 only
+    }
+
+    #[test]
+    fn a_resume_that_overflows_the_queue_counts_what_it_drops() {
+        let mut hub = hub(100);
+        let (_q, mut w) = register(&mut hub, 1, Scope::All, None, 100);
+        let session = w.try_recv().unwrap().session;
+        hub.handle(HubInput::Unregister(1));
+        for seq in 1..=10 {
+            hub.handle(HubInput::Publish(event(seq, &[])));
+        }
+        let resume = Some(Resume { session, seq: 0 });
+        let (mut q, _w) = register(&mut hub, 2, Scope::All, resume, 4);
+        assert!(q.overflowed.load(Ordering::Relaxed));
+        assert_eq!(drain(&mut q), vec![1, 2, 3, 4]);
+        assert_eq!(hub.metrics.frames_dropped.load(Ordering::Relaxed), 6);
+        assert!(!hub.clients.contains_key(&2));
     }
 
     #[test]

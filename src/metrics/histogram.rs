@@ -2,7 +2,7 @@
 //!
 //! Each bucket is its own atomic counter holding the observations that fell into
 //! it alone (not cumulative), so an observation is one bucket search over a dozen
-//! integers and three relaxed atomic adds: no lock and no allocation on the hot path.
+//! integers and two relaxed atomic adds: no lock and no allocation on the hot path.
 //! The cumulative `le` counts Prometheus wants are summed only when `/metrics` is
 //! rendered.
 
