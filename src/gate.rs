@@ -320,6 +320,7 @@ mod tests {
             audience: Audience::default(),
             frame: Default::default(),
             at: Instant::now(),
+            pop_since: None,
         })))
     }
 

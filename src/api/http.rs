@@ -74,13 +74,13 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     let links = state.metrics.links();
     let database_up = state.metrics.database_up.load(Ordering::Relaxed);
     let journal = state.metrics.journal_pending.load(Ordering::Relaxed);
-    let all_up = links.iter().all(|(_, _, up)| *up) && database_up;
+    let all_up = links.iter().all(|(_, link)| link.up) && database_up;
     let body = json!({
         "status": if all_up { "ok" } else { "degraded" },
         "version": env!("CARGO_PKG_VERSION"),
-        "switches": links.iter().map(|(name, adapter, up)| json!({"name": name, "adapter": adapter, "up": up})).collect::<Vec<_>>(),
+        "switches": links.iter().map(|(name, link)| json!({"name": name, "adapter": link.adapter, "up": link.up})).collect::<Vec<_>>(),
         "database": {"up": database_up, "journal_pending": journal},
-        "clients": state.metrics.clients.load(Ordering::Relaxed),
+        "clients": state.metrics.clients(),
         "calls_active": state.metrics.calls_active.load(Ordering::Relaxed),
         "seq": state.metrics.seq.load(Ordering::Relaxed),
     });

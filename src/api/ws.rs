@@ -84,6 +84,8 @@ pub async fn serve(mut socket: WebSocket, state: Arc<AppState>) {
     };
     let frame = protocol::welcome(&welcome, &principal);
     tracing::debug!(client, token = %principal.token, resumed = welcome.resumed, "client subscribed");
+    // Counted in `ctibridge_clients` from here until the connection task ends.
+    let _counted = state.metrics.client_connected(principal.role);
     if send_text(&mut socket, frame).await {
         let outcome = session(&mut socket, &state, &principal, &mut queue).await;
         if let Some((code, reason)) = outcome {
@@ -304,6 +306,13 @@ async fn forward(
     let mut written = 0;
     loop {
         if queue.overflowed.load(Ordering::Relaxed) {
+            // What the hub had queued before it refused one is not sent either.
+            let left = queue.events.len() + usize::from(next.is_some());
+            state
+                .metrics
+                .frames_dropped
+                .fetch_add(left as u64, Ordering::Relaxed);
+            count_sent(state, written);
             return Err(Some((
                 CLOSE_TOO_SLOW,
                 format!(
@@ -323,6 +332,12 @@ async fn forward(
                 .metrics
                 .slow_clients_closed
                 .fetch_add(1, Ordering::Relaxed);
+            let left = queue.events.len() + 1;
+            state
+                .metrics
+                .frames_dropped
+                .fetch_add(left as u64, Ordering::Relaxed);
+            count_sent(state, written);
             return Err(Some((
                 CLOSE_TOO_SLOW,
                 format!(
@@ -338,6 +353,7 @@ async fn forward(
         if wanted {
             let message = Message::Text(event.frame.clone());
             if futures_util::SinkExt::feed(socket, message).await.is_err() {
+                count_sent(state, written);
                 return Err(None);
             }
             written += 1;
@@ -350,10 +366,21 @@ async fn forward(
             break;
         }
     }
+    count_sent(state, written);
     if written > 0 && futures_util::SinkExt::flush(socket).await.is_err() {
         return Err(None);
     }
     Ok(())
+}
+
+/// Count event frames handed to the socket: once per batch, not per frame.
+fn count_sent(state: &AppState, written: usize) {
+    if written > 0 {
+        state
+            .metrics
+            .frames_sent
+            .fetch_add(written as u64, Ordering::Relaxed);
+    }
 }
 
 /// A `subscribe` topic: exact, or a prefix when it ends in `*` (`agent:*`).
@@ -412,7 +439,9 @@ async fn crm_lookup(
     }
     let callers = state.lookup.clone();
     let raw = number.clone();
+    let started = Instant::now();
     let result = db::with_conn(&state.pool, move |conn| callers.contacts(conn, &raw)).await;
+    state.metrics.lookup_duration.observe(started.elapsed());
     let answer = match result {
         Ok(matches) => Ok(json!({
             "number": number,

@@ -67,8 +67,9 @@ pub struct Call {
     pub failed: bool,
     /// Devices that got their `call.offered` (one pop per call per device).
     pub popped: HashSet<String>,
-    /// Devices whose pop waits for the CRM look-up.
-    pub pops_waiting: Vec<String>,
+    /// Devices whose pop waits for the CRM look-up, with when the engine took up the
+    /// event that rang each (the pop's latency counts from there).
+    pub pops_waiting: Vec<(String, std::time::Instant)>,
     /// A call record (SMDR/CDR) that arrived for this call while it was still going
     /// on; it completes the call's log row when the call ends.
     pub record: Option<super::completion::Completion>,

@@ -4,7 +4,7 @@
 //! command, one timer; their answers come back through the `internal` channel.
 
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ctibridge_adapter::{Command, CommandOk, CommandRequest};
 
@@ -59,6 +59,7 @@ impl Engine {
         let pool = self.pool.clone();
         let lookup = self.config.lookup.clone();
         let internal = self.internal_tx.clone();
+        let metrics = self.metrics.clone();
         // A look-up while the gate finds the database unreachable would only wait out
         // the pool (and hold the pop until pop_deadline_ms): ask briefly. A database
         // that still reads (only writes fail) hands a connection out at once.
@@ -76,10 +77,12 @@ impl Engine {
                     number,
                     dnis,
                 } => {
+                    let started = Instant::now();
                     let result = db::with_conn_within(&pool, wait, move |conn| {
                         lookup::lookup_call(conn, number.as_deref(), dnis.as_deref(), &lookup)
                     })
                     .await;
+                    metrics.lookup_duration.observe(started.elapsed());
                     Internal::LookupDone { call, key, result }
                 }
                 DbJob::RouteLookup {
@@ -87,10 +90,12 @@ impl Engine {
                     route_id,
                     number,
                 } => {
+                    let started = Instant::now();
                     let result = db::with_conn_within(&pool, wait, move |conn| {
                         lookup::lookup_call(conn, Some(&number), None, &lookup)
                     })
                     .await;
+                    metrics.lookup_duration.observe(started.elapsed());
                     Internal::RouteLookupDone {
                         switch,
                         route_id,

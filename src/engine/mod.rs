@@ -136,6 +136,9 @@ pub struct Engine {
     database_up: bool,
     /// What the handlers returned and the driver has not performed yet.
     effects: Vec<Effect>,
+    /// When the engine took up the message it is handling: a pop it causes counts
+    /// its latency from here (`ctibridge_screen_pop_latency_seconds`).
+    taken_up: Instant,
 }
 
 impl Engine {
@@ -173,6 +176,7 @@ impl Engine {
             records: records::RecordMemory::default(),
             database_up: true,
             effects: Vec::new(),
+            taken_up: Instant::now(),
         }
     }
 
@@ -192,14 +196,23 @@ impl Engine {
             tokio::select! {
                 biased;
                 message = internal.recv() => {
-                    if let Some(message) = message { self.handle_internal(message) }
+                    if let Some(message) = message {
+                        self.taken_up = Instant::now();
+                        self.handle_internal(message)
+                    }
                 }
                 event = switch_events.recv(), if switches_open => match event {
-                    Some((switch, event)) => self.handle_switch_event(&switch, event),
+                    Some((switch, event)) => {
+                        self.taken_up = Instant::now();
+                        self.handle_switch_event(&switch, event)
+                    }
                     None => switches_open = false,
                 },
                 request = requests.recv(), if requests_open => match request {
-                    Some(request) => self.handle_request(request),
+                    Some(request) => {
+                        self.taken_up = Instant::now();
+                        self.handle_request(request)
+                    }
                     None => requests_open = false,
                 },
                 _ = stats_tick.tick() => {
@@ -269,6 +282,7 @@ impl Engine {
                             frame: protocol::evt(seq, &Topic::Snapshot, EventName::Snapshot, &data)
                                 .into(),
                             at: Instant::now(),
+                            pop_since: None,
                         })
                     }),
                     sender: queue.sender,
@@ -391,6 +405,24 @@ impl Engine {
         data: Value,
         writes: Vec<DbWrite>,
     ) {
+        self.publish_event(name, topic, audience, data, writes, None);
+    }
+
+    /// Publish a screen pop (`call.offered`) whose latency counts from `since`.
+    fn emit_pop(&mut self, topic: Topic, audience: Audience, data: Value, since: Instant) {
+        let name = EventName::CallOffered;
+        self.publish_event(name, topic, audience, data, Vec::new(), Some(since));
+    }
+
+    fn publish_event(
+        &mut self,
+        name: EventName,
+        topic: Topic,
+        audience: Audience,
+        data: Value,
+        writes: Vec<DbWrite>,
+        pop_since: Option<Instant>,
+    ) {
         self.seq += 1;
         self.metrics.seq.store(self.seq, Ordering::Relaxed);
         let published = Arc::new(Published {
@@ -399,6 +431,7 @@ impl Engine {
             topic: topic.to_string(),
             audience,
             at: Instant::now(),
+            pop_since,
         });
         self.send_out(writes, Some(HubInput::Publish(published)));
     }

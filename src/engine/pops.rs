@@ -8,6 +8,7 @@
 //! client never sees `call.answered` before `call.offered`. One pop per call per device.
 
 use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 use ctibridge_adapter::Direction;
 use serde_json::json;
@@ -63,11 +64,12 @@ impl Engine {
         let Some(call) = self.calls.get_mut(id) else {
             return;
         };
-        if call.popped.contains(device) || call.pops_waiting.iter().any(|d| d == device) {
+        if call.popped.contains(device) || call.pops_waiting.iter().any(|(d, _)| d == device) {
             return;
         }
+        let since = self.taken_up;
         if call.crm.pending {
-            call.pops_waiting.push(device.to_string());
+            call.pops_waiting.push((device.to_string(), since));
             self.effects.push(Effect::Timer {
                 after: self.config.pop_deadline,
                 then: Internal::PopDeadline {
@@ -76,10 +78,11 @@ impl Engine {
             });
             return;
         }
-        self.pop(id, device);
+        self.pop(id, device, since);
     }
 
-    fn pop(&mut self, id: &str, device: &str) {
+    /// `since`: when the engine took up the event that rang `device`.
+    fn pop(&mut self, id: &str, device: &str, since: Instant) {
         let Some(call) = self.calls.get_mut(id) else {
             return;
         };
@@ -100,7 +103,7 @@ impl Engine {
             .collect();
         let topic = self.device_topic(device);
         self.metrics.pops.fetch_add(1, Ordering::Relaxed);
-        self.emit(EventName::CallOffered, topic, audience, data, Vec::new());
+        self.emit_pop(topic, audience, data, since);
     }
 
     /// Send every pop still waiting for the look-up.
@@ -109,8 +112,8 @@ impl Engine {
             Some(call) if !call.pops_waiting.is_empty() => std::mem::take(&mut call.pops_waiting),
             _ => return,
         };
-        for device in waiting {
-            self.pop(id, &device);
+        for (device, since) in waiting {
+            self.pop(id, &device, since);
         }
     }
 

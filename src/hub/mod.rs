@@ -75,6 +75,9 @@ pub struct Published {
     pub frame: Utf8Bytes,
     /// When the engine published it (for the replay ring's age limit).
     pub at: Instant,
+    /// For a screen pop: when the engine took up the switch event that rang the
+    /// phone. The hub observes the pop's latency when it has queued the frame.
+    pub pop_since: Option<Instant>,
 }
 
 /// An event in one client's queue, with when it was queued there: a client is "behind"
@@ -188,20 +191,16 @@ impl Hub {
         match message {
             HubInput::Publish(event) => self.publish(event),
             HubInput::Register(registration) => self.register(registration),
-            HubInput::Unregister(client) => {
-                self.remove(client);
-                self.metrics
-                    .clients
-                    .store(self.clients.len() as u64, Ordering::Relaxed);
-            }
+            HubInput::Unregister(client) => self.remove(client),
         }
     }
 
     fn publish(&mut self, event: Arc<Published>) {
         self.seq = self.seq.max(event.seq);
         let mut cut_off = Vec::new();
+        let metrics = &self.metrics;
         let mut visit = |id: u64, client: &Client| {
-            if client.scope.sees(&event.audience) && !deliver(client, &event) {
+            if client.scope.sees(&event.audience) && !deliver(client, &event, metrics) {
                 cut_off.push(id);
             }
         };
@@ -223,11 +222,11 @@ impl Hub {
                 .fetch_add(1, Ordering::Relaxed);
         }
         self.metrics
-            .clients
-            .store(self.clients.len() as u64, Ordering::Relaxed);
-        self.metrics
             .events_published
             .fetch_add(1, Ordering::Relaxed);
+        if let Some(since) = event.pop_since {
+            self.metrics.pop_latency.observe(since.elapsed());
+        }
         self.ring.push_back(event);
         self.trim_ring();
     }
@@ -257,16 +256,24 @@ impl Hub {
         };
         let (session, resumed) = match resumable {
             Some(resume) => {
-                // Exactly the missed in-scope events, in order.
-                for event in self.ring.iter().filter(|e| e.seq > resume.seq) {
-                    if client.scope.sees(&event.audience) && !deliver(&client, event) {
-                        break;
+                // Exactly the missed in-scope events, in order. Once the queue refuses
+                // one, the client is cut off and the rest are dropped too.
+                let missed = self
+                    .ring
+                    .iter()
+                    .filter(|e| e.seq > resume.seq && client.scope.sees(&e.audience));
+                let mut refused = false;
+                for event in missed {
+                    if refused {
+                        self.metrics.frames_dropped.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        refused = !deliver(&client, event, &self.metrics);
                     }
                 }
                 (resume.session.clone(), true)
             }
             None => {
-                deliver(&client, &(r.snapshot)());
+                deliver(&client, &(r.snapshot)(), &self.metrics);
                 (self.new_session(&r.token), false)
             }
         };
@@ -279,9 +286,6 @@ impl Hub {
             self.index.add(r.client, &client.scope);
             self.clients.insert(r.client, client);
         }
-        self.metrics
-            .clients
-            .store(self.clients.len() as u64, Ordering::Relaxed);
     }
 
     fn remove(&mut self, id: u64) {
@@ -317,8 +321,9 @@ impl Hub {
     }
 }
 
-/// Queue an event for a client; false (and the client is flagged) when its queue is full.
-fn deliver(client: &Client, event: &Arc<Published>) -> bool {
+/// Queue an event for a client; false (and the client is flagged, and the frame
+/// counted as dropped) when its queue is full.
+fn deliver(client: &Client, event: &Arc<Published>, metrics: &Metrics) -> bool {
     let delivery = Delivery {
         event: event.clone(),
         queued_at: Instant::now(),
@@ -327,6 +332,7 @@ fn deliver(client: &Client, event: &Arc<Published>) -> bool {
         Ok(()) => true,
         Err(mpsc::error::TrySendError::Full(_)) => {
             client.overflowed.store(true, Ordering::Relaxed);
+            metrics.frames_dropped.fetch_add(1, Ordering::Relaxed);
             false
         }
         // The connection is gone; its Unregister is on the way.
@@ -361,6 +367,7 @@ mod tests {
             },
             frame: format!("{{\"seq\":{seq}}}").into(),
             at: Instant::now(),
+            pop_since: None,
         })
     }
 
@@ -457,6 +464,23 @@ mod tests {
     }
 
     #[test]
+    fn a_resume_that_overflows_the_queue_counts_what_it_drops() {
+        let mut hub = hub(100);
+        let (_q, mut w) = register(&mut hub, 1, Scope::All, None, 100);
+        let session = w.try_recv().unwrap().session;
+        hub.handle(HubInput::Unregister(1));
+        for seq in 1..=10 {
+            hub.handle(HubInput::Publish(event(seq, &[])));
+        }
+        let resume = Some(Resume { session, seq: 0 });
+        let (mut q, _w) = register(&mut hub, 2, Scope::All, resume, 4);
+        assert!(q.overflowed.load(Ordering::Relaxed));
+        assert_eq!(drain(&mut q), vec![1, 2, 3, 4]);
+        assert_eq!(hub.metrics.frames_dropped.load(Ordering::Relaxed), 6);
+        assert!(!hub.clients.contains_key(&2));
+    }
+
+    #[test]
     fn unknown_session_gets_a_snapshot() {
         let mut hub = hub(10);
         hub.handle(HubInput::Publish(event(1, &[])));
@@ -513,6 +537,7 @@ mod tests {
                 audience: audience.clone(),
                 frame: String::new().into(),
                 at: Instant::now(),
+                pop_since: None,
             })));
             for (scope, q) in scopes.iter().zip(&mut queues) {
                 let got = drain(q);
@@ -541,6 +566,9 @@ mod tests {
         }
         assert!(slow.overflowed.load(Ordering::Relaxed));
         assert_eq!(hub.clients.len(), 1);
+        // Its queue held the snapshot and events 1 and 2; event 3 was refused, and
+        // later ones were not meant for it any more.
+        assert_eq!(hub.metrics.frames_dropped.load(Ordering::Relaxed), 1);
         // The slow client's channel is closed once its last events are read.
         assert_eq!(drain(&mut slow).len(), 3);
         assert!(slow.events.try_recv().is_err());
