@@ -7,7 +7,7 @@
 mod common;
 
 use std::net::UdpSocket;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::*;
@@ -36,6 +36,35 @@ fn free_udp_port() -> u16 {
         .port()
 }
 
+/// SIPp playing the PBX on `port` with `scenario` (adapters/sip/tests/sipp/), until
+/// `calls` dialogs have gone through it.
+fn sipp_pbx(scenario: &str, port: u16, calls: u32) -> Child {
+    let scenario = format!(
+        "{}/adapters/sip/tests/sipp/{scenario}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    Command::new("sipp")
+        .args(["-sf", &scenario, "-i", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-m", &calls.to_string(), "-nostdin", "-timeout", "30s"])
+        .arg("-timeout_error")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("sipp starts")
+}
+
+/// Whether SIPp's scenario passed (given 10 s to finish).
+async fn sipp_passed(mut sipp: Child) -> bool {
+    for _ in 0..100 {
+        if let Some(status) = sipp.try_wait().unwrap() {
+            return status.success();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    sipp.kill().ok();
+    false
+}
+
 /// The standard test config with its simulator replaced by a SIP dialog link.
 fn sip_config(port: u16, dir: &std::path::Path, pbx: u16, local: u16) -> String {
     let standard = standard_config(port, dir, "");
@@ -55,17 +84,7 @@ async fn a_call_ringing_at_an_extension_pops_the_crm_record_at_its_agent() {
         return;
     }
     let pbx = free_udp_port();
-    let scenario = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/adapters/sip/tests/sipp/e2e_pop.xml"
-    );
-    let mut sipp = Command::new("sipp")
-        .args(["-sf", scenario, "-i", "127.0.0.1", "-p", &pbx.to_string()])
-        .args(["-m", "1", "-nostdin", "-timeout", "30s", "-timeout_error"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("sipp starts");
+    let sipp = sipp_pbx("e2e_pop.xml", pbx, 1);
 
     let dir = temp_dir("sip-pop");
     let port = free_port();
@@ -92,16 +111,10 @@ async fn a_call_ringing_at_an_extension_pops_the_crm_record_at_its_agent() {
     let (status, _) = http_get(daemon.port, "/healthz", &[]).await.unwrap();
     assert_eq!(status, 200, "{}", daemon.log());
 
-    let mut passed = false;
-    for _ in 0..100 {
-        if let Some(status) = sipp.try_wait().unwrap() {
-            passed = status.success();
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    sipp.kill().ok();
-    assert!(passed, "SIPp's scenario (the PBX side) failed");
+    assert!(
+        sipp_passed(sipp).await,
+        "SIPp's scenario (the PBX side) failed"
+    );
 }
 
 /// Click-to-dial from the agent's CRM page: the daemon calls the agent's phone
@@ -113,17 +126,7 @@ async fn call_dial_invites_the_agents_phone_and_refers_it_to_the_number() {
         return;
     }
     let pbx = free_udp_port();
-    let scenario = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/adapters/sip/tests/sipp/dial_flow.xml"
-    );
-    let mut sipp = Command::new("sipp")
-        .args(["-sf", scenario, "-i", "127.0.0.1", "-p", &pbx.to_string()])
-        .args(["-m", "2", "-nostdin", "-timeout", "30s", "-timeout_error"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("sipp starts");
+    let sipp = sipp_pbx("dial_flow.xml", pbx, 2);
     let dir = temp_dir("sip-dial");
     let port = free_port();
     let daemon = Daemon::start(&dir, port, &sip_config(port, &dir, pbx, free_udp_port())).await;
@@ -141,17 +144,8 @@ async fn call_dial_invites_the_agents_phone_and_refers_it_to_the_number() {
     agent
         .ok("call.dial", serde_json::json!({"to": "+442079460123"}))
         .await;
-    let mut passed = false;
-    for _ in 0..100 {
-        if let Some(status) = sipp.try_wait().unwrap() {
-            passed = status.success();
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    sipp.kill().ok();
     assert!(
-        passed,
+        sipp_passed(sipp).await,
         "SIPp's scenario (PBX and phone) failed: {}",
         daemon.log()
     );
