@@ -122,39 +122,10 @@ async fn a_ping_without_pong_drops_and_reopens_the_link() {
     task.await.unwrap().unwrap();
 }
 
-/// A CA, and a manager-port certificate it signed for 127.0.0.1; returns the CA's PEM
-/// and the fake's TLS configuration.
-fn asterisk_pki(name: &str) -> (String, std::sync::Arc<rustls::ServerConfig>) {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, format!("{name} CA"));
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca_params, ca_key);
-    let key = KeyPair::generate().unwrap();
-    let params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
-    let cert = params.signed_by(&key, &issuer).unwrap();
-    #[allow(deprecated)] // ring: see the adapter's tls module
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let server = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![cert.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-        )
-        .unwrap();
-    (ca.pem(), std::sync::Arc::new(server))
-}
-
 #[tokio::test]
 async fn a_tls_manager_port_is_reached_and_an_untrusted_one_refused() {
-    let (ca, tls) = asterisk_pki("asterisk");
-    let (other_ca, _) = asterisk_pki("someone else");
+    let (ca, tls) = ctibridge_adapter::test_pki::ca_and_server("asterisk");
+    let (other_ca, _) = ctibridge_adapter::test_pki::ca_and_server("someone else");
     let dir = std::env::temp_dir().join(format!("ami-tls-link-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("ca.pem"), ca).unwrap();

@@ -21,7 +21,8 @@
 //! - [`duration`]: `_s` and `_ms` configuration keys read into `Duration`s.
 //! - [`decode`]: what `ctibridge decode` asks of an adapter (a capture in, events out).
 //! - [`switch_time`]: a time as a switch printed it ([`SwitchTime`]), local or at an offset.
-//! - `tls` (feature `tls`): the rustls client adapters use to reach a switch over TLS.
+//! - `tls` (feature `tls`): the rustls client adapters use to reach a switch over TLS;
+//!   `test_pki` (feature `testkit-tls`): a CA and a server certificate for TLS tests.
 //! - `testkit` (feature `testkit`): the conformance kit every adapter must pass;
 //!   `config_kit`: the configuration checks every adapter's tests share;
 //!   `config_keys`: the keys of a config struct, its docs table and its example, compared.
@@ -40,6 +41,8 @@ pub mod event;
 pub mod link;
 pub mod settings;
 pub mod switch_time;
+#[cfg(feature = "testkit-tls")]
+pub mod test_pki;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 #[cfg(feature = "tls")]

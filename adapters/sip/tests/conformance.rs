@@ -271,41 +271,13 @@ async fn dialog_mode_passes_the_kit() {
 /// `tls_ca` names (as PBXs with self-made CAs are set up).
 #[tokio::test]
 async fn dialog_mode_over_tls_passes_the_kit() {
-    let (ca, server) = pbx_pki();
+    let (ca, server) = ctibridge_adapter::test_pki::ca_and_server("PBX");
     let dir = std::env::temp_dir().join(format!("sip-tls-kit-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let ca_file = dir.join("pbx-ca.pem");
     std::fs::write(&ca_file, ca).unwrap();
     let extra = format!("transport='tls'\ntls_ca='{}'\n", ca_file.display());
     kit(Some(server), &extra).await;
-}
-
-/// A CA, and a certificate it signed for 127.0.0.1: (the CA's PEM, the fake's TLS).
-fn pbx_pki() -> (String, Arc<rustls::ServerConfig>) {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "PBX CA");
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca_params, ca_key);
-    let key = KeyPair::generate().unwrap();
-    let params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
-    let cert = params.signed_by(&key, &issuer).unwrap();
-    #[allow(deprecated)] // ring: see the adapter crate's tls module
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let server = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![cert.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-        )
-        .unwrap();
-    (ca.pem(), Arc::new(server))
 }
 
 async fn kit(tls: Option<Arc<rustls::ServerConfig>>, transport: &str) {
@@ -343,8 +315,8 @@ async fn kit(tls: Option<Arc<rustls::ServerConfig>>, transport: &str) {
 /// A PBX whose certificate no trusted CA signed is refused: link down naming it.
 #[tokio::test]
 async fn an_untrusted_pbx_certificate_is_refused_naming_the_pbx() {
-    let (_, server) = pbx_pki();
-    let (other_ca, _) = pbx_pki();
+    let (_, server) = ctibridge_adapter::test_pki::ca_and_server("PBX");
+    let (other_ca, _) = ctibridge_adapter::test_pki::ca_and_server("another");
     let dir = std::env::temp_dir().join(format!("sip-tls-other-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let ca_file = dir.join("other-ca.pem");
