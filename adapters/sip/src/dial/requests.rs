@@ -19,7 +19,6 @@ impl Dial {
         credentials: &mut Option<Credentials>,
         now: Instant,
     ) -> Vec<u8> {
-        self.cseq += 1;
         let sdp = inactive_offer(&ctx.local);
         let uri = self.agent_uri.clone();
         let extra = vec![
@@ -34,9 +33,9 @@ impl Dial {
             ("Allow", "INVITE, ACK, CANCEL, BYE, NOTIFY, REFER".into()),
             ("Content-Type", "application/sdp".into()),
         ];
-        let (branch, bytes) = self.build("INVITE", &uri, extra, sdp.as_bytes(), ctx, credentials);
-        self.invite = Some((branch.clone(), self.cseq));
-        self.push_tx(branch, "INVITE", bytes.clone(), ctx, now);
+        let out = (ctx, credentials, now);
+        let (branch, bytes) = self.send_new("INVITE", &uri, extra, sdp.as_bytes(), out);
+        self.invite = Some((branch, self.cseq));
         bytes
     }
 
@@ -46,7 +45,6 @@ impl Dial {
         credentials: &mut Option<Credentials>,
         now: Instant,
     ) -> Vec<u8> {
-        self.cseq += 1;
         let uri = self.remote_target.clone();
         let extra = vec![
             ("Refer-To", format!("<{}>", self.destination)),
@@ -55,9 +53,8 @@ impl Dial {
                 format!("<sip:{}@{}>", ctx.local.user, ctx.local.domain),
             ),
         ];
-        let (branch, bytes) = self.build("REFER", &uri, extra, b"", ctx, credentials);
-        self.push_tx(branch, "REFER", bytes.clone(), ctx, now);
-        bytes
+        self.send_new("REFER", &uri, extra, b"", (ctx, credentials, now))
+            .1
     }
 
     pub(super) fn bye(
@@ -66,14 +63,28 @@ impl Dial {
         credentials: &mut Option<Credentials>,
         now: Instant,
     ) -> Vec<u8> {
-        self.cseq += 1;
         self.stage = Stage::Leaving;
         self.report_deadline = None;
         self.txs.retain(|t| t.method == "INVITE");
         let uri = self.remote_target.clone();
-        let (branch, bytes) = self.build("BYE", &uri, Vec::new(), b"", ctx, credentials);
-        self.push_tx(branch, "BYE", bytes.clone(), ctx, now);
-        bytes
+        self.send_new("BYE", &uri, Vec::new(), b"", (ctx, credentials, now))
+            .1
+    }
+
+    /// A new request in our dialog (the next CSeq), kept as a client transaction
+    /// until its final answer: (branch, bytes to send).
+    fn send_new(
+        &mut self,
+        method: &'static str,
+        uri: &str,
+        extra: Vec<(&'static str, String)>,
+        body: &[u8],
+        (ctx, credentials, now): (&DialContext, &mut Option<Credentials>, Instant),
+    ) -> (String, Vec<u8>) {
+        self.cseq += 1;
+        let (branch, bytes) = self.build(method, uri, extra, body, ctx, credentials);
+        self.push_tx(branch.clone(), method, bytes.clone(), ctx, now);
+        (branch, bytes)
     }
 
     /// CANCEL matches the INVITE: same branch, Request-URI, To (no tag) and CSeq
