@@ -93,14 +93,8 @@ impl Dial {
         let Some((branch, cseq)) = self.invite.clone() else {
             return Vec::new();
         };
-        let headers = vec![
-            via(ctx, &branch),
-            ("Max-Forwards", "70".to_string()),
-            self.from(ctx),
-            ("To", format!("<{}>", self.agent_uri)),
-            ("Call-ID", self.call_id.clone()),
-            ("CSeq", format!("{cseq} CANCEL")),
-        ];
+        let to = format!("<{}>", self.agent_uri);
+        let headers = self.opening(ctx, &branch, to, format!("{cseq} CANCEL"));
         let bytes = message::request("CANCEL", &self.agent_uri, &headers, b"");
         self.push_tx(branch, "CANCEL", bytes.clone(), ctx, now);
         bytes
@@ -115,19 +109,10 @@ impl Dial {
         ctx: &DialContext,
     ) -> Vec<u8> {
         let cseq = self.invite.as_ref().map_or(self.cseq, |(_, c)| *c);
-        let mut headers = vec![
-            via(ctx, &tx.branch),
-            ("Max-Forwards", "70".to_string()),
-            self.from(ctx),
-            (
-                "To",
-                response
-                    .header("to")
-                    .map_or_else(|| format!("<{}>", self.agent_uri), str::to_string),
-            ),
-            ("Call-ID", self.call_id.clone()),
-            ("CSeq", format!("{cseq} ACK")),
-        ];
+        let to = response
+            .header("to")
+            .map_or_else(|| format!("<{}>", self.agent_uri), str::to_string);
+        let mut headers = self.opening(ctx, &tx.branch, to, format!("{cseq} ACK"));
         headers.extend(self.route.iter().map(|r| ("Route", r.clone())));
         message::request("ACK", &self.agent_uri, &headers, b"")
     }
@@ -136,16 +121,27 @@ impl Dial {
     pub(super) fn ack_for_2xx(&self, ctx: &DialContext) -> Vec<u8> {
         let cseq = self.invite.as_ref().map_or(self.cseq, |(_, c)| *c);
         let branch = format!("z9hG4bK{}", token());
-        let mut headers = vec![
-            via(ctx, &branch),
-            ("Max-Forwards", "70".to_string()),
-            self.from(ctx),
-            ("To", self.to()),
-            ("Call-ID", self.call_id.clone()),
-            ("CSeq", format!("{cseq} ACK")),
-        ];
+        let mut headers = self.opening(ctx, &branch, self.to(), format!("{cseq} ACK"));
         headers.extend(self.route.iter().map(|r| ("Route", r.clone())));
         message::request("ACK", &self.remote_target, &headers, b"")
+    }
+
+    /// The headers every request of ours opens with, in RFC 3261 §8.1.1's order.
+    fn opening(
+        &self,
+        ctx: &DialContext,
+        branch: &str,
+        to: String,
+        cseq: String,
+    ) -> Vec<(&'static str, String)> {
+        vec![
+            via(ctx, branch),
+            ("Max-Forwards", "70".to_string()),
+            self.from(ctx),
+            ("To", to),
+            ("Call-ID", self.call_id.clone()),
+            ("CSeq", cseq),
+        ]
     }
 
     /// A request in our dialog: (branch, bytes).
@@ -159,15 +155,9 @@ impl Dial {
         credentials: &mut Option<Credentials>,
     ) -> (String, Vec<u8>) {
         let branch = format!("z9hG4bK{}", token());
-        let mut headers = vec![
-            via(ctx, &branch),
-            ("Max-Forwards", "70".to_string()),
-            self.from(ctx),
-            ("To", self.to()),
-            ("Call-ID", self.call_id.clone()),
-            ("CSeq", format!("{} {method}", self.cseq)),
-            ("Contact", ctx.local.contact()),
-        ];
+        let cseq = format!("{} {method}", self.cseq);
+        let mut headers = self.opening(ctx, &branch, self.to(), cseq);
+        headers.push(("Contact", ctx.local.contact()));
         headers.extend(self.route.iter().map(|r| ("Route", r.clone())));
         headers.extend(extra);
         headers.push((
