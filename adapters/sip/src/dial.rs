@@ -7,9 +7,16 @@
 //! with BYE once the phone reports the new call's outcome (RFC 5589 §6), or when the
 //! PBX hangs it up first.
 //!
-//! The command's answer comes when the phone accepted the REFER (`202`): from then
-//! on the phone is dialling, and the dialog-event monitor reports the call like any
-//! other. A phone that never answers is CANCELled after `request_timeout_s`.
+//! The command's answer comes once the REFER has a verdict. A `202` alone is not one:
+//! Asterisk (`res_pjsip_refer`) and 3CX accept every REFER with `202` and a `100
+//! Trying` NOTIFY first, and only then find out that the number does not exist (a
+//! NOTIFY `SIP/2.0 404 Not Found` a moment later) or that the call is declined. So
+//! after the `202` the answer waits for the first NOTIFY that reports more than
+//! trying: ringing or answered is success, a failure status is the command's error.
+//! A PBX that sends nothing more within [`REFER_VERDICT_WAIT`] gets the benefit of
+//! the doubt (success): from then on the phone is dialling, and the dialog-event
+//! monitor reports the call like any other. A phone that never answers our INVITE is
+//! CANCELled after `request_timeout_s`.
 //!
 //! Sans-I/O like [`subscriptions`](crate::subscriptions): the session sends the bytes
 //! this builds and feeds back what the PBX sends.
@@ -23,7 +30,13 @@ use crate::digest::{Challenge, Credentials};
 use crate::message::Message;
 use crate::subscriptions::Local;
 use crate::transaction::T2;
-use requests::{invite_error, reason_of, route_set, sipfrag_status, uri_of};
+use requests::{invite_error, reason_of, refer_outcome_error, route_set, sipfrag_status, uri_of};
+
+/// How long after the `202` to a REFER a failure report may still turn the command's
+/// answer into an error. PBXs that refuse the number send that report at once, in the
+/// same processing as the `202`; a success is often reported only when the far end
+/// rings or answers, seconds later, which is not worth keeping the agent waiting for.
+pub const REFER_VERDICT_WAIT: Duration = Duration::from_secs(1);
 
 /// What every dial of one run of the link shares.
 #[derive(Debug, Clone)]
@@ -93,6 +106,8 @@ pub struct Dial {
     challenges: u8,
     /// When a transfer that was accepted but never reported is left anyway.
     report_deadline: Option<Instant>,
+    /// When an accepted REFER with no verdict yet counts as a success.
+    verdict_at: Option<Instant>,
 }
 
 /// Our own leg to the agent's phone shows in the phone's dialog state like any call
@@ -188,6 +203,7 @@ impl Dial {
             ack_2xx: None,
             challenges: 0,
             report_deadline: None,
+            verdict_at: None,
         }
     }
 
@@ -336,8 +352,9 @@ impl Dial {
         now: Instant,
     ) -> Vec<Vec<u8>> {
         if (200..300).contains(&code) {
-            self.answer(Ok(CommandOk::default()));
+            // Accepted, not yet done: see REFER_VERDICT_WAIT.
             self.stage = Stage::Transferring;
+            self.verdict_at = Some(now + REFER_VERDICT_WAIT);
             self.report_deadline = Some(now + ctx.t1 * 64);
             return Vec::new();
         }
@@ -371,14 +388,21 @@ impl Dial {
     ) -> (u16, Vec<Vec<u8>>) {
         match request.method() {
             Some("BYE") => {
-                // The PBX or phone left first (Asterisk does after a blind transfer).
                 if let Some(request) = self.request.take() {
-                    request.respond(Err(CommandError::Rejected(format!(
-                        "the phone at {} hung up before it took the call over",
-                        self.device
-                    ))));
+                    request.respond(if self.stage == Stage::Transferring {
+                        // The PBX took the REFER and let our leg go: the transfer
+                        // went ahead (it did not report a failure first).
+                        Ok(CommandOk::default())
+                    } else {
+                        // The PBX or phone left before it took the call over.
+                        Err(CommandError::Rejected(format!(
+                            "the phone at {} hung up before it took the call over",
+                            self.device
+                        )))
+                    });
                 }
                 self.txs.clear();
+                self.verdict_at = None;
                 self.stage = Stage::Done;
                 (200, Vec::new())
             }
@@ -387,11 +411,25 @@ impl Dial {
                 let terminated = request
                     .header("subscription-state")
                     .is_some_and(|s| s.trim().to_ascii_lowercase().starts_with("terminated"));
-                let reported = outcome.is_some_and(|code| code >= 200) || terminated;
-                if reported && self.stage == Stage::Transferring {
-                    if let Some(code) = outcome.filter(|c| *c >= 300) {
-                        tracing::info!(device = %self.device, "the phone's call to {} failed: {code}", self.destination);
+                if self.stage != Stage::Transferring {
+                    return (200, Vec::new());
+                }
+                match &outcome {
+                    Some((code, reason)) if *code >= 300 => {
+                        tracing::info!(device = %self.device, "the phone's call to {} failed: {code} {reason}", self.destination);
+                        let error = refer_outcome_error(&self.destination, *code, reason);
+                        self.answer(Err(error));
                     }
+                    Some((code, _)) if *code >= 180 => self.answer(Ok(CommandOk::default())),
+                    // A subscription ended without a status: nothing more will come.
+                    None if terminated => self.answer(Ok(CommandOk::default())),
+                    _ => {}
+                }
+                if self.request.is_none() {
+                    self.verdict_at = None;
+                }
+                let reported = outcome.is_some_and(|(code, _)| code >= 200) || terminated;
+                if reported {
                     return (200, vec![self.bye(ctx, credentials, now)]);
                 }
                 (200, Vec::new())
@@ -403,7 +441,10 @@ impl Dial {
 
     /// When something is due: a retransmission, a timeout, the ring limit.
     pub fn wake_at(&self) -> Option<Instant> {
-        let mut wake = self.report_deadline;
+        let mut wake = match (self.report_deadline, self.verdict_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         for tx in &self.txs {
             let at = tx.next_send.map_or(tx.deadline, |n| n.min(tx.deadline));
             wake = Some(wake.map_or(at, |w| w.min(at)));
@@ -458,6 +499,10 @@ impl Dial {
                 }
             }
         }
+        if self.verdict_at.is_some_and(|at| now >= at) {
+            self.verdict_at = None;
+            self.answer(Ok(CommandOk::default()));
+        }
         if self.report_deadline.is_some_and(|at| now >= at) && self.stage == Stage::Transferring {
             self.report_deadline = None;
             out.push(self.bye(ctx, credentials, now));
@@ -480,6 +525,7 @@ impl Dial {
         self.answer(result);
         self.txs.clear();
         self.report_deadline = None;
+        self.verdict_at = None;
         self.stage = Stage::Done;
     }
 

@@ -267,6 +267,36 @@ async fn click_to_dial_invites_the_agents_phone_with_digest_and_refers_it() {
 }
 
 #[tokio::test]
+async fn a_number_the_pbx_reports_unknown_after_accepting_the_refer_is_an_error() {
+    if !sipp_available() {
+        return;
+    }
+    let port = free_udp_port();
+    let pbx = sipp_calls("dial_unknown_number.xml", port, "u1", 2);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut adapter = start_adapter(port, "");
+    assert_eq!(adapter.next().await, SwitchEvent::LinkUp);
+    adapter.next().await; // snapshot
+    let (request, answer) = CommandRequest::new(SwitchCommand::MakeCall {
+        from: "1001".into(),
+        to: "9999".into(),
+    });
+    adapter.engine.commands.send(request).await.unwrap();
+    let result = tokio::time::timeout(Duration::from_secs(15), answer)
+        .await
+        .expect("an answer in time")
+        .expect("answered");
+    let err = result.unwrap_err();
+    assert_eq!(err.code(), "invalid_destination", "{err}");
+    assert!(err.to_string().contains("404 Not Found"), "{err}");
+    assert!(
+        passed(pbx).await,
+        "SIPp's scenario failed (see its log in the temp dir)"
+    );
+    adapter.shutdown.cancel();
+}
+
+#[tokio::test]
 async fn a_dial_string_that_cannot_be_dialled_is_refused_before_any_request() {
     if !sipp_available() {
         return;

@@ -249,12 +249,26 @@ pub(super) fn route_set(response: &Message) -> Vec<String> {
     entries
 }
 
-/// The status of a `message/sipfrag` body (`SIP/2.0 180 Ringing`).
-pub(super) fn sipfrag_status(body: &[u8]) -> Option<u16> {
+/// The status line of a `message/sipfrag` body (`SIP/2.0 180 Ringing`): its code
+/// and reason phrase. pjsip (Asterisk) ends the line with CRLF, some phones send the
+/// whole response's head; only the first line counts.
+pub(super) fn sipfrag_status(body: &[u8]) -> Option<(u16, String)> {
     let text = std::str::from_utf8(body).ok()?;
     let line = text.lines().next()?.trim();
     let rest = line.strip_prefix("SIP/2.0 ")?;
-    rest.get(..3)?.parse().ok()
+    let code = rest.get(..3)?.parse().ok()?;
+    Some((code, rest.get(3..).unwrap_or("").trim().to_string()))
+}
+
+/// What a failure reported for the REFER's new call (a sipfrag of 300 or more) means
+/// for the command: the destination's status, not the agent's phone's.
+pub(super) fn refer_outcome_error(destination: &str, code: u16, reason: &str) -> CommandError {
+    match code {
+        404 | 410 | 484 | 604 => CommandError::InvalidDestination(format!(
+            "the PBX cannot reach {destination} ({code} {reason})"
+        )),
+        _ => CommandError::Rejected(format!("the call to {destination} failed: {code} {reason}")),
+    }
 }
 
 pub(super) fn reason_of(response: &Message) -> String {

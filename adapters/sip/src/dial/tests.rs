@@ -163,19 +163,26 @@ async fn challenge_answer_refer_report_and_leave() {
         "no answer before the phone takes the REFER"
     );
 
-    // The phone takes it: the command is done.
+    // The phone takes it; trying is no verdict yet.
     assert!(dial
         .on_response(&answer(&refer_bytes, 202, &[]), &ctx, &mut creds, now)
         .is_empty());
-    assert_eq!(result.try_recv().unwrap(), Ok(CommandOk::default()));
-
-    // Its progress report: trying changes nothing, the final one makes us leave.
+    assert!(result.try_recv().is_err(), "a 202 alone is no verdict");
     let trying = notify(&invite, "SIP/2.0 100 Trying", "active;expires=60");
     assert!(dial.owns_request(&trying));
     assert_eq!(
         dial.on_request(&trying, &ctx, &mut creds, now),
         (200, vec![])
     );
+    assert!(result.try_recv().is_err(), "trying is no verdict");
+    // Nothing else within the verdict window: the command is done.
+    assert_eq!(dial.wake_at(), Some(now + REFER_VERDICT_WAIT));
+    assert!(dial
+        .on_timer(&ctx, &mut creds, now + REFER_VERDICT_WAIT)
+        .is_empty());
+    assert_eq!(result.try_recv().unwrap(), Ok(CommandOk::default()));
+
+    // The final report makes us leave.
     let done = notify(&invite, "SIP/2.0 200 OK", "terminated;reason=noresource");
     let (code, out) = dial.on_request(&done, &ctx, &mut creds, now);
     assert_eq!(code, 200);
@@ -280,7 +287,7 @@ async fn the_pbx_hanging_up_first_ends_the_dial() {
         now,
     );
     dial.on_response(&answer(&out[1], 202, &[]), &ctx, &mut None, now);
-    assert!(result.try_recv().unwrap().is_ok());
+    assert!(result.try_recv().is_err(), "no verdict yet");
     let mut bye = notify(&invite, "", "active");
     bye.start = crate::message::StartLine::Request {
         method: "BYE".into(),
@@ -288,6 +295,10 @@ async fn the_pbx_hanging_up_first_ends_the_dial() {
     };
     assert_eq!(dial.on_request(&bye, &ctx, &mut None, now).0, 200);
     assert!(dial.is_done());
+    assert!(
+        result.try_recv().unwrap().is_ok(),
+        "taken over, then let go"
+    );
 }
 
 #[tokio::test]
@@ -424,4 +435,162 @@ mod arbitrary_answers {
             });
         }
     }
+}
+
+/// A capture from tests/captures/sip/ as the PBX would send it in this dial's
+/// dialog: the identifiers a real PBX copies from our request (Call-ID, our tag, our
+/// Via branch and CSeq for a response) are this dial's; everything else is as
+/// captured.
+fn captured(name: &str, ours: &[u8]) -> Message {
+    let text = std::fs::read_to_string(format!(
+        "{}/../../tests/captures/sip/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let ours = parse(ours);
+    let response = text.starts_with("SIP/2.0");
+    let mut out = String::new();
+    for line in text.split_inclusive("\r\n") {
+        let (name, _) = line.split_once(':').unwrap_or(("", ""));
+        let replaced = match name.to_ascii_lowercase().as_str() {
+            "call-id" => Some(format!("Call-ID: {}\r\n", ours.header("call-id").unwrap())),
+            "from" if response => Some(format!("From: {}\r\n", ours.header("from").unwrap())),
+            "cseq" if response => Some(format!("CSeq: {}\r\n", ours.header("cseq").unwrap())),
+            "via" if response => {
+                let branch = ours.branch().unwrap();
+                let (head, _) = line.split_once(";branch=").unwrap();
+                Some(format!("{head};branch={branch}\r\n"))
+            }
+            "to" if !response => Some(format!("To: {}\r\n", ours.header("from").unwrap())),
+            _ => None,
+        };
+        out.push_str(replaced.as_deref().unwrap_or(line));
+    }
+    parse(out.as_bytes())
+}
+
+/// A dial, its answer, and our INVITE and REFER.
+type Referring = (
+    Dial,
+    oneshot::Receiver<Result<CommandOk, CommandError>>,
+    Vec<u8>,
+    Vec<u8>,
+);
+
+/// Up to our REFER, the PBX answering the INVITE as Asterisk does.
+fn referring(ctx: &DialContext, now: Instant) -> Referring {
+    let (mut dial, result) = dial();
+    let invite = dial.start(ctx, &mut None, now);
+    let ok = captured("asterisk-pjsip-invite-200.sip", &invite);
+    assert_eq!(ok.code(), Some(200));
+    let out = dial.on_response(&ok, ctx, &mut None, now);
+    assert_eq!(out.len(), 2, "ACK and REFER");
+    // Asterisk's Contact has no user part; in-dialog requests go there.
+    assert!(text(&out[0]).starts_with("ACK sip:203.0.113.5:5060 SIP/2.0"));
+    assert!(text(&out[1]).starts_with("REFER sip:203.0.113.5:5060 SIP/2.0"));
+    assert_eq!(
+        parse(&out[1]).tag("to"),
+        Some("0c7d4a2e-91b3-4f6a-a8e2-5b61c0d9e3f4")
+    );
+    (dial, result, invite, out[1].clone())
+}
+
+#[tokio::test]
+async fn asterisk_accepts_then_reports_an_unknown_number() {
+    // res_pjsip_refer answers every REFER 202 and a NOTIFY `100 Trying` before it
+    // looks the number up; an unknown one comes right after as a final NOTIFY 404.
+    let ctx = ctx(true);
+    let now = Instant::now();
+    let (mut dial, mut result, invite, refer) = referring(&ctx, now);
+    let accepted = captured("asterisk-pjsip-refer-202.sip", &refer);
+    assert!(dial.owns_response(&accepted));
+    assert!(dial.on_response(&accepted, &ctx, &mut None, now).is_empty());
+    let trying = captured("asterisk-pjsip-notify-refer-trying.sip", &invite);
+    assert!(dial.owns_request(&trying));
+    assert_eq!(
+        dial.on_request(&trying, &ctx, &mut None, now),
+        (200, vec![])
+    );
+    assert!(result.try_recv().is_err());
+    let failed = captured("asterisk-pjsip-notify-refer-404.sip", &invite);
+    let (code, out) = dial.on_request(&failed, &ctx, &mut None, now);
+    assert_eq!(code, 200);
+    assert_eq!(parse(&out[0]).method(), Some("BYE"));
+    let err = result.try_recv().unwrap().unwrap_err();
+    assert_eq!(err.code(), "invalid_destination");
+    let message = err.to_string();
+    assert!(
+        message.contains("+442079460123") && message.contains("404 Not Found"),
+        "{message}"
+    );
+    // The window closing later changes nothing: only our BYE is sent again (UDP).
+    let later = dial.on_timer(&ctx, &mut None, now + REFER_VERDICT_WAIT);
+    assert!(later.iter().all(|m| m == &out[0]), "{later:?}");
+}
+
+#[tokio::test]
+async fn asterisk_reports_ringing_then_answered() {
+    let ctx = ctx(true);
+    let now = Instant::now();
+    let (mut dial, mut result, invite, refer) = referring(&ctx, now);
+    let accepted = captured("asterisk-pjsip-refer-202.sip", &refer);
+    dial.on_response(&accepted, &ctx, &mut None, now);
+    let trying = captured("asterisk-pjsip-notify-refer-trying.sip", &invite);
+    dial.on_request(&trying, &ctx, &mut None, now);
+    let ringing = captured("asterisk-pjsip-notify-refer-ringing.sip", &invite);
+    assert_eq!(
+        dial.on_request(&ringing, &ctx, &mut None, now),
+        (200, vec![])
+    );
+    assert_eq!(result.try_recv().unwrap(), Ok(CommandOk::default()));
+    assert_eq!(
+        dial.stage(),
+        Stage::Transferring,
+        "still waiting for the outcome"
+    );
+    let answered = captured("asterisk-pjsip-notify-refer-200.sip", &invite);
+    let (_, out) = dial.on_request(&answered, &ctx, &mut None, now);
+    let bye = parse(&out[0]);
+    assert_eq!(bye.method(), Some("BYE"));
+    assert!(text(&out[0]).starts_with("BYE sip:203.0.113.5:5060 SIP/2.0"));
+}
+
+#[tokio::test]
+async fn asterisk_with_transfers_off_declines_the_refer() {
+    // `allow_transfer = no` on the endpoint: 603 to the REFER itself.
+    let ctx = ctx(true);
+    let now = Instant::now();
+    let (mut dial, mut result, _, refer) = referring(&ctx, now);
+    let declined = captured("asterisk-pjsip-refer-603.sip", &refer);
+    let out = dial.on_response(&declined, &ctx, &mut None, now);
+    assert_eq!(parse(&out[0]).method(), Some("BYE"));
+    let err = result.try_recv().unwrap().unwrap_err();
+    assert_eq!(err.code(), "not_supported");
+    let message = err.to_string();
+    assert!(
+        message.contains("603 Decline") && message.contains("enable transfers"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_pbx_that_hangs_up_after_taking_the_refer_has_dialled() {
+    let ctx = ctx(false);
+    let now = Instant::now();
+    let (mut dial, mut result, invite, refer) = referring(&ctx, now);
+    dial.on_response(&answer(&refer, 202, &[]), &ctx, &mut None, now);
+    let bye = {
+        let invite = parse(&invite);
+        let raw = format!(
+            "BYE sip:ctibridge@192.0.2.10:5070 SIP/2.0\r\nVia: SIP/2.0/TCP 203.0.113.5:5060;rport;branch=z9hG4bKPjb1\r\n\
+             From: <sip:1001@pbx.example>;tag=0c7d4a2e-91b3-4f6a-a8e2-5b61c0d9e3f4\r\nTo: {}\r\nCall-ID: {}\r\n\
+             CSeq: 26117 BYE\r\nContent-Length: 0\r\n\r\n",
+            invite.header("from").unwrap(),
+            invite.header("call-id").unwrap()
+        );
+        parse(raw.as_bytes())
+    };
+    assert_eq!(dial.on_request(&bye, &ctx, &mut None, now), (200, vec![]));
+    assert_eq!(result.try_recv().unwrap(), Ok(CommandOk::default()));
+    assert!(dial.is_done());
 }
