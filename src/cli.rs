@@ -132,6 +132,10 @@ pub struct BenchArgs {
     /// Contacts in the generated CRM database.
     #[arg(long, default_value_t = 1_000_000)]
     pub contacts: u64,
+    /// Also time the CRM look-up on this PostgreSQL or MySQL/MariaDB database
+    /// (`lookup_db_ms`); an empty one is filled with the same generated contacts.
+    #[arg(long, value_name = "URL")]
+    pub lookup_database: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

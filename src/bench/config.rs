@@ -122,6 +122,7 @@ mod tests {
             secs: 1,
             idle: 0,
             contacts: 50,
+            lookup_database: None,
         }
     }
 

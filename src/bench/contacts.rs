@@ -1,16 +1,19 @@
 //! The bench's CRM database: N generated contacts in SQLite, made once per size and
 //! kept in the system's temporary folder (a million contacts take a few seconds with
 //! batched inserts in one transaction), copied for each run so the call log of one run
-//! never slows the next; and the CRM look-up timing (`lookup_ms`).
+//! never slows the next; the same contacts in a PostgreSQL or MySQL/MariaDB database
+//! for `--lookup-database`; and the CRM look-up timing (`lookup_ms`, `lookup_db_ms`).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, SqliteConnection};
+use diesel::prelude::*;
 
-use crate::crm::db;
+use crate::crm::db::{self, AnyConn};
 use crate::crm::lookup::CallerLookup;
+use crate::crm::schema::{contact_phones, contacts};
+use crate::on_conn;
 
 /// Area codes of real US numbering plan areas: the numbers must pass the same
 /// validation the look-up applies to callers.
@@ -44,6 +47,33 @@ pub fn cached(contacts: u64) -> Result<PathBuf, String> {
     Ok(path)
 }
 
+/// Insert contacts `0..contacts` (ids from 1) with their phones on connection `$c`
+/// (any backend), a batch of [`ROWS_PER_INSERT`] rows per statement, as bound
+/// parameters. A macro: diesel's batch insert is typed per backend.
+macro_rules! insert_contacts {
+    ($c:expr, $contacts:expr) => {{
+        let contacts: u64 = $contacts;
+        let mut start = 0;
+        let mut result: QueryResult<()> = Ok(());
+        while start < contacts && result.is_ok() {
+            let end = (start + ROWS_PER_INSERT).min(contacts);
+            let people: Vec<ContactRow> = (start..end).map(ContactRow::generated).collect();
+            let phones: Vec<PhoneRow> = (start..end).map(PhoneRow::generated).collect();
+            result = diesel::insert_into(contacts::table)
+                .values(&people)
+                .execute($c)
+                .and_then(|_| {
+                    diesel::insert_into(contact_phones::table)
+                        .values(&phones)
+                        .execute($c)
+                })
+                .map(|_| ());
+            start = end;
+        }
+        result
+    }};
+}
+
 /// Create the schema at `path` and fill it with `contacts` contacts.
 fn generate(path: &Path, contacts: u64) -> Result<(), String> {
     let url = format!("sqlite://{}", path.display());
@@ -51,33 +81,89 @@ fn generate(path: &Path, contacts: u64) -> Result<(), String> {
     let text = path
         .to_str()
         .ok_or("the temporary folder's path is not UTF-8")?;
-    let mut conn = SqliteConnection::establish(text).map_err(|e| e.to_string())?;
+    let mut conn = diesel::SqliteConnection::establish(text).map_err(|e| e.to_string())?;
     // A scratch file made in one go: nothing to protect until it is renamed into place.
-    conn.batch_execute("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; BEGIN;")
+    conn.batch_execute("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
         .map_err(|e| e.to_string())?;
-    let mut start = 0;
-    while start < contacts {
-        let end = (start + ROWS_PER_INSERT).min(contacts);
-        let mut people =
-            String::from("INSERT INTO contacts (id, external_id, name, company) VALUES ");
-        let mut phones =
-            String::from("INSERT INTO contact_phones (contact_id, phone_e164, label) VALUES ");
-        for k in start..end {
-            let sep = if k == start { "" } else { "," };
-            let id = k + 1;
-            people.push_str(&format!(
-                "{sep}({id},'B-{id}','Contact {id}','Company {}')",
-                k % 1000
-            ));
-            phones.push_str(&format!("{sep}({id},'{}','work')", phone(k)));
-        }
-        conn.batch_execute(&people).map_err(|e| e.to_string())?;
-        conn.batch_execute(&phones).map_err(|e| e.to_string())?;
-        start = end;
-    }
-    conn.batch_execute("COMMIT; PRAGMA journal_mode = DELETE;")
+    conn.transaction(|c| insert_contacts!(c, contacts))
+        .map_err(|e| e.to_string())?;
+    conn.batch_execute("PRAGMA journal_mode = DELETE;")
         .map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// Generated contact `k` (id `k + 1`).
+#[derive(Insertable)]
+#[diesel(table_name = contacts)]
+struct ContactRow {
+    id: i32,
+    external_id: String,
+    name: String,
+    company: String,
+}
+
+impl ContactRow {
+    fn generated(k: u64) -> Self {
+        let id = k as i32 + 1;
+        ContactRow {
+            id,
+            external_id: format!("B-{id}"),
+            name: format!("Contact {id}"),
+            company: format!("Company {}", k % 1000),
+        }
+    }
+}
+
+/// The work phone of generated contact `k`.
+#[derive(Insertable)]
+#[diesel(table_name = contact_phones)]
+struct PhoneRow {
+    contact_id: i32,
+    phone_e164: String,
+    label: String,
+}
+
+impl PhoneRow {
+    fn generated(k: u64) -> Self {
+        PhoneRow {
+            contact_id: k as i32 + 1,
+            phone_e164: phone(k),
+            label: "work".into(),
+        }
+    }
+}
+
+/// The database at `url` (PostgreSQL or MySQL/MariaDB) migrated and holding the
+/// bench's `contacts` generated contacts: filled when it has none, used as it is when
+/// it has exactly those; anything else is refused rather than mixed with real data.
+pub fn fill_server(url: &str, contacts: u64) -> Result<(), String> {
+    if db::sqlite_path(url).is_some() {
+        return Err(
+            "--lookup-database takes a PostgreSQL or MySQL/MariaDB URL; \
+                    the SQLite look-up is timed anyway"
+                .into(),
+        );
+    }
+    db::prepare(url).map_err(|e| format!("{}: {e}", db::redact(url)))?;
+    let mut conn = AnyConn::establish(url).map_err(|e| e.to_string())?;
+    let have: i64 = on_conn!(&mut conn, c => contacts::table.count().get_result(c))
+        .map_err(|e| e.to_string())?;
+    if have == contacts as i64 {
+        return Ok(());
+    }
+    if have != 0 {
+        return Err(format!(
+            "{} already holds {have} contacts; give an empty database (the bench fills \
+             it with {contacts} generated ones) or one it filled with --contacts {have}",
+            db::redact(url)
+        ));
+    }
+    eprintln!(
+        "bench: filling {} with {contacts} contacts",
+        db::redact(url)
+    );
+    on_conn!(&mut conn, c => c.transaction(|c| insert_contacts!(c, contacts)))
+        .map_err(|e| e.to_string())
 }
 
 /// Copy the cached database into `dir` for one run; returns the copy's URL.
@@ -137,5 +223,25 @@ mod tests {
             .unwrap();
         assert!(none.is_empty());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_server_database_is_filled_once_and_found_by_number() {
+        for env in ["CTIBRIDGE_TEST_POSTGRES", "CTIBRIDGE_TEST_MYSQL"] {
+            let Some(url) = db::scratch_database(env) else {
+                eprintln!("{env} not set: skipped");
+                continue;
+            };
+            fill_server(&url, 12_345).unwrap();
+            // Filled already: used as it is.
+            fill_server(&url, 12_345).unwrap();
+            let (times, missing) = time_lookups(&url, 12_345, 200).unwrap();
+            assert_eq!((times.len(), missing), (200, 0), "{env}");
+            // Another size is refused, naming what the database holds.
+            let err = fill_server(&url, 500).unwrap_err();
+            assert!(err.contains("already holds 12345 contacts"), "{err}");
+        }
+        let err = fill_server("sqlite://x.db", 10).unwrap_err();
+        assert!(err.contains("PostgreSQL or MySQL"), "{err}");
     }
 }

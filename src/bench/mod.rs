@@ -54,6 +54,8 @@ pub struct Options {
     pub secs: u64,
     pub idle: usize,
     pub contacts: u64,
+    /// A PostgreSQL or MySQL/MariaDB database to time the CRM look-up on as well.
+    pub lookup_database: Option<String>,
 }
 
 /// Raise this process's open-file limit to its hard limit: each client is a socket.
@@ -108,6 +110,10 @@ async fn measure(
         ));
     }
     let lookup = report::percentiles(&mut lookup_times);
+    let lookup_db = match &options.lookup_database {
+        Some(server) => Some(time_server_lookups(server, contacts).await?),
+        None => None,
+    };
 
     // The source, then the daemon pointed at it.
     let control = Arc::new(switch::Control::default());
@@ -173,7 +179,12 @@ async fn measure(
             Ok::<_, String>(child)
         })
     });
-    let result = drive(options, addr, &control, lookup, contacts).await;
+    let result = drive(options, addr, &control, lookup, contacts)
+        .await
+        .map(|mut json| {
+            json["lookup_db_ms"] = report::lookup_db_json(lookup_db.as_ref());
+            json
+        });
     shutdown.cancel();
     control.stop.cancel();
     if let Some(relay) = relay {
@@ -186,6 +197,31 @@ async fn measure(
         task.abort();
     }
     result
+}
+
+/// The CRM look-up timed on `url` (PostgreSQL or MySQL/MariaDB), filled with the
+/// generated contacts first when it has none: the backend's name, p50 and p99 in ns.
+async fn time_server_lookups(url: &str, contacts: u64) -> Result<(String, u64, u64), String> {
+    let url = url.to_string();
+    tokio::task::spawn_blocking(move || {
+        contacts::fill_server(&url, contacts)?;
+        let (mut times, missing) = contacts::time_lookups(&url, contacts, LOOKUP_SAMPLES)?;
+        if missing > 0 {
+            return Err(format!(
+                "{missing} generated contacts were not found in {}",
+                crate::crm::db::redact(&url)
+            ));
+        }
+        let (p50, p99, _) = report::percentiles(&mut times);
+        let backend = if url.starts_with("postgres") {
+            "postgresql"
+        } else {
+            "mysql"
+        };
+        Ok((backend.to_string(), p50, p99))
+    })
+    .await
+    .map_err(|e| e.to_string())?
 }
 
 /// With the daemon listening: clients, idle memory, the measured window, the drain.

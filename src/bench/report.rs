@@ -156,6 +156,14 @@ pub fn json(f: &Figures) -> Value {
     })
 }
 
+/// `lookup_db_ms`: the look-up timed on `--lookup-database`, or null.
+pub fn lookup_db_json(timed: Option<&(String, u64, u64)>) -> Value {
+    match timed {
+        Some((backend, p50, p99)) => json!({"backend": backend, "p50": ms(*p50), "p99": ms(*p99)}),
+        None => Value::Null,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

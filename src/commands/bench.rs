@@ -37,6 +37,7 @@ pub async fn bench(args: BenchArgs) -> Outcome {
         secs: args.secs.max(1),
         idle: args.idle,
         contacts: args.contacts,
+        lookup_database: args.lookup_database.clone(),
     };
     let figures = bench::run(options).await.map_err(Failure::new)?;
     println!("{figures}");
