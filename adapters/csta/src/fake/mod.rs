@@ -127,10 +127,12 @@
 //! (answering at a device where nothing rings, ringing an invalid number):
 //! that is a bug in the test, reported where it happens.
 
+mod ber;
 mod config;
 mod inbox;
 mod message;
 mod model;
+mod reply;
 mod request;
 mod router;
 mod session;
@@ -148,7 +150,10 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
-pub use config::{AcdGroup, Dialect, FakeAgent, FakeConfig, Framing, JoinedCallId, RoutePoint};
+pub use config::{
+    AcdGroup, BerOptions, CstaPhase, Dialect, Encoding, FakeAgent, FakeConfig, Framing,
+    JoinedCallId, PrivateData, RoutePoint,
+};
 pub use model::{AgentSnapshot, AgentState, CallSnapshot, PartySnapshot, PartyState};
 pub use request::AgentRequest;
 

@@ -1,0 +1,226 @@
+//! One APDU from the client, read into what the router acts on: an invoke
+//! (with its request, or the CSTA error to answer), a result, error or
+//! reject for the switch's own invokes, or an ACSE association request,
+//! release or abort. What cannot be read becomes a [`Rejection`]: the ROSE
+//! reject to send, with the reason and the byte it is about.
+//!
+//! ROSE is the same in both phases (X.219 in ECMA-218, X.880 in ECMA-285
+//! encode alike): `invoke [1]`, `returnResult [2]`, `returnError [3]`,
+//! `reject [4]`, each an implicit SEQUENCE starting with the invoke id.
+
+use std::fmt;
+
+use super::super::config::CstaPhase;
+use super::super::request::Request;
+use super::super::shared::CstaError;
+use super::tlv::{oid_arcs, BerError, Reader, Tlv};
+use super::values::ArgError;
+use super::{op_of, phase2, phase3, Op};
+
+/// What a well-formed APDU asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incoming {
+    /// A CSTA operation: the request, or the error it earns.
+    Invoke {
+        invoke: i64,
+        op: Op,
+        request: Result<Request, CstaError>,
+    },
+    /// Answers to the switch's own invokes (its `systemStatus`).
+    Result {
+        invoke: i64,
+    },
+    Error {
+        invoke: i64,
+    },
+    Reject {
+        invoke: Option<i64>,
+    },
+    /// ACSE A-ASSOCIATE request.
+    Associate(Aarq),
+    /// ACSE A-RELEASE request.
+    Release,
+    /// ACSE A-ABORT.
+    Abort,
+}
+
+/// What the fake reads of an AARQ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Aarq {
+    /// `application-context-name`.
+    pub context: Option<Vec<u32>>,
+    /// `calling-authentication-value`'s `charstring`.
+    pub password: Option<String>,
+}
+
+/// ROSE reject reasons (`GeneralProblem` and `InvokeProblem`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    /// Well-formed BER, but not a ROSE or ACSE APDU.
+    UnrecognizedApdu,
+    /// A ROSE APDU missing its invoke id or operation code.
+    MistypedApdu,
+    /// Not BER at all (bad length, trailing bytes, empty).
+    BadlyStructuredApdu,
+    UnrecognizedOperation,
+    MistypedArgument,
+}
+
+impl Problem {
+    /// `problem` CHOICE element: `general [0]` or `invoke [1]`, implicit.
+    pub fn element(self) -> (u8, i64) {
+        match self {
+            Problem::UnrecognizedApdu => (0x80, 0),
+            Problem::MistypedApdu => (0x80, 1),
+            Problem::BadlyStructuredApdu => (0x80, 2),
+            Problem::UnrecognizedOperation => (0x81, 1),
+            Problem::MistypedArgument => (0x81, 2),
+        }
+    }
+}
+
+/// An APDU that is answered with a ROSE reject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// The invoke id, when it could be read.
+    pub invoke: Option<i64>,
+    pub problem: Problem,
+    pub error: BerError,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}: {}", self.problem, self.error)
+    }
+}
+
+fn reject(invoke: Option<i64>, problem: Problem) -> impl Fn(BerError) -> Rejection {
+    move |error| Rejection {
+        invoke,
+        problem,
+        error,
+    }
+}
+
+/// Reads one APDU (the bytes after the length prefix).
+pub fn incoming(phase: CstaPhase, apdu: &[u8]) -> Result<Incoming, Rejection> {
+    let badly = reject(None, Problem::BadlyStructuredApdu);
+    let mut outer = Reader::new(apdu);
+    let top = outer
+        .next()
+        .map_err(&badly)?
+        .ok_or_else(|| badly(BerError::at(0, "empty APDU")))?;
+    outer.finish().map_err(&badly)?;
+    let octet = apdu[0];
+    let unrecognized = || {
+        reject(None, Problem::UnrecognizedApdu)(BerError::at(
+            0,
+            format!("{} is not a ROSE or ACSE APDU", top.tag),
+        ))
+    };
+    if !top.tag.constructed {
+        return Err(unrecognized());
+    }
+    match octet {
+        0xa1 => invoke(phase, &top),
+        0xa2 | 0xa3 => {
+            let invoke = invoke_id(&mut top.children().map_err(&badly)?)?;
+            Ok(if octet == 0xa2 {
+                Incoming::Result { invoke }
+            } else {
+                Incoming::Error { invoke }
+            })
+        }
+        0xa4 => {
+            let mut r = top.children().map_err(&badly)?;
+            let first = r.next().map_err(&badly)?;
+            let invoke = match first {
+                Some(t) if t.tag.is(0x02) => {
+                    Some(t.integer().map_err(reject(None, Problem::MistypedApdu))?)
+                }
+                _ => None,
+            };
+            Ok(Incoming::Reject { invoke })
+        }
+        0x60 => aarq(&top).map(Incoming::Associate),
+        0x62 => Ok(Incoming::Release),
+        0x64 => Ok(Incoming::Abort),
+        _ => Err(unrecognized()),
+    }
+}
+
+fn invoke_id(r: &mut Reader<'_>) -> Result<i64, Rejection> {
+    let mistyped = reject(None, Problem::MistypedApdu);
+    r.expect(0x02, "invokeID")
+        .and_then(|t| t.integer())
+        .map_err(mistyped)
+}
+
+fn invoke(phase: CstaPhase, top: &Tlv<'_>) -> Result<Incoming, Rejection> {
+    let mut r = top
+        .children()
+        .map_err(reject(None, Problem::BadlyStructuredApdu))?;
+    let invoke = invoke_id(&mut r)?;
+    let mistyped = reject(Some(invoke), Problem::MistypedApdu);
+    r.optional(0x80).map_err(&mistyped)?; // linkedID
+    let code = r.required("operation code").map_err(&mistyped)?;
+    if !code.tag.is(0x02) {
+        // A global (object identifier) code names no CSTA operation.
+        return Err(reject(Some(invoke), Problem::UnrecognizedOperation)(
+            BerError::at(code.offset, format!("operation code {}", code.tag)),
+        ));
+    }
+    let value = code.integer().map_err(&mistyped)?;
+    let op = op_of(phase, value)
+        .filter(|op| *op != Op::EventReport)
+        .ok_or_else(|| {
+            reject(Some(invoke), Problem::UnrecognizedOperation)(BerError::at(
+                code.offset,
+                format!("operation {value} is not one this switch serves"),
+            ))
+        })?;
+    let arg = r
+        .next()
+        .map_err(reject(Some(invoke), Problem::MistypedArgument))?;
+    let read = match phase {
+        CstaPhase::Two => phase2::request(op, arg),
+        CstaPhase::Three => phase3::request(op, arg),
+    };
+    let request = match read {
+        Ok(req) => Ok(req),
+        Err(ArgError::Csta(e)) => Err(e),
+        Err(ArgError::Mistyped(e)) => {
+            return Err(reject(Some(invoke), Problem::MistypedArgument)(e));
+        }
+    };
+    Ok(Incoming::Invoke {
+        invoke,
+        op,
+        request,
+    })
+}
+
+/// `AARQ-apdu ::= [APPLICATION 0] IMPLICIT SEQUENCE { …,
+/// application-context-name [1], …, calling-authentication-value [12]
+/// EXPLICIT Authentication-value, … }`.
+fn aarq(top: &Tlv<'_>) -> Result<Aarq, Rejection> {
+    let badly = reject(None, Problem::BadlyStructuredApdu);
+    let mut r = top.children().map_err(&badly)?;
+    let mut out = Aarq {
+        context: None,
+        password: None,
+    };
+    while let Some(field) = r.next().map_err(&badly)? {
+        if field.tag.is(0xa1) {
+            let oid = field.inner().map_err(&badly)?;
+            out.context = Some(oid_arcs(&oid).map_err(&badly)?);
+        } else if field.tag.is(0xac) {
+            // Authentication-value CHOICE { charstring [0] IMPLICIT GraphicString, … }
+            let value = field.inner().map_err(&badly)?;
+            if value.tag.is(0x80) {
+                out.password = Some(value.text().map_err(&badly)?);
+            }
+        }
+    }
+    Ok(out)
+}
