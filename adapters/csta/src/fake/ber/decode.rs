@@ -224,3 +224,73 @@ fn aarq(top: &Tlv<'_>) -> Result<Aarq, Rejection> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// MonitorStart 1001 (Phase III), invoke 1.
+    const MONITOR: [u8; 18] = [
+        0xa1, 0x10, 0x02, 0x01, 0x01, 0x02, 0x01, 0x47, 0x30, 0x08, 0x30, 0x06, 0x80, 0x04, b'1',
+        b'0', b'0', b'1',
+    ];
+
+    fn check(phase: CstaPhase, bytes: &[u8]) {
+        if let Err(r) = incoming(phase, bytes) {
+            assert!(r.error.offset <= bytes.len(), "{r} for {bytes:02x?}");
+        }
+    }
+
+    #[test]
+    fn reads_a_monitor_start() {
+        let got = incoming(CstaPhase::Three, &MONITOR).unwrap();
+        assert_eq!(
+            got,
+            Incoming::Invoke {
+                invoke: 1,
+                op: Op::MonitorStart,
+                request: Ok(Request::MonitorStart {
+                    device: "1001".into()
+                }),
+            }
+        );
+    }
+
+    #[test]
+    fn rejections_say_why_and_where() {
+        let r = incoming(CstaPhase::Three, &MONITOR[..10]).unwrap_err();
+        assert_eq!(
+            (r.problem, r.invoke, r.error.offset),
+            (Problem::BadlyStructuredApdu, None, 1)
+        );
+        let mut two = MONITOR.to_vec();
+        two.extend_from_slice(&[0x05, 0x00]);
+        let r = incoming(CstaPhase::Three, &two).unwrap_err();
+        assert_eq!(
+            (r.problem, r.error.offset),
+            (Problem::BadlyStructuredApdu, 18)
+        );
+        // Phase II reads the Phase III DeviceID SEQUENCE as a device id: no.
+        let r = incoming(CstaPhase::Two, &MONITOR).unwrap_err();
+        assert_eq!((r.problem, r.invoke), (Problem::MistypedArgument, Some(1)));
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_are_read_or_rejected(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            check(CstaPhase::Two, &bytes);
+            check(CstaPhase::Three, &bytes);
+        }
+
+        #[test]
+        fn damaged_invokes_are_read_or_rejected(at in 0usize..18, byte in any::<u8>(), cut in 0usize..19) {
+            let mut apdu = MONITOR.to_vec();
+            apdu[at] = byte;
+            apdu.truncate(cut.max(at + 1));
+            check(CstaPhase::Two, &apdu);
+            check(CstaPhase::Three, &apdu);
+        }
+    }
+}
