@@ -498,3 +498,82 @@ async fn phase3_hold_retrieve_transfer() {
     let calls = sw.calls().await;
     assert!(calls[0].state_of("1002").is_some(), "{calls:?}");
 }
+
+/// The call-control event tag (`CallControlEvents` alternative) of an event
+/// report, with the event's fields.
+fn call_event(apdu: &[u8]) -> (u8, Vec<(u8, Vec<u8>)>) {
+    let (tag, fields) = elements(&dig(apdu, &[0xa1, 0x30, 0xa0])).remove(0);
+    (tag, elements(&fields))
+}
+
+#[tokio::test]
+async fn phase3_consultation_then_transfer() {
+    let (sw, mut c) = start(ber(CstaPhase::Three)).await;
+    c.send(&h(MONITOR_1001_P3)).await;
+    c.expect(&h(MONITOR_RESULT)).await;
+    sw.ring("+14155550123", "1001").await;
+    sw.answer("1001").await;
+    while c.next().await.is_some_and(|ev| call_event(&ev).0 != 0xa7) {}
+    // ConsultationCall (7) { existingCall [0] IMPLICIT ConnectionID (101 at 1001),
+    // consultedDevice [1] DeviceID 1002 }, invoke 6.
+    c.send(&h("a1 26 02 01 06 02 01 07 30 1e
+               a0 12 30 10 80 04 00 00 00 65 a1 08 30 06 80 04 31 30 30 31
+               a1 08 30 06 80 04 31 30 30 32"))
+        .await;
+    // ConsultationCallResult { initiatedCall (102 at 1001) }
+    c.expect(&h(
+        "a2 1e 02 01 06 30 19 02 01 07 30 14
+                 6b 12 30 10 80 04 00 00 00 66 a1 08 30 06 80 04 31 30 30 31",
+    ))
+    .await;
+    sw.answer("1002").await;
+    // TransferCall (16) { heldCall 101 at 1001, activeCall 102 at 1001 }, invoke 7.
+    c.send(&h(
+        "a1 30 02 01 07 02 01 10 30 28
+               6b 12 30 10 80 04 00 00 00 65 a1 08 30 06 80 04 31 30 30 31
+               6b 12 30 10 80 04 00 00 00 66 a1 08 30 06 80 04 31 30 30 31",
+    ))
+    .await;
+    let mut transferred = None;
+    let mut result = None;
+    while transferred.is_none() || result.is_none() {
+        let apdu = c.next().await.expect("link closed");
+        if apdu[0] == 0xa2 {
+            result = Some(apdu);
+        } else if call_event(&apdu).0 == 0xb1 {
+            transferred = Some(apdu);
+        }
+    }
+    let result = result.unwrap();
+    assert_eq!(dig(&result, &[0xa2, 0x02]), [7]);
+    let (_, fields) = call_event(&transferred.unwrap());
+    let tags: Vec<u8> = fields.iter().map(|(t, _)| *t).collect();
+    // primaryOldCall, secondaryOldCall [0] IMPLICIT, transferringDevice,
+    // transferredToDevice, transferredConnections [1] IMPLICIT,
+    // localConnectionInfo, cause
+    assert_eq!(tags, [0x6b, 0xa0, 0x63, 0x63, 0xa1, 0x4e, 0x0a]);
+    assert_eq!(
+        fields[1].1,
+        h("30 10 80 04 00 00 00 66 a1 08 30 06 80 04 31 30 30 31")
+    );
+    assert_eq!(fields[5].1, [0], "1001 has left: null");
+    assert_eq!(fields[6].1, [32], "cause transfer");
+}
+
+#[tokio::test]
+async fn phase2_agent_events_from_the_phone() {
+    let (sw, mut c) = start(ber(CstaPhase::Two)).await;
+    c.send(&h(MONITOR_1001_P2)).await;
+    c.expect(&h(MONITOR_RESULT)).await;
+    sw.agent("5001", "1001", AgentRequest::LoggedOn).await;
+    // agentStateEvent [2] { loggedOn [0] { agentDevice [APPLICATION 3] { [0] 1001 },
+    // agentID [10] IMPLICIT "5001" } }
+    c.expect(&h("a1 20 02 01 01 02 01 15 30 18 55 04 00 00 00 01
+                 a2 10 a0 0e 63 06 80 04 31 30 30 31 8a 04 35 30 30 31"))
+        .await;
+    sw.agent("5001", "1001", AgentRequest::WorkingAfterCall)
+        .await;
+    let wac = c.next().await.expect("event");
+    // workNotReady [4]
+    assert_eq!(elements(&dig(&wac, &[0xa1, 0x30, 0xa2]))[0].0, 0xa4);
+}
