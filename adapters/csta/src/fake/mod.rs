@@ -150,7 +150,8 @@
 //!     `notKnown`, a missing redirection device `notRequired`.
 //!   * *Answers.* Every invoke gets exactly one `returnResult`,
 //!     `returnError` (`universalFailure`, error code 1) or `reject`, in
-//!     order, before the events it causes. Results with nothing to say are
+//!     order, before the events it causes (a result or error for an invoke
+//!     id the switch did not send is ignored). Results with nothing to say are
 //!     `noData` (NULL). A BER element that does not parse, or one that is
 //!     not a ROSE or ACSE APDU, gets a `reject` with a general problem and
 //!     an absent invoke id; an unknown operation `unrecognizedOperation`;
@@ -375,6 +376,9 @@ impl FakeSwitch {
     /// Local names of every document received, in order (requests and the
     /// client's replies to the switch's own requests, e.g.
     /// `SystemStatusResponse`). Documents that did not parse are left out.
+    /// On a BER link: the ECMA-323 name of each operation invoked (results
+    /// are not listed) and `AARQ`, `RLRQ`, `ABRT` for ACSE; rejected APDUs
+    /// are left out.
     pub async fn received(&self) -> Vec<String> {
         self.with(|r| r.received()).await
     }

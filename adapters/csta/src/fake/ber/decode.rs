@@ -277,6 +277,38 @@ mod tests {
         assert_eq!((r.problem, r.invoke), (Problem::MistypedArgument, Some(1)));
     }
 
+    #[test]
+    fn other_identifier_forms_are_read() {
+        // Phase III MonitorStart with deviceNumber [1] 1001.
+        let apdu = [
+            0xa1, 0x0e, 0x02, 0x01, 0x02, 0x02, 0x01, 0x47, 0x30, 0x06, 0x30, 0x04, 0x81, 0x02,
+            0x03, 0xe9,
+        ];
+        let Ok(Incoming::Invoke { request, .. }) = incoming(CstaPhase::Three, &apdu) else {
+            panic!("not read");
+        };
+        assert_eq!(
+            request,
+            Ok(Request::MonitorStart {
+                device: "1001".into()
+            })
+        );
+        // Phase II AnswerCall with the bare ConnectionID { call [2] 101, device [0] 1001 }.
+        let apdu = [
+            0xa1, 0x14, 0x02, 0x01, 0x05, 0x02, 0x01, 0x02, 0x6b, 0x0c, 0x82, 0x04, 0x00, 0x00,
+            0x00, 0x65, 0x80, 0x04, b'1', b'0', b'0', b'1',
+        ];
+        let Ok(Incoming::Invoke { request, .. }) = incoming(CstaPhase::Two, &apdu) else {
+            panic!("not read");
+        };
+        assert_eq!(
+            request,
+            Ok(Request::AnswerCall(super::super::super::shared::Conn::new(
+                "101", "1001"
+            )))
+        );
+    }
+
     proptest! {
         #[test]
         fn any_bytes_are_read_or_rejected(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
