@@ -9,8 +9,9 @@
 //! both phases write alike), `phase2` and `phase3` (one table of operations,
 //! errors and causes per phase, with the shapes of device and connection
 //! identifiers, requests, results and events; `phase3::events` holds Phase
-//! III's events), `decode` (an APDU from the
-//! client to something the router acts on) and `encode` (ROSE and ACSE
+//! III's events), `requests` (the request arguments both phases lay out
+//! alike), `decode` (an APDU from the client to something the router acts
+//! on) and `encode` (ROSE and ACSE
 //! envelopes around what the phase modules write).
 
 mod decode;
@@ -18,6 +19,7 @@ mod encode;
 mod frame;
 mod phase2;
 mod phase3;
+mod requests;
 mod tlv;
 mod values;
 

@@ -20,6 +20,7 @@ use super::super::model::{AgentEventKind, CallEvent, CallSnapshot, Event, PartyS
 use super::super::reply::Reply;
 use super::super::request::Request;
 use super::super::shared::{Conn, CstaError};
+use super::requests::{self, CONNECTION_ID};
 use super::tlv::{cons, int, tlv, BerError, Class, Reader, Tlv};
 use super::values::{self, ArgError, Extras};
 use super::Op;
@@ -47,7 +48,6 @@ pub const OPS: &[(i64, Op)] = &[
 pub const APPLICATION_CONTEXT: &[u32] = &[1, 3, 12, 0, 218, 200];
 
 const SEQUENCE: u8 = 0x30;
-const CONNECTION_ID: u8 = 0x6b;
 const CONNECTION_LIST: u8 = 0x6c;
 const CALLING: u8 = 0x61;
 const CALLED: u8 = 0x62;
@@ -139,62 +139,32 @@ pub fn request(op: Op, arg: Option<Tlv<'_>>) -> Result<Request, ArgError> {
     };
     let mut r = fields(&arg)?;
     let r = &mut r;
-    let conn_field = |r: &mut Reader<'_>, what: &str| -> Result<Conn, BerError> {
-        read_conn(&r.required(what)?)
-    };
+    if let Some(request) = requests::common::<Ids>(op, r)? {
+        return Ok(request);
+    }
     Ok(match op {
-        Op::AnswerCall => Request::AnswerCall(conn_field(r, "callToBeAnswered")?),
-        Op::ClearCall => Request::ClearCall(conn_field(r, "callToBeCleared")?),
-        Op::ClearConnection => Request::ClearConnection(conn_field(r, "connectionToBeCleared")?),
-        Op::HoldCall => Request::HoldCall(conn_field(r, "callToBeHeld")?),
-        Op::RetrieveCall => Request::RetrieveCall(conn_field(r, "callToBeRetrieved")?),
-        Op::TransferCall | Op::ConferenceCall => {
-            let held = conn_field(r, "heldCall")?;
-            let active = conn_field(r, "activeCall")?;
-            if op == Op::TransferCall {
-                Request::TransferCall { held, active }
-            } else {
-                Request::ConferenceCall { held, active }
-            }
-        }
-        Op::MakeCall => Request::MakeCall {
-            calling: read_device(&r.required("callingDevice")?)?,
-            called: read_device(&r.required("calledDirectoryNumber")?)?,
-        },
         Op::ConsultationCall => Request::ConsultationCall {
-            existing: conn_field(r, "existingCall")?,
+            existing: read_conn(&r.required("existingCall")?)?,
             consulted: read_device(&r.required("consultedDevice")?)?,
-        },
-        Op::MonitorStart => {
-            let object = r.required("monitorObject")?;
-            if object.tag.is(CONNECTION_ID) {
-                return Err(ArgError::Csta(CstaError::Operation(
-                    "invalidMonitorObjectType",
-                )));
-            }
-            Request::MonitorStart {
-                device: read_device(&object)?,
-            }
-        }
-        Op::MonitorStop => Request::MonitorStop {
-            xref: values::call_from_octets(
-                r.expect(values::MONITOR_CROSS_REF_ID, "monitorCrossRefID")?
-                    .primitive()?,
-            ),
-        },
-        Op::SnapshotDevice => Request::SnapshotDevice {
-            device: read_device(&r.required("snapshotObject")?)?,
         },
         Op::SystemStatus => {
             r.expect(ENUMERATED, "systemStatus")?.integer()?;
             Request::SystemStatus
         }
-        Op::EventReport
-        | Op::SingleStepTransfer
-        | Op::GenerateDigits
-        | Op::GetAgentState
-        | Op::SetAgentState => return Err(ArgError::Csta(CstaError::UNKNOWN_REQUEST)),
+        _ => return Err(ArgError::Csta(CstaError::UNKNOWN_REQUEST)),
     })
+}
+
+/// Phase II identifiers for the argument fields both phases share.
+struct Ids;
+
+impl requests::Identifiers for Ids {
+    fn device(t: &Tlv<'_>) -> Result<String, BerError> {
+        read_device(t)
+    }
+    fn conn(t: &Tlv<'_>) -> Result<Conn, BerError> {
+        read_conn(t)
+    }
 }
 
 // ----- results and errors -------------------------------------------------------
@@ -222,20 +192,7 @@ pub fn result(op: Op, reply: &Reply) -> Option<Vec<u8>> {
 /// `SnapshotDeviceData ::= [APPLICATION 22] IMPLICIT SEQUENCE OF SEQUENCE {
 /// callIdentifier ConnectionID, localCallState CallState }`.
 fn snapshot(device: &str, calls: &[CallSnapshot]) -> Vec<u8> {
-    let infos: Vec<Vec<u8>> = calls
-        .iter()
-        .filter_map(|call| {
-            let state = call.state_of(device)?;
-            Some(cons(
-                SEQUENCE,
-                &[
-                    conn(&Conn::new(&call.id, device)),
-                    cons(0xa0, &[values::local_state_element(Some(state))]),
-                ],
-            ))
-        })
-        .collect();
-    cons(0x76, &infos)
+    values::snapshot_data(device, calls, conn)
 }
 
 /// `UniversalFailure` for a refused request. Phase II has no agent errors:

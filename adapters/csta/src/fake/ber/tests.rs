@@ -577,3 +577,29 @@ async fn phase2_agent_events_from_the_phone() {
     // workNotReady [4]
     assert_eq!(elements(&dig(&wac, &[0xa1, 0x30, 0xa2]))[0].0, 0xa4);
 }
+
+#[tokio::test]
+async fn snapshot_device_both_phases() {
+    let (sw, mut c) = start(ber(CstaPhase::Three)).await;
+    sw.ring("+14155550123", "1001").await;
+    // SnapshotDevice (74) { snapshotObject 1001 }, invoke 3.
+    c.send(&h("a1 10 02 01 03 02 01 4a 30 08 30 06 80 04 31 30 30 31"))
+        .await;
+    // { crossRefIDorSnapshotData snapshotData [APPLICATION 22] { { connection
+    // 101 at 1001, localCallState compoundCallState [0] { alerting } } } }
+    c.expect(&h("a2 27 02 01 03 30 22 02 01 4a 30 1d 76 1b 30 19
+                 6b 12 30 10 80 04 00 00 00 65 a1 08 30 06 80 04 31 30 30 31
+                 a0 03 4e 01 02"))
+        .await;
+
+    let (sw, mut c) = start(ber(CstaPhase::Two)).await;
+    sw.ring("+14155550123", "1001").await;
+    // Phase II: the bare DeviceID; the bare SnapshotDeviceData back.
+    c.send(&h("a1 0c 02 01 03 02 01 4a 80 04 31 30 30 31"))
+        .await;
+    c.expect(&h(
+        "a2 1f 02 01 03 30 1a 02 01 4a 76 15 30 13
+                 6b 0c 82 04 00 00 00 65 80 04 31 30 30 31 a0 03 4e 01 02",
+    ))
+    .await;
+}

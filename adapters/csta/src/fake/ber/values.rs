@@ -4,8 +4,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::super::model::PartyState;
-use super::super::shared::CstaError;
+use super::super::model::{CallSnapshot, PartyState};
+use super::super::shared::{Conn, CstaError};
 use super::tlv::{self, BerError};
 
 /// Why a request's argument was not served.
@@ -90,6 +90,31 @@ pub fn local_state_element(state: Option<PartyState>) -> Vec<u8> {
 pub fn private_data(id: u8, manufacturer: &[u32], data: &[u8]) -> Option<Vec<u8>> {
     let oid = tlv::oid_octets(manufacturer)?;
     Some(tlv::cons(id, &[tlv::tlv(0x06, &oid), tlv::tlv(0x04, data)]))
+}
+
+/// `SnapshotDeviceData ::= [APPLICATION 22] IMPLICIT SEQUENCE OF SEQUENCE {
+/// connectionIdentifier ConnectionID, localCallState CallState }` (the
+/// same in both phases but for how `conn` writes a connection): each call at
+/// `device` with its state there as a `compoundCallState [0] IMPLICIT`.
+pub fn snapshot_data(
+    device: &str,
+    calls: &[CallSnapshot],
+    conn: impl Fn(&Conn) -> Vec<u8>,
+) -> Vec<u8> {
+    let infos: Vec<Vec<u8>> = calls
+        .iter()
+        .filter_map(|call| {
+            let state = call.state_of(device)?;
+            Some(tlv::cons(
+                0x30,
+                &[
+                    conn(&Conn::new(&call.id, device)),
+                    tlv::cons(0xa0, &[local_state_element(Some(state))]),
+                ],
+            ))
+        })
+        .collect();
+    tlv::cons(0x76, &infos)
 }
 
 /// Events' extras from the configuration: the time stamp (Phase III) and

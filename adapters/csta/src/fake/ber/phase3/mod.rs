@@ -13,6 +13,7 @@ use super::super::model::{AgentSnapshot, AgentState, CallSnapshot};
 use super::super::reply::Reply;
 use super::super::request::Request;
 use super::super::shared::{AgentRequest, Conn, CstaError};
+use super::requests::{self, CONNECTION_ID};
 use super::tlv::{cons, int, tlv, BerError, Reader, Tlv};
 use super::values::{self, ArgError};
 use super::Op;
@@ -46,7 +47,6 @@ pub const OPS: &[(i64, Op)] = &[
 pub const APPLICATION_CONTEXT: &[u32] = &[1, 3, 12, 0, 285, 200];
 
 pub(super) const SEQUENCE: u8 = 0x30;
-const CONNECTION_ID: u8 = 0x6b;
 pub(super) const CALLING: u8 = 0x61;
 pub(super) const CALLED: u8 = 0x62;
 pub(super) const SUBJECT: u8 = 0x63;
@@ -186,34 +186,13 @@ pub fn request(op: Op, arg: Option<Tlv<'_>>) -> Result<Request, ArgError> {
     }
     let mut r = arg.children()?;
     let r = &mut r;
-    let conn_field = |r: &mut Reader<'_>, what: &str| -> Result<Conn, BerError> {
-        read_conn(&r.required(what)?)
-    };
+    if let Some(request) = requests::common::<Ids>(op, r)? {
+        return Ok(request);
+    }
     Ok(match op {
-        Op::AnswerCall => Request::AnswerCall(conn_field(r, "callToBeAnswered")?),
-        Op::ClearCall => Request::ClearCall(conn_field(r, "callToBeCleared")?),
-        Op::ClearConnection => Request::ClearConnection(conn_field(r, "connectionToBeCleared")?),
-        Op::HoldCall => Request::HoldCall(conn_field(r, "callToBeHeld")?),
-        Op::RetrieveCall => Request::RetrieveCall(conn_field(r, "callToBeRetrieved")?),
-        Op::TransferCall | Op::ConferenceCall => {
-            let held = conn_field(r, "heldCall")?;
-            let active = conn_field(r, "activeCall")?;
-            if op == Op::TransferCall {
-                Request::TransferCall { held, active }
-            } else {
-                Request::ConferenceCall { held, active }
-            }
-        }
-        Op::SingleStepTransfer => {
-            let active = conn_field(r, "activeCall")?;
-            Request::SingleStepTransfer {
-                active,
-                to: read_device(&r.required("transferredTo")?)?,
-            }
-        }
-        Op::MakeCall => Request::MakeCall {
-            calling: read_device(&r.required("callingDevice")?)?,
-            called: read_device(&r.required("calledDirectoryNumber")?)?,
+        Op::SingleStepTransfer => Request::SingleStepTransfer {
+            active: read_conn(&r.required("activeCall")?)?,
+            to: read_device(&r.required("transferredTo")?)?,
         },
         Op::ConsultationCall => Request::ConsultationCall {
             // [0] IMPLICIT ConnectionID: the tag replaces [APPLICATION 11].
@@ -221,34 +200,13 @@ pub fn request(op: Op, arg: Option<Tlv<'_>>) -> Result<Request, ArgError> {
             consulted: read_device(&r.expect(0xa1, "consultedDevice")?.inner()?)?,
         },
         Op::GenerateDigits => {
-            let conn = conn_field(r, "connectionToSendDigits")?;
+            let conn = read_conn(&r.required("connectionToSendDigits")?)?;
             r.optional(ENUMERATED)?; // digitMode
             Request::GenerateDigits {
                 conn,
                 digits: r.expect(0x16, "charactersToSend")?.text()?,
             }
         }
-        Op::MonitorStart => {
-            let object = r.required("monitorObject")?;
-            if object.tag.is(CONNECTION_ID) {
-                // Call monitors are not among what the fake serves.
-                return Err(ArgError::Csta(CstaError::Operation(
-                    "invalidMonitorObjectType",
-                )));
-            }
-            Request::MonitorStart {
-                device: read_device(&object)?,
-            }
-        }
-        Op::MonitorStop => Request::MonitorStop {
-            xref: values::call_from_octets(
-                r.expect(values::MONITOR_CROSS_REF_ID, "crossRefIdentifier")?
-                    .primitive()?,
-            ),
-        },
-        Op::SnapshotDevice => Request::SnapshotDevice {
-            device: read_device(&r.required("snapshotObject")?)?,
-        },
         Op::SystemStatus => {
             r.optional(0x04)?; // sysStatRegisterID
             r.expect(ENUMERATED, "systemStatus")?.integer()?;
@@ -259,8 +217,20 @@ pub fn request(op: Op, arg: Option<Tlv<'_>>) -> Result<Request, ArgError> {
             agent: None,
         },
         Op::SetAgentState => set_agent_state(r)?,
-        Op::EventReport => return Err(ArgError::Csta(CstaError::UNKNOWN_REQUEST)),
+        _ => return Err(ArgError::Csta(CstaError::UNKNOWN_REQUEST)),
     })
+}
+
+/// Phase III identifiers for the argument fields both phases share.
+struct Ids;
+
+impl requests::Identifiers for Ids {
+    fn device(t: &Tlv<'_>) -> Result<String, BerError> {
+        read_device(t)
+    }
+    fn conn(t: &Tlv<'_>) -> Result<Conn, BerError> {
+        read_conn(t)
+    }
 }
 
 fn set_agent_state(r: &mut Reader<'_>) -> Result<Request, ArgError> {
@@ -321,22 +291,8 @@ pub fn result(op: Op, reply: &Reply) -> Option<Vec<u8>> {
 }
 
 fn snapshot(device: &str, calls: &[CallSnapshot]) -> Vec<u8> {
-    let infos: Vec<Vec<u8>> = calls
-        .iter()
-        .filter_map(|call| {
-            let state = call.state_of(device)?;
-            Some(cons(
-                SEQUENCE,
-                &[
-                    conn(&Conn::new(&call.id, device)),
-                    // localCallState: compoundCallState [0] IMPLICIT SEQUENCE OF
-                    cons(0xa0, &[values::local_state_element(Some(state))]),
-                ],
-            ))
-        })
-        .collect();
-    // crossRefIDorSnapshotData: snapshotData [APPLICATION 22]
-    cons(SEQUENCE, &[cons(0x76, &infos)])
+    // crossRefIDorSnapshotData: snapshotData
+    cons(SEQUENCE, &[values::snapshot_data(device, calls, conn)])
 }
 
 fn agent_state_value(state: AgentState) -> i64 {
