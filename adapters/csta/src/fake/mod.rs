@@ -151,7 +151,9 @@
 //!   * *Answers.* Every invoke gets exactly one `returnResult`,
 //!     `returnError` (`universalFailure`, error code 1) or `reject`, in
 //!     order, before the events it causes (a result or error for an invoke
-//!     id the switch did not send is ignored). Results with nothing to say are
+//!     id the switch did not send is ignored). Any answer to a keep-alive —
+//!     result, error, or reject naming its invoke id — counts for
+//!     [`FakeConfig::heartbeat_strict`]. Results with nothing to say are
 //!     `noData` (NULL). A BER element that does not parse, or one that is
 //!     not a ROSE or ACSE APDU, gets a `reject` with a general problem and
 //!     an absent invoke id; an unknown operation `unrecognizedOperation`;

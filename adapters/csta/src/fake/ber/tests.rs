@@ -264,16 +264,29 @@ async fn system_status_both_ways_phase3() {
 
 #[tokio::test]
 async fn system_status_phase2_is_operation_52() {
-    let (_sw, mut c) = start(FakeConfig {
+    let (sw, mut c) = start(FakeConfig {
         heartbeat: Some(Duration::from_millis(100)),
+        heartbeat_strict: true,
         ..ber(CstaPhase::Two)
     })
     .await;
     c.send(&h("a1 09 02 01 03 02 01 34 0a 01 02")).await;
     c.expect(&h("a2 0a 02 01 03 30 05 02 01 34 05 00")).await;
-    let hb = c.next().await.expect("heartbeat");
-    let e = elements(&dig(&hb, &[0xa1]));
-    assert_eq!(&e[1..], [(0x02, vec![0x34]), (0x0a, vec![0x02])]);
+    // Keep-alives answered with a returnError (universalFailure generic) or
+    // a reject (mistypedArgument) still show the client is there.
+    for answer in [
+        "a3 09 02 01 00 02 01 01 81 01 01",
+        "a4 06 02 01 00 81 01 02",
+        "a3 09 02 01 00 02 01 01 81 01 01",
+    ] {
+        let hb = c.next().await.expect("heartbeat");
+        let e = elements(&dig(&hb, &[0xa1]));
+        assert_eq!(&e[1..], [(0x02, vec![0x34]), (0x0a, vec![0x02])]);
+        let mut answer = h(answer);
+        answer[4] = e[0].1[0];
+        c.send(&answer).await;
+    }
+    assert!(sw.is_connected().await);
 }
 
 /// Rejects for what cannot be served, errors for what the switch refuses;

@@ -42,16 +42,16 @@ impl Router {
                 op,
                 request,
             }) => self.serve_invoke(encoder, invoke, op, request),
-            Ok(Incoming::Result { invoke }) => {
-                if let Some(l) = &mut self.link {
-                    l.heartbeats.retain(|h| i64::from(*h) != invoke);
-                }
-            }
+            Ok(Incoming::Result { invoke }) => self.answered(invoke),
             Ok(Incoming::Error { invoke }) => {
                 tracing::debug!(invoke, "fake switch: client answered with an error");
+                self.answered(invoke);
             }
             Ok(Incoming::Reject { invoke }) => {
                 tracing::warn!(?invoke, "fake switch: client rejected an APDU");
+                if let Some(invoke) = invoke {
+                    self.answered(invoke);
+                }
             }
             Ok(Incoming::Associate(aarq)) => {
                 self.received.push("AARQ".to_owned());
@@ -86,6 +86,14 @@ impl Router {
             }
         }
         self.flush();
+    }
+
+    /// Any answer naming one of the switch's keep-alives shows the client
+    /// is there, whatever it thought of the keep-alive.
+    fn answered(&mut self, invoke: i64) {
+        if let Some(l) = &mut self.link {
+            l.heartbeats.retain(|h| i64::from(*h) != invoke);
+        }
     }
 
     fn serve_invoke(
