@@ -49,6 +49,61 @@ pub enum Dialect {
     OpenScapeVoice,
 }
 
+/// What the fake speaks on its connections.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Encoding {
+    /// ECMA-323 XML documents, framed as [`FakeConfig::framing`] says.
+    #[default]
+    Xml,
+    /// ASN.1 BER: ROSE APDUs, each after a 2-byte big-endian length.
+    Ber(BerOptions),
+}
+
+/// Which CSTA protocol standard the BER encoding follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CstaPhase {
+    /// ECMA-217/218 (Alcatel OmniPCX, HiPath 4000, MD110 CSTA links).
+    Two,
+    /// ECMA-269/285.
+    Three,
+}
+
+/// The BER encoding's options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BerOptions {
+    pub phase: CstaPhase,
+    /// The client must open an ACSE association (AARQ) before any CSTA
+    /// operation; [`FakeConfig::credentials`]' password is then checked
+    /// against the AARQ's authentication value.
+    pub require_acse: bool,
+    /// Manufacturer private data added to every event, as Alcatel and
+    /// Siemens switches add theirs.
+    pub private_data: Option<PrivateData>,
+    /// Phase III: stamp every event with the time (the `security`
+    /// timestamp of its `extensions`).
+    pub timestamps: bool,
+}
+
+impl BerOptions {
+    /// `phase` with no association required and nothing extra on events.
+    pub fn new(phase: CstaPhase) -> Self {
+        Self {
+            phase,
+            require_acse: false,
+            private_data: None,
+            timestamps: false,
+        }
+    }
+}
+
+/// A manufacturer's private data: its object identifier and opaque octets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrivateData {
+    /// Object identifier arcs, e.g. `[1, 3, 12, 2, 1107, 3, 66, 7]`.
+    pub manufacturer: Vec<u32>,
+    pub data: Vec<u8>,
+}
+
 /// Which id the call a transfer or conference leaves has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JoinedCallId {
@@ -68,6 +123,9 @@ pub enum JoinedCallId {
 pub struct FakeConfig {
     /// Listen address; `None` = 127.0.0.1 on a free port.
     pub listen: Option<SocketAddr>,
+    /// XML (the default) or BER; with BER, `framing`, `prefix`, `dialect`
+    /// and `avaya_switch` do not apply.
+    pub encoding: Encoding,
     pub framing: Framing,
     /// Element prefix for everything the fake writes (`Some("csta")` gives
     /// `<csta:DeliveredEvent xmlns:csta="…">`); `None` = default namespace.
@@ -112,6 +170,7 @@ impl Default for FakeConfig {
     fn default() -> Self {
         Self {
             listen: None,
+            encoding: Encoding::Xml,
             framing: Framing::Header,
             prefix: None,
             credentials: None,

@@ -1,4 +1,5 @@
-//! A fake ECMA-323 (CSTA Phase III XML) switch on loopback, for tests.
+//! A fake CSTA switch on loopback, for tests: ECMA-323 (Phase III XML), or
+//! ASN.1 BER in Phase II (ECMA-218) or Phase III (ECMA-285).
 //!
 //! It speaks the real wire protocol and keeps a small call model, and it
 //! shares no code with the adapter: what the adapter gets right against it,
@@ -11,7 +12,9 @@
 //! `model` (calls; `model::agents` for agents and ACD queues,
 //! `model::report` for what the model reports), `router` (the one task
 //! that owns the state and the client link; `router::requests` serves
-//! client requests, `router::routing` runs route dialogues) and `session`
+//! client requests, `router::routing` runs route dialogues, `router::ber`
+//! serves BER links), `reply` (a served request's answer before it is
+//! written), `ber` (the ASN.1 BER encoding, Phase II and III) and `session`
 //! (one TCP connection).
 //!
 //! ```no_run
@@ -123,14 +126,74 @@
 //!   with no `RouteEnd`. The move itself is reported as `DivertedEvent` at
 //!   the route point, then `DeliveredEvent` (cause `redirected`).
 //!
+//! * **BER** ([`FakeConfig::encoding`] = [`Encoding::Ber`]): each APDU
+//!   follows a 2-byte big-endian length, both ways; no other framing option
+//!   applies, and the DMCC, OpenScape Voice and prefix options are XML only.
+//!   The call model, monitors and errors are the XML fake's; what differs:
+//!   * *Phases.* Phase III follows ECMA-285 (`systemStatus` is operation
+//!     211, agent state is `setAgentState` 312 / `getAgentState` 304, digits
+//!     `generateDigits` 232, `singleStepTransferCall` 50). Phase II follows
+//!     ECMA-218 as the Alcatel OmniPCX, HiPath 4000 and MD110 links use it:
+//!     bare `DeviceID` CHOICE, `ConnectionID` as an implicit SEQUENCE of
+//!     `call [2]` and the device, `systemStatus` 52 with a bare value,
+//!     events as `callEvent [0]` / `agentStateEvent [2]` choices with
+//!     optional causes, errors tagged from `[1]`. Phase II serves no agent
+//!     state, digits or single-step operations (`reject`,
+//!     `unrecognizedOperation`); agents changed from the test side are still
+//!     reported (after-call work as `workNotReady`; agent busy has no Phase
+//!     II event and is not sent).
+//!   * *Identifiers.* Devices go out as `dialingNumber`; requests may use
+//!     any alternative (`deviceNumber` is read as its decimal digits).
+//!     Call ids and monitor cross-reference ids are four big-endian octets
+//!     (call 101 is `00 00 00 65`); a client's call id of up to eight octets
+//!     is read as a big-endian number. An unknown calling device is
+//!     `notKnown`, a missing redirection device `notRequired`.
+//!   * *Answers.* Every invoke gets exactly one `returnResult`,
+//!     `returnError` (`universalFailure`, error code 1) or `reject`, in
+//!     order, before the events it causes (a result or error for an invoke
+//!     id the switch did not send is ignored). Any answer to a keep-alive —
+//!     result, error, or reject naming its invoke id — counts for
+//!     [`FakeConfig::heartbeat_strict`]. Results with nothing to say are
+//!     `noData` (NULL). A BER element that does not parse, or one that is
+//!     not a ROSE or ACSE APDU, gets a `reject` with a general problem and
+//!     an absent invoke id; an unknown operation `unrecognizedOperation`;
+//!     an argument of the wrong shape `mistypedArgument`. The link stays
+//!     up: the length prefix keeps the stream in step. Error values follow
+//!     the XML fake's choices, mapped to each phase's numbers (Phase II has
+//!     no agent errors: unknown agent or group is `objectNotKnown`, a
+//!     wrong password `securityViolation`).
+//!   * *Events* are `cSTAEventReport` (21) invokes with the switch's own
+//!     invoke ids (1–9998, shared with its keep-alives), one per monitor.
+//!     Phase III requires a cause on Held and Retrieved events, which the
+//!     model does not give: they carry `normal`. The monitored agent's
+//!     not-ready reason code is not sent (no standard field).
+//!   * *Extras.* [`BerOptions::private_data`] adds the manufacturer's object
+//!     identifier and octets to every event: in Phase II as `[APPLICATION
+//!     29] { manufacturer, data }` at the event's end, in Phase III as the
+//!     vendor alternative (`SEQUENCE { manufacturer, data OCTET STRING }`)
+//!     of `extensions.privateData`. [`BerOptions::timestamps`] (Phase III)
+//!     puts a `GeneralizedTime` in `extensions.security.timestamp`; Phase II
+//!     events carry none.
+//!   * *ACSE.* With [`BerOptions::require_acse`], every invoke before an
+//!     accepted AARQ gets `returnError` `generic` (as XML requests before a
+//!     session). An AARQ naming another application context than
+//!     `1.3.12.0.285.200` (Phase III) or `1.3.12.0.218.200` (Phase II) gets
+//!     an AARE `rejected-permanent` / `application-context-name-not-supported`;
+//!     with [`FakeConfig::credentials`] set, a `calling-authentication-value`
+//!     (`charstring`) other than the password gets `authentication-failure`.
+//!     An RLRQ is answered with an RLRE and drops the monitors; an ABRT
+//!     closes the link. Without `require_acse` an AARQ is still answered.
+//!
 //! The control methods panic when the test asks for something impossible
 //! (answering at a device where nothing rings, ringing an invalid number):
 //! that is a bug in the test, reported where it happens.
 
+mod ber;
 mod config;
 mod inbox;
 mod message;
 mod model;
+mod reply;
 mod request;
 mod router;
 mod session;
@@ -148,7 +211,10 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
-pub use config::{AcdGroup, Dialect, FakeAgent, FakeConfig, Framing, JoinedCallId, RoutePoint};
+pub use config::{
+    AcdGroup, BerOptions, CstaPhase, Dialect, Encoding, FakeAgent, FakeConfig, Framing,
+    JoinedCallId, PrivateData, RoutePoint,
+};
 pub use model::{AgentSnapshot, AgentState, CallSnapshot, PartySnapshot, PartyState};
 pub use request::AgentRequest;
 
@@ -312,6 +378,9 @@ impl FakeSwitch {
     /// Local names of every document received, in order (requests and the
     /// client's replies to the switch's own requests, e.g.
     /// `SystemStatusResponse`). Documents that did not parse are left out.
+    /// On a BER link: the ECMA-323 name of each operation invoked (results
+    /// are not listed) and `AARQ`, `RLRQ`, `ABRT` for ACSE; rejected APDUs
+    /// are left out.
     pub async fn received(&self) -> Vec<String> {
         self.with(|r| r.received()).await
     }

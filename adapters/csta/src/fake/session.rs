@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use tokio_util::codec::Decoder;
 
 use super::inbox::NetMsg;
-use super::wire::{FrameDecoder, Framing};
+use super::wire::{InFrame, WireError};
 
 /// What the router asks of a connection.
 #[derive(Debug)]
@@ -22,16 +22,18 @@ pub enum LinkCmd {
 }
 
 /// Runs the connection until either side closes it, then reports
-/// `NetMsg::Closed` to the router.
-pub async fn run(
+/// `NetMsg::Closed` to the router. `decoder` cuts the stream as the link's
+/// encoding frames it (XML documents, or length-prefixed BER APDUs).
+pub async fn run<D>(
     stream: TcpStream,
     link: u64,
-    framing: Framing,
+    mut decoder: D,
     mut cmds: mpsc::UnboundedReceiver<LinkCmd>,
     router: mpsc::UnboundedSender<NetMsg>,
-) {
+) where
+    D: Decoder<Item = InFrame, Error = WireError>,
+{
     let (mut rd, mut wr) = stream.into_split();
-    let mut decoder = FrameDecoder::new(framing);
     let mut buf = BytesMut::with_capacity(8 * 1024);
     let why = 'conn: loop {
         tokio::select! {

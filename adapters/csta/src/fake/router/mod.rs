@@ -11,10 +11,12 @@ use bytes::Bytes;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 
+mod ber;
 mod requests;
 mod routing;
 
-use super::config::FakeConfig;
+use super::ber::{self as ber_codec, LengthPrefixDecoder};
+use super::config::{Encoding, FakeConfig};
 pub use super::inbox::{NetMsg, TimerMsg};
 use super::message::Writer;
 use super::model::{
@@ -23,7 +25,7 @@ use super::model::{
 use super::session::{self, LinkCmd};
 use super::shared::AgentRequest;
 use super::shared::CstaError;
-use super::wire::{self, EVENT_INVOKE_ID};
+use super::wire::{self, FrameDecoder, EVENT_INVOKE_ID};
 
 /// Work sent by the test handle: runs on the router with full access.
 pub type Job = Box<dyn FnOnce(&mut Router) + Send>;
@@ -51,6 +53,8 @@ struct Link {
     next_invoke: u16,
     /// Invoke ids of heartbeats not answered yet, oldest first.
     heartbeats: VecDeque<u16>,
+    /// BER: an ACSE association is open.
+    associated: bool,
 }
 
 impl Link {
@@ -63,6 +67,7 @@ impl Link {
             route_regs: Vec::new(),
             next_invoke: 0,
             heartbeats: VecDeque::new(),
+            associated: false,
         }
     }
 
@@ -85,6 +90,8 @@ pub struct Router {
     cfg: FakeConfig,
     model: Model,
     writer: Writer,
+    /// The BER encoder when the switch speaks BER, else XML.
+    ber: Option<ber_codec::Encoder>,
     net_tx: mpsc::UnboundedSender<NetMsg>,
     link: Option<Link>,
     next_link: u64,
@@ -105,6 +112,10 @@ impl Router {
         Self {
             model: Model::new(&cfg),
             writer: Writer::new(cfg.prefix.clone(), cfg.dialect),
+            ber: match &cfg.encoding {
+                Encoding::Xml => None,
+                Encoding::Ber(options) => Some(ber_codec::Encoder::new(options)),
+            },
             cfg,
             net_tx,
             link: None,
@@ -152,7 +163,10 @@ impl Router {
             NetMsg::Accepted(stream) => self.accept(stream),
             NetMsg::Frame { link, frame } => {
                 if self.link.as_ref().is_some_and(|l| l.id == link) {
-                    self.on_frame(frame);
+                    match self.ber.clone() {
+                        Some(encoder) => self.on_apdu(&encoder, &frame.body),
+                        None => self.on_frame(frame),
+                    }
                 }
             }
             NetMsg::Closed { link, why } => {
@@ -178,13 +192,13 @@ impl Router {
         self.next_link += 1;
         self.accepted += 1;
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(session::run(
-            stream,
-            id,
-            self.cfg.framing,
-            rx,
-            self.net_tx.clone(),
-        ));
+        let net = self.net_tx.clone();
+        if self.ber.is_some() {
+            tokio::spawn(session::run(stream, id, LengthPrefixDecoder, rx, net));
+        } else {
+            let decoder = FrameDecoder::new(self.cfg.framing);
+            tokio::spawn(session::run(stream, id, decoder, rx, net));
+        }
         self.link = Some(Link::new(id, tx));
         tracing::debug!(link = id, "fake switch: client connected");
         if let Some(every) = self.cfg.heartbeat {
@@ -201,6 +215,12 @@ impl Router {
 
     fn send(&mut self, invoke: u16, xml: &str) {
         let Some(link) = &self.link else { return };
+        if self.ber.is_some() {
+            // Only XML paths write documents; on a BER link they would
+            // corrupt the stream.
+            tracing::warn!(%xml, "fake switch: XML document not sent on a BER link");
+            return;
+        }
         // DMCC: phones go out by their device ids.
         let dmcc;
         let xml = match &self.cfg.avaya_switch {
@@ -263,6 +283,10 @@ impl Router {
 
     /// One document per monitor that covers a device in the audience.
     fn notify(&mut self, notice: &Notice) {
+        if let Some(encoder) = self.ber.clone() {
+            self.notify_ber(&encoder, notice);
+            return;
+        }
         let Some(link) = &self.link else { return };
         let docs: Vec<String> = notice
             .audience
@@ -333,8 +357,13 @@ impl Router {
         if link.heartbeats.len() > MAX_OUTSTANDING_HEARTBEATS {
             link.heartbeats.pop_front();
         }
-        let xml = self.writer.system_status();
-        self.send(invoke, &xml);
+        match self.ber.clone() {
+            Some(encoder) => self.send_apdu(&encoder.system_status(i64::from(invoke))),
+            None => {
+                let xml = self.writer.system_status();
+                self.send(invoke, &xml);
+            }
+        }
         self.after(every, TimerMsg::Heartbeat { link: link_id });
     }
 

@@ -4,6 +4,7 @@
 
 use super::super::message::{self, CstaError, Writer, CSTA_NS};
 use super::super::model::{AgentCmd, AgentSnapshot, CallSnapshot, DeviceKind, PartyState};
+use super::super::reply::Reply;
 use super::super::request::{self, Conn, Request};
 use super::super::wire::{InFrame, Invoke};
 use super::super::xml::Element;
@@ -92,7 +93,10 @@ impl Router {
             self.dispatch(request, invoke)
         };
         match result {
-            Ok(Some(xml)) => self.send(reply_invoke, &xml),
+            Ok(Some(reply)) => {
+                let xml = xml_reply(&self.writer, reply);
+                self.send(reply_invoke, &xml);
+            }
             Ok(None) => {}
             Err(e) => {
                 let xml = self.writer.error(e);
@@ -102,16 +106,20 @@ impl Router {
         self.flush();
     }
 
-    /// Serves one request; `Ok(Some(xml))` is the positive response.
-    fn dispatch(&mut self, req: Request, invoke: Option<u16>) -> Result<Option<String>, CstaError> {
+    /// Serves one request; `Ok(Some(reply))` is the positive response.
+    pub(super) fn dispatch(
+        &mut self,
+        req: Request,
+        invoke: Option<u16>,
+    ) -> Result<Option<Reply>, CstaError> {
         let w = self.writer.clone();
-        let empty = |root: &str| Ok(Some(w.csta(root, |_| {})));
+        let empty = |root: &'static str| Ok(Some(Reply::Done(root)));
         match req {
             Request::GetDeviceId { extension } => match &self.cfg.avaya_switch {
                 Some(switch) if self.cfg.extensions.contains(&extension) => {
-                    Ok(Some(w.csta("GetDeviceIdResponse", |x| {
+                    Ok(Some(Reply::Xml(w.csta("GetDeviceIdResponse", |x| {
                         x.leaf("device", &format!("{extension}:{switch}:0.0.0.0:0"))
-                    })))
+                    }))))
                 }
                 Some(_) => Err(CstaError::Operation("invalidDeviceID")),
                 None => Err(CstaError::Operation("invalidFeature")),
@@ -121,21 +129,25 @@ impl Router {
                 password,
                 versions,
                 duration,
-            } => Ok(Some(
+            } => Ok(Some(Reply::Xml(
                 self.start_session(user, password, &versions, duration),
-            )),
+            ))),
             Request::StopSession => {
                 if let Some(l) = &mut self.link {
                     l.session = None;
                     l.monitors.clear();
                     l.route_regs.clear();
                 }
-                Ok(Some(w.acse("StopApplicationSessionPosResponse", |_| {})))
+                Ok(Some(Reply::Xml(
+                    w.acse("StopApplicationSessionPosResponse", |_| {}),
+                )))
             }
             Request::ResetSessionTimer {
                 session_id,
                 duration,
-            } => Ok(self.reset_session(session_id.as_deref(), duration)),
+            } => Ok(self
+                .reset_session(session_id.as_deref(), duration)
+                .map(Reply::Xml)),
             Request::SystemStatus => empty("SystemStatusResponse"),
             Request::SystemStatusResponse => {
                 if let Some(l) = &mut self.link {
@@ -165,9 +177,7 @@ impl Router {
                         x
                     }
                 };
-                Ok(Some(w.csta("MonitorStartResponse", |x| {
-                    x.leaf("monitorCrossRefID", &xref.to_string());
-                })))
+                Ok(Some(Reply::MonitorStarted { xref }))
             }
             Request::MonitorStop { xref } => {
                 let Some(link) = &mut self.link else {
@@ -184,11 +194,14 @@ impl Router {
                 if !self.model.is_internal(&device) {
                     return Err(CstaError::Operation("invalidDeviceID"));
                 }
-                Ok(Some(self.snapshot(&device)))
+                Ok(Some(Reply::Snapshot {
+                    device,
+                    calls: self.model.calls(),
+                }))
             }
             Request::GetAgentState { device, agent } => {
                 let agents = self.model.agents_at(&device, agent.as_deref())?;
-                Ok(Some(agent_state_response(&w, &agents)))
+                Ok(Some(Reply::AgentStates(agents)))
             }
             Request::SetAgentState {
                 device,
@@ -209,9 +222,11 @@ impl Router {
             }
             Request::MakeCall { calling, called } => {
                 let id = self.model.make_call(&calling, &called)?;
-                Ok(Some(w.csta("MakeCallResponse", |x| {
-                    message::conn(x, "callingDevice", &Conn::new(&id, &calling));
-                })))
+                Ok(Some(call(
+                    "MakeCallResponse",
+                    "callingDevice",
+                    Conn::new(&id, &calling),
+                )))
             }
             Request::AnswerCall(c) => {
                 let c = self.at(c, &[PartyState::Alerting]);
@@ -244,32 +259,40 @@ impl Router {
             } => {
                 let existing = self.at(existing, &[PartyState::Connected]);
                 let id = self.model.consultation(&existing, &consulted)?;
-                Ok(Some(w.csta("ConsultationCallResponse", |x| {
-                    message::conn(x, "initiatedCall", &Conn::new(&id, &existing.device));
-                })))
+                Ok(Some(call(
+                    "ConsultationCallResponse",
+                    "initiatedCall",
+                    Conn::new(&id, &existing.device),
+                )))
             }
             Request::TransferCall { held, active } => {
                 let held = self.at(held, &[PartyState::Held]);
                 let active = self.at(active, &[PartyState::Connected]);
                 let (id, to) = self.model.transfer(&held, &active)?;
-                Ok(Some(w.csta("TransferCallResponse", |x| {
-                    message::conn(x, "transferredCall", &Conn::new(&id, &to));
-                })))
+                Ok(Some(call(
+                    "TransferCallResponse",
+                    "transferredCall",
+                    Conn::new(&id, &to),
+                )))
             }
             Request::SingleStepTransfer { active, to } => {
                 let active = self.at(active, &[PartyState::Connected, PartyState::Held]);
                 self.model.single_step_transfer(&active, &to)?;
-                Ok(Some(w.csta("SingleStepTransferCallResponse", |x| {
-                    message::conn(x, "transferredCall", &Conn::new(&active.call, &to));
-                })))
+                Ok(Some(call(
+                    "SingleStepTransferCallResponse",
+                    "transferredCall",
+                    Conn::new(&active.call, &to),
+                )))
             }
             Request::ConferenceCall { held, active } => {
                 let held = self.at(held, &[PartyState::Held]);
                 let active = self.at(active, &[PartyState::Connected]);
                 let id = self.model.conference(&held, &active)?;
-                Ok(Some(w.csta("ConferenceCallResponse", |x| {
-                    message::conn(x, "conferenceCall", &Conn::new(&id, &held.device));
-                })))
+                Ok(Some(call(
+                    "ConferenceCallResponse",
+                    "conferenceCall",
+                    Conn::new(&id, &held.device),
+                )))
             }
             Request::SingleStepConference {
                 active,
@@ -278,9 +301,11 @@ impl Router {
             } => {
                 let active = self.at(active, &[PartyState::Connected]);
                 self.model.single_step_conference(&active, &join, silent)?;
-                Ok(Some(w.csta("SingleStepConferenceCallResponse", |x| {
-                    message::conn(x, "conferencedCall", &Conn::new(&active.call, &join));
-                })))
+                Ok(Some(call(
+                    "SingleStepConferenceCallResponse",
+                    "conferencedCall",
+                    Conn::new(&active.call, &join),
+                )))
             }
             Request::GenerateDigits { conn, digits } => {
                 let conn = self.at(conn, &[PartyState::Connected]);
@@ -299,9 +324,9 @@ impl Router {
                 let reg = self.next_reg;
                 self.next_reg += 1;
                 link.route_regs.push((reg, device));
-                Ok(Some(w.csta("RouteRegisterResponse", |x| {
+                Ok(Some(Reply::Xml(w.csta("RouteRegisterResponse", |x| {
                     x.leaf("routeRegisterReqID", &reg.to_string());
-                })))
+                }))))
             }
             Request::RouteRegisterCancel { reg } => {
                 let Some(link) = &mut self.link else {
@@ -312,9 +337,12 @@ impl Router {
                 if link.route_regs.len() == before {
                     return Err(CstaError::Operation("invalidCrossRefID"));
                 }
-                Ok(Some(w.csta("RouteRegisterCancelResponse", |x| {
-                    x.leaf("routeRegisterReqID", &reg);
-                })))
+                Ok(Some(Reply::Xml(w.csta(
+                    "RouteRegisterCancelResponse",
+                    |x| {
+                        x.leaf("routeRegisterReqID", &reg);
+                    },
+                ))))
             }
             Request::RouteSelect { xref, selected, .. } => {
                 let pending = self.take_route(&xref)?;
@@ -407,36 +435,53 @@ impl Router {
             );
         }
     }
+}
 
-    fn snapshot(&self, device: &str) -> String {
-        let calls: Vec<CallSnapshot> = self.model.calls();
-        self.writer.csta("SnapshotDeviceResponse", |x| {
-            x.elem("crossRefIDorSnapshotData", |x| {
-                x.elem("snapshotData", |x| {
-                    for call in &calls {
-                        let Some(state) = call.state_of(device) else {
-                            continue;
-                        };
-                        x.elem("snapshotDeviceResponseInfo", |x| {
-                            message::conn(x, "connectionIdentifier", &Conn::new(&call.id, device));
-                            x.elem("localCallState", |x| {
-                                x.elem("compoundCallState", |x| {
-                                    x.leaf("localConnectionState", state.as_csta());
-                                });
-                            });
-                            message::private(x, |x| {
-                                x.leaf("callingDevice", &call.calling);
-                                x.leaf("calledDevice", &call.called);
-                                if let Some(g) = &call.acd_group {
-                                    x.leaf("acdGroup", g);
-                                }
+fn call(root: &'static str, field: &'static str, conn: Conn) -> Reply {
+    Reply::Call { root, field, conn }
+}
+
+/// A positive response as ECMA-323 writes it.
+fn xml_reply(w: &Writer, reply: Reply) -> String {
+    match reply {
+        Reply::Done(root) => w.csta(root, |_| {}),
+        Reply::Call { root, field, conn } => w.csta(root, |x| message::conn(x, field, &conn)),
+        Reply::MonitorStarted { xref } => w.csta("MonitorStartResponse", |x| {
+            x.leaf("monitorCrossRefID", &xref.to_string());
+        }),
+        Reply::Snapshot { device, calls } => snapshot(w, &device, &calls),
+        Reply::AgentStates(agents) => agent_state_response(w, &agents),
+        Reply::Xml(xml) => xml,
+    }
+}
+
+fn snapshot(w: &Writer, device: &str, calls: &[CallSnapshot]) -> String {
+    w.csta("SnapshotDeviceResponse", |x| {
+        x.elem("crossRefIDorSnapshotData", |x| {
+            x.elem("snapshotData", |x| {
+                for call in calls {
+                    let Some(state) = call.state_of(device) else {
+                        continue;
+                    };
+                    x.elem("snapshotDeviceResponseInfo", |x| {
+                        message::conn(x, "connectionIdentifier", &Conn::new(&call.id, device));
+                        x.elem("localCallState", |x| {
+                            x.elem("compoundCallState", |x| {
+                                x.leaf("localConnectionState", state.as_csta());
                             });
                         });
-                    }
-                });
+                        message::private(x, |x| {
+                            x.leaf("callingDevice", &call.calling);
+                            x.leaf("calledDevice", &call.called);
+                            if let Some(g) = &call.acd_group {
+                                x.leaf("acdGroup", g);
+                            }
+                        });
+                    });
+                }
             });
-        })
-    }
+        });
+    })
 }
 
 fn agent_state_response(w: &Writer, agents: &[AgentSnapshot]) -> String {
