@@ -541,6 +541,6 @@ fn token() -> String {
     hex::encode(rand::random::<[u8; 8]>())
 }
 
-mod requests;
+pub(crate) mod requests;
 #[cfg(test)]
 mod tests;

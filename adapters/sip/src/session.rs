@@ -304,7 +304,9 @@ impl Session<'_> {
         let mut resend = Vec::new();
         for p in &mut self.pending {
             if p.timed_out(now) {
-                let Purpose::Subscribe(index) = p.purpose;
+                let Purpose::Subscribe(index) = p.purpose else {
+                    continue; // dialog mode sends no CSTA requests
+                };
                 return Err(LinkError::Unanswered {
                     pbx: self.pbx(),
                     uri: self.subs[index].uri.clone(),
@@ -457,7 +459,9 @@ impl Session<'_> {
             self.pending[position].provisional(Instant::now());
             return Ok(());
         }
-        let Purpose::Subscribe(index) = self.pending.remove(position).purpose;
+        let Purpose::Subscribe(index) = self.pending.remove(position).purpose else {
+            return Ok(());
+        };
         let outcome =
             self.subs[index].on_response(response, &mut self.carry.credentials, Instant::now());
         match outcome {
