@@ -359,7 +359,8 @@ async fn uacsta_session_with_digest_events_commands_bye_and_resync_after_reconne
         "SIPp's scenario failed (see its log in the temp dir)"
     );
     // The server is back: the session is opened again and the snapshot resyncs
-    // the call 1001 has now; on shutdown we leave the session with BYE.
+    // the call 1001 has now; the session is refreshed; on shutdown we leave it
+    // with BYE.
     let restarted = sipp("uacsta_restart.xml", port);
     let event = adapter.next().await;
     assert_eq!(event, SwitchEvent::LinkUp);
@@ -369,6 +370,8 @@ async fn uacsta_session_with_digest_events_commands_bye_and_resync_after_reconne
     assert_eq!(snapshot.calls.len(), 1, "{snapshot:?}");
     assert_eq!(snapshot.calls[0].call_id, "7b1f0d10");
     assert_eq!(snapshot.calls[0].parties[0].device, "1001");
+    // The session interval (4 s) is refreshed by re-INVITE at half of it.
+    tokio::time::sleep(Duration::from_millis(3000)).await;
     adapter.shutdown.cancel();
     assert!(
         passed(restarted).await,
