@@ -17,23 +17,9 @@ use std::collections::BTreeMap;
 use ctibridge_adapter::{AdapterEvent, DecodeIssue, DecodeOptions, Decoded, SwitchEvent};
 
 use crate::csta_body::{csta_body, CONTENT_TYPE};
-use crate::dialog_info::{self, DialogInfo};
+use crate::dialog_info::{document_of, DialogInfo};
 use crate::message::{message_len, Message};
 use crate::monitor::{number, uri_user, Applied, Monitor};
-
-/// The dialog-info document of a NOTIFY.
-pub fn document_of(notify: &Message) -> Result<DialogInfo, String> {
-    match notify.content_type().as_deref() {
-        Some("application/dialog-info+xml") => {}
-        Some(other) => {
-            return Err(format!(
-                "body of type {other}, not application/dialog-info+xml"
-            ))
-        }
-        None => return Err("body without Content-Type".into()),
-    }
-    dialog_info::parse(&notify.body).map_err(|e| format!("dialog-info: {e}"))
-}
 
 pub fn decode(options: &DecodeOptions, input: &[u8]) -> Result<Vec<Decoded>, String> {
     if let Some(format) = &options.format {

@@ -17,8 +17,8 @@ use ctibridge_adapter::{
 use tokio::time::Instant;
 
 use crate::config::SipConfig;
-use crate::decode::document_of;
 use crate::dial::{destination_uri, Dial, DialContext, OwnLegs};
+use crate::dialog_info::document_of;
 use crate::digest::Credentials;
 use crate::message::Message;
 use crate::monitor::{Applied, Monitor};
