@@ -201,30 +201,13 @@ async fn a_pbx_that_does_not_answer_makes_healthz_503_naming_it() {
 
 #[test]
 fn decode_prints_what_a_capture_of_sip_messages_makes() {
-    let captures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/captures/sip/");
-    let mut input = Vec::new();
-    for name in [
+    let input = captures(&[
         "asterisk-401-subscribe.sip",
         "kamailio-notify-early.sip",
         "kamailio-notify-early.sip",
         "freeswitch-notify-compact.sip",
-    ] {
-        input.extend(std::fs::read(format!("{captures}{name}")).unwrap());
-    }
-    let dir = temp_dir("sip-decode");
-    let file = dir.join("capture.txt");
-    std::fs::write(&file, input).unwrap();
-    let out = Command::new(BIN)
-        .args(["decode", "--adapter", "sip"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let events: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    ]);
+    let (events, stdout, stderr, status) = decode_sip(&input, "sip-decode");
     assert_eq!(events.len(), 2, "{stdout}");
     assert_eq!(events[0]["kind"], "delivered");
     assert_eq!(events[0]["calling"], "+33155508214");
@@ -235,36 +218,19 @@ fn decode_prints_what_a_capture_of_sip_messages_makes() {
         stderr.contains("message 3") && stderr.contains("not newer"),
         "{stderr}"
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(status, Some(1));
 }
 
 #[test]
 fn decode_prints_what_uacsta_infos_make() {
-    let captures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/captures/sip/");
-    let mut input = Vec::new();
-    for name in [
+    let input = captures(&[
         "rcc-200-invite.sip",
         "rcc-200-monitorstart.sip",
         "rcc-info-delivered.sip",
         "rcc-info-established.sip",
         "uacsta-200-info-error.sip",
-    ] {
-        input.extend(std::fs::read(format!("{captures}{name}")).unwrap());
-    }
-    let dir = temp_dir("uacsta-decode");
-    let file = dir.join("capture.txt");
-    std::fs::write(&file, input).unwrap();
-    let out = Command::new(BIN)
-        .args(["decode", "--adapter", "sip"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let events: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    ]);
+    let (events, stdout, stderr, status) = decode_sip(&input, "uacsta-decode");
     assert_eq!(events.len(), 2, "{stdout}");
     assert_eq!(events[0]["kind"], "delivered");
     assert_eq!(events[0]["device"], "2210");
@@ -276,5 +242,33 @@ fn decode_prints_what_uacsta_infos_make() {
         stderr.contains("message 5") && stderr.contains("invalidConnectionIdentifier"),
         "{stderr}"
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(status, Some(1));
+}
+
+/// The files of tests/captures/sip/ one after another.
+fn captures(names: &[&str]) -> Vec<u8> {
+    let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/captures/sip/");
+    names
+        .iter()
+        .flat_map(|name| std::fs::read(format!("{folder}{name}")).unwrap())
+        .collect()
+}
+
+/// `ctibridge decode --adapter sip` of `input`: its event lines, stdout, stderr and
+/// exit status.
+fn decode_sip(input: &[u8], dir: &str) -> (Vec<serde_json::Value>, String, String, Option<i32>) {
+    let file = temp_dir(dir).join("capture.txt");
+    std::fs::write(&file, input).unwrap();
+    let out = Command::new(BIN)
+        .args(["decode", "--adapter", "sip"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let events = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (events, stdout, stderr, out.status.code())
 }

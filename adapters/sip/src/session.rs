@@ -93,23 +93,11 @@ pub async fn run(
     link: &mut AdapterLink,
     carry: &mut Carry,
 ) -> (End, bool) {
-    let transport = match Transport::open(config).await {
-        Ok(t) => t,
+    let (transport, local) = match Local::connect(config).await {
+        Ok(opened) => opened,
         Err(e) => return (End::Lost(e.to_string()), false),
     };
-    let addr = match transport.local_addr() {
-        Ok(a) => a,
-        Err(e) => return (End::Lost(e.to_string()), false),
-    };
-    let local = Local {
-        transport: config.transport.via_name(),
-        addr,
-        user: config
-            .username
-            .clone()
-            .unwrap_or_else(|| "ctibridge".into()),
-        domain: config.domain().to_string(),
-    };
+    let addr = local.addr;
     tracing::info!(switch = %link.switch, %addr, pbx = %format!("{}:{}", config.host, config.port()), "subscribing to dialog events");
     let subs = devices
         .iter()

@@ -143,23 +143,11 @@ pub async fn run(
     link: &mut AdapterLink,
     carry: &mut Carry,
 ) -> (End, bool) {
-    let transport = match Transport::open(config).await {
-        Ok(t) => t,
+    let (transport, local) = match Local::connect(config).await {
+        Ok(opened) => opened,
         Err(e) => return (End::Lost(e.to_string()), false),
     };
-    let addr = match transport.local_addr() {
-        Ok(a) => a,
-        Err(e) => return (End::Lost(e.to_string()), false),
-    };
-    let local = Local {
-        transport: config.transport.via_name(),
-        addr,
-        user: config
-            .username
-            .clone()
-            .unwrap_or_else(|| "ctibridge".into()),
-        domain: config.domain().to_string(),
-    };
+    let addr = local.addr;
     let server = config.server_uri();
     tracing::info!(switch = %link.switch, %addr, %server, "opening a uaCSTA session");
     let mut session = Session {

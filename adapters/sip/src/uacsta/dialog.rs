@@ -9,7 +9,7 @@
 
 use crate::csta_body::CONTENT_TYPE;
 use crate::dial::requests::{route_set, uri_of};
-use crate::digest::{Challenge, Credentials};
+use crate::digest::{take_challenge, Credentials};
 use crate::message::{self, Message};
 use crate::subscriptions::Local;
 
@@ -186,30 +186,13 @@ impl CstaDialog {
         code: u16,
         credentials: &mut Option<Credentials>,
     ) -> Result<(), String> {
-        let Some(credentials) = credentials else {
-            return Err(format!(
-                "{code}: the CSTA server wants credentials; set username and password"
-            ));
-        };
-        self.challenges += 1;
-        let proxy = code == 407;
-        let header = if proxy {
-            "proxy-authenticate"
-        } else {
-            "www-authenticate"
-        };
-        let stale = response.header_all(header).any(|v| {
-            v.to_ascii_lowercase()
-                .replace(' ', "")
-                .contains("stale=true")
-        });
-        if self.challenges > 1 && !stale {
-            return Err(format!("{code}: the CSTA server refused our credentials"));
-        }
-        let challenge = Challenge::choose(response.header_all(header), proxy, code)
-            .map_err(|e| format!("{code}: {e}"))?;
-        credentials.challenged(challenge);
-        Ok(())
+        take_challenge(
+            response,
+            code,
+            credentials,
+            &mut self.challenges,
+            "the CSTA server",
+        )
     }
 
     /// A new request in the dialog with the next CSeq.
