@@ -134,6 +134,10 @@ struct Session<'a> {
     keep: Option<(KeepAlive, Instant)>,
     /// Our ACK of the session's 2xx, sent again when the server repeats the 2xx.
     ack_2xx: Option<Vec<u8>>,
+    /// The CSeq and branch of the server's last request in the dialog and our
+    /// answer to it: a retransmission (our 200 was lost on UDP) is answered again,
+    /// not taken again, so an event is never reported twice.
+    last_answer: Option<(u32, String, Vec<u8>)>,
 }
 
 /// Run the session once. Returns why it ended and whether it had been up.
@@ -169,6 +173,7 @@ pub async fn run(
         copies: MonitorCopies::default(),
         keep: None,
         ack_2xx: None,
+        last_answer: None,
     };
     let end = session.run().await;
     let was_up = session.phase == Phase::Up;
@@ -393,6 +398,10 @@ impl Session<'_> {
             headers.push(("Content-Type", CONTENT_TYPE.into()));
         }
         let text = request.response_with(code, &tag, &headers, body.as_bytes());
+        if let (Ok((cseq, _)), true) = (request.cseq(), self.dialog.owns(request)) {
+            let branch = request.branch().unwrap_or_default().to_string();
+            self.last_answer = Some((cseq, branch, text.clone().into_bytes()));
+        }
         self.send(text.as_bytes()).await
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ctibridge_adapter::testkit::{self, DriverFuture, KitConfig, SwitchDriver};
-use ctibridge_adapter::SwitchSettings;
+use ctibridge_adapter::{AdapterLink, SwitchEvent, SwitchSettings};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpListener;
@@ -41,6 +41,8 @@ struct State {
     cseq: u32,
     connections: u32,
     invites: u32,
+    /// The last INFO sent, to send again as a retransmission would.
+    last_info: Option<String>,
 }
 
 #[derive(Clone)]
@@ -362,7 +364,16 @@ impl FakeServer {
             session.call_id,
             body.len()
         );
+        self.state.lock().await.last_info = Some(text.clone());
         self.write(text).await;
+    }
+
+    /// The last INFO again, byte for byte (as after a lost 200 on UDP).
+    async fn repeat_last_info(&self) {
+        let last = self.state.lock().await.last_info.clone();
+        if let Some(text) = last {
+            self.write(text).await;
+        }
     }
 
     async fn write(&self, text: String) {
@@ -395,22 +406,24 @@ impl SwitchDriver for Driver {
     }
 }
 
-#[tokio::test]
-async fn uacsta_mode_passes_the_kit() {
-    let server = FakeServer::start().await;
+fn settings(port: u16) -> SwitchSettings {
     let text = format!(
-        "name='pbx'\nadapter='sip'\ndevices=['1001','1002']\nmode='uacsta'\nhost='127.0.0.1'\nport={}\n\
+        "name='pbx'\nadapter='sip'\ndevices=['1001','1002']\nmode='uacsta'\nhost='127.0.0.1'\nport={port}\n\
          transport='tcp'\ndomain='kit.test'\nserver_uri='sip:csta@kit.test'\n\
-         reconnect_min_s=0.1\nreconnect_max_s=0.5\n",
-        server.port
+         reconnect_min_s=0.1\nreconnect_max_s=0.5\n"
     );
-    let settings = SwitchSettings {
+    SwitchSettings {
         name: "pbx".into(),
         adapter: "sip".into(),
         devices: vec!["1001".into(), "1002".into()],
         table: toml::from_str(&text).unwrap(),
-    };
-    let adapter = (ctibridge_sip::factory().build)(&settings).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn uacsta_mode_passes_the_kit() {
+    let server = FakeServer::start().await;
+    let adapter = (ctibridge_sip::factory().build)(&settings(server.port)).unwrap();
     let mut driver = Driver(server.clone());
     let report = testkit::run(
         adapter,
@@ -427,4 +440,42 @@ async fn uacsta_mode_passes_the_kit() {
     let state = server.state.lock().await;
     assert_eq!(state.connections, 2, "one reconnection");
     assert_eq!(state.invites, 2, "a session opened on each connection");
+}
+
+/// An INFO the server sends again (its copy of our 200 was lost) is answered again
+/// but its event is not reported twice.
+#[tokio::test]
+async fn a_repeated_info_is_answered_and_not_taken_twice() {
+    let server = FakeServer::start().await;
+    let adapter = (ctibridge_sip::factory().build)(&settings(server.port)).unwrap();
+    let (tx, mut events) = tokio::sync::mpsc::channel(64);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let (link, _engine) = AdapterLink::new("pbx", tx, shutdown.clone());
+    tokio::spawn(adapter.run(link));
+    assert_eq!(next(&mut events).await, SwitchEvent::LinkUp);
+    assert!(matches!(next(&mut events).await, SwitchEvent::Snapshot(_)));
+    let mut driver = Driver(server.clone());
+    driver.ring("+14155550123", "1001").await;
+    assert!(
+        matches!(next(&mut events).await, SwitchEvent::Delivered { call_id, .. } if call_id == "kc1")
+    );
+    server.repeat_last_info().await;
+    driver.ring("+14155550199", "1002").await;
+    let event = next(&mut events).await;
+    assert!(
+        matches!(&event, SwitchEvent::Delivered { call_id, .. } if call_id == "kc2"),
+        "the repeated INFO was taken again: {event:?}"
+    );
+    shutdown.cancel();
+}
+
+async fn next(
+    events: &mut tokio::sync::mpsc::Receiver<(String, ctibridge_adapter::AdapterEvent)>,
+) -> SwitchEvent {
+    tokio::time::timeout(Duration::from_secs(5), events.recv())
+        .await
+        .expect("an event in time")
+        .expect("adapter running")
+        .1
+        .event
 }

@@ -22,6 +22,18 @@ impl Session<'_> {
             let code = if method == "OPTIONS" { 200 } else { 481 };
             return self.respond(request, code, &[], None).await;
         }
+        if let (Ok((cseq, _)), Some((last, branch, answer))) = (request.cseq(), &self.last_answer) {
+            if cseq == *last && request.branch() == Some(branch.as_str()) {
+                let answer = answer.clone();
+                return self.send(&answer).await;
+            }
+            if cseq <= *last {
+                // Out of order in the dialog (RFC 3261 §12.2.2), or a new request
+                // reusing a CSeq: answered, not taken.
+                let code = if cseq < *last { 500 } else { 200 };
+                return self.respond(request, code, &[], None).await;
+            }
+        }
         match method.as_str() {
             "INFO" => self.on_info(request).await,
             "BYE" => {
