@@ -74,6 +74,18 @@ mod tests {
     }
 
     #[test]
+    fn uacsta_declares_the_phone_controls_and_no_agent_states() {
+        let adapter = (factory().build)(&settings(
+            "[[switch]]\nname='p'\nadapter='sip'\ndevices=['1001']\nmode='uacsta'\nhost='h'",
+        ))
+        .expect("builds");
+        let capabilities = adapter.capabilities();
+        assert_eq!(capabilities.commands, uacsta::SUPPORTED.into());
+        assert!(capabilities.supports(ctibridge_adapter::CommandKind::Hold));
+        assert!(!capabilities.agent_states);
+    }
+
+    #[test]
     fn a_misspelt_key_is_named() {
         let err = (factory().build)(&settings(
             "[[switch]]\nname='p'\nadapter='sip'\ndevices=['1001']\nmode='dialog'\nhost='h'\nexpirse=60",
