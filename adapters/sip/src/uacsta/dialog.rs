@@ -178,6 +178,12 @@ impl CstaDialog {
             && request.tag("to") == Some(self.from_tag.as_str())
     }
 
+    /// A request of ours went through: the next challenge is a new one, not a
+    /// sign that the credentials are wrong.
+    pub fn challenge_passed(&mut self) {
+        self.challenges = 0;
+    }
+
     /// Take a 401/407 to one of our requests: Ok when it can be answered (the
     /// request is then sent again), Err naming why not.
     pub fn challenged(

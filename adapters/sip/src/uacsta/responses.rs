@@ -152,6 +152,7 @@ impl Session<'_> {
             return Ok(());
         }
         if (200..300).contains(&code) {
+            self.dialog.challenge_passed();
             return match csta_body(response) {
                 Ok(Some(CstaBody {
                     message: Csta::Response(root),
