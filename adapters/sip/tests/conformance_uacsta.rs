@@ -43,6 +43,8 @@ struct State {
     invites: u32,
     /// The last INFO sent, to send again as a retransmission would.
     last_info: Option<String>,
+    /// SystemStatus keep-alives received.
+    keep_alives: u32,
 }
 
 #[derive(Clone)]
@@ -212,6 +214,11 @@ impl FakeServer {
                     monitor_of(&device)
                 );
                 self.respond(info, Some(answer)).await;
+            }
+            "SystemStatus" => {
+                self.state.lock().await.keep_alives += 1;
+                self.respond(info, Some(empty("SystemStatusResponse")))
+                    .await;
             }
             "SnapshotDevice" => {
                 let answer = format!(
@@ -407,10 +414,14 @@ impl SwitchDriver for Driver {
 }
 
 fn settings(port: u16) -> SwitchSettings {
+    settings_with(port, "")
+}
+
+fn settings_with(port: u16, extra: &str) -> SwitchSettings {
     let text = format!(
         "name='pbx'\nadapter='sip'\ndevices=['1001','1002']\nmode='uacsta'\nhost='127.0.0.1'\nport={port}\n\
          transport='tcp'\ndomain='kit.test'\nserver_uri='sip:csta@kit.test'\n\
-         reconnect_min_s=0.1\nreconnect_max_s=0.5\n"
+         reconnect_min_s=0.1\nreconnect_max_s=0.5\n{extra}"
     );
     SwitchSettings {
         name: "pbx".into(),
@@ -478,4 +489,31 @@ async fn next(
         .expect("adapter running")
         .1
         .event
+}
+
+/// A server that grants no session timer (its 200 has no Session-Expires) is kept
+/// by a CSTA SystemStatus INFO every `expires`/2 seconds; the link stays up. Takes
+/// half a minute: 60 s is the shortest `expires`.
+#[tokio::test]
+async fn without_a_session_timer_the_session_is_kept_by_system_status() {
+    let server = FakeServer::start().await;
+    let adapter =
+        (ctibridge_sip::factory().build)(&settings_with(server.port, "expires=60\n")).unwrap();
+    let (tx, mut events) = tokio::sync::mpsc::channel(64);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let (link, _engine) = AdapterLink::new("pbx", tx, shutdown.clone());
+    tokio::spawn(adapter.run(link));
+    assert_eq!(next(&mut events).await, SwitchEvent::LinkUp);
+    assert!(matches!(next(&mut events).await, SwitchEvent::Snapshot(_)));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
+    while server.state.lock().await.keep_alives == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no SystemStatus within 40 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(events.try_recv().is_err(), "the link stayed up");
+    assert_eq!(server.state.lock().await.invites, 1, "no new session");
+    shutdown.cancel();
 }
