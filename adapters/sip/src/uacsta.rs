@@ -3,8 +3,9 @@
 //! offer a switch's CTI. One run of the link:
 //!
 //! 1. An INVITE to the server whose body is a CSTA `RequestSystemStatus` opens the
-//!    session (TR/87 §7.1); its 200 carries `RequestSystemStatusResponse`. The
-//!    INVITE answers 401/407 with digest and asks for an RFC 4028 session timer.
+//!    session (TR/87 §7.1); its 200 carries `RequestSystemStatusResponse`. A
+//!    401/407 is answered with digest; the INVITE asks for an RFC 4028 session
+//!    timer.
 //! 2. `MonitorStart` and `SnapshotDevice` for every device go out as INFOs in the
 //!    dialog. A CSTA request's answer travels in the body of the INFO's 200
 //!    (TR/87 §7.2, as the RCC gateways do); a server that sends it as an INFO of
