@@ -1,8 +1,9 @@
 //! The real daemon with a `sip` link in dialog mode against SIPp playing the PBX
 //! (adapters/sip/tests/sipp/e2e_pop.xml): the PBX challenges our SUBSCRIBE and
 //! checks the digest, then a call rings at 1001; the agent's CRM client gets the
-//! pop with the caller's CRM record, then answered and ended. Skipped, with a
-//! notice, when `sipp` is not on PATH.
+//! pop with the caller's CRM record, then answered and ended. The same over a
+//! uaCSTA link (e2e_uacsta.xml: SIPp as the CSTA server). Skipped, with a notice,
+//! when `sipp` is not on PATH.
 
 mod common;
 
@@ -78,13 +79,33 @@ fn sip_config(port: u16, dir: &std::path::Path, pbx: u16, local: u16) -> String 
     format!("{}{link}{}", &standard[..start], &standard[end..])
 }
 
+/// The same link in uaCSTA mode (ECMA TR/87): the INVITE goes to SIPp's CSTA server.
+fn uacsta_config(port: u16, dir: &std::path::Path, pbx: u16, local: u16) -> String {
+    sip_config(port, dir, pbx, local).replace(
+        "mode = \"dialog\"",
+        "mode = \"uacsta\"\nserver_uri = \"sip:csta@sipp.test\"",
+    )
+}
+
 #[tokio::test]
 async fn a_call_ringing_at_an_extension_pops_the_crm_record_at_its_agent() {
+    pops_the_crm_record("e2e_pop.xml", sip_config).await;
+}
+
+#[tokio::test]
+async fn a_call_delivered_over_a_uacsta_link_pops_the_crm_record_at_its_agent() {
+    pops_the_crm_record("e2e_uacsta.xml", uacsta_config).await;
+}
+
+async fn pops_the_crm_record(
+    scenario: &str,
+    config: fn(u16, &std::path::Path, u16, u16) -> String,
+) {
     if !sipp_available() {
         return;
     }
     let pbx = free_udp_port();
-    let sipp = sipp_pbx("e2e_pop.xml", pbx, 1);
+    let sipp = sipp_pbx(scenario, pbx, 1);
 
     let dir = temp_dir("sip-pop");
     let port = free_port();
@@ -93,7 +114,7 @@ async fn a_call_ringing_at_an_extension_pops_the_crm_record_at_its_agent() {
         &dir,
         CONTACTS,
     );
-    let daemon = Daemon::start(&dir, port, &sip_config(port, &dir, pbx, free_udp_port())).await;
+    let daemon = Daemon::start(&dir, port, &config(port, &dir, pbx, free_udp_port())).await;
     let (mut agent, _) = Client::login(&daemon.url(), AGENT_1001).await;
 
     let pop = agent.event("call.offered", |_| true).await;
@@ -180,30 +201,13 @@ async fn a_pbx_that_does_not_answer_makes_healthz_503_naming_it() {
 
 #[test]
 fn decode_prints_what_a_capture_of_sip_messages_makes() {
-    let captures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/captures/sip/");
-    let mut input = Vec::new();
-    for name in [
+    let input = captures(&[
         "asterisk-401-subscribe.sip",
         "kamailio-notify-early.sip",
         "kamailio-notify-early.sip",
         "freeswitch-notify-compact.sip",
-    ] {
-        input.extend(std::fs::read(format!("{captures}{name}")).unwrap());
-    }
-    let dir = temp_dir("sip-decode");
-    let file = dir.join("capture.txt");
-    std::fs::write(&file, input).unwrap();
-    let out = Command::new(BIN)
-        .args(["decode", "--adapter", "sip"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let events: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    ]);
+    let (events, stdout, stderr, status) = decode_sip(&input, "sip-decode");
     assert_eq!(events.len(), 2, "{stdout}");
     assert_eq!(events[0]["kind"], "delivered");
     assert_eq!(events[0]["calling"], "+33155508214");
@@ -214,5 +218,57 @@ fn decode_prints_what_a_capture_of_sip_messages_makes() {
         stderr.contains("message 3") && stderr.contains("not newer"),
         "{stderr}"
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(status, Some(1));
+}
+
+#[test]
+fn decode_prints_what_uacsta_infos_make() {
+    let input = captures(&[
+        "rcc-200-invite.sip",
+        "rcc-200-monitorstart.sip",
+        "rcc-info-delivered.sip",
+        "rcc-info-established.sip",
+        "uacsta-200-info-error.sip",
+    ]);
+    let (events, stdout, stderr, status) = decode_sip(&input, "uacsta-decode");
+    assert_eq!(events.len(), 2, "{stdout}");
+    assert_eq!(events[0]["kind"], "delivered");
+    assert_eq!(events[0]["device"], "2210");
+    assert_eq!(events[0]["calling"], "+14155550123");
+    assert_eq!(events[0]["cause"], "newCall");
+    assert_eq!(events[1]["call_id"], "0_7a4c02e9");
+    // The CSTA error in the last 200 is reported with its message number.
+    assert!(
+        stderr.contains("message 5") && stderr.contains("invalidConnectionIdentifier"),
+        "{stderr}"
+    );
+    assert_eq!(status, Some(1));
+}
+
+/// The files of tests/captures/sip/ one after another.
+fn captures(names: &[&str]) -> Vec<u8> {
+    let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/captures/sip/");
+    names
+        .iter()
+        .flat_map(|name| std::fs::read(format!("{folder}{name}")).unwrap())
+        .collect()
+}
+
+/// `ctibridge decode --adapter sip` of `input`: its event lines, stdout, stderr and
+/// exit status.
+fn decode_sip(input: &[u8], dir: &str) -> (Vec<serde_json::Value>, String, String, Option<i32>) {
+    let file = temp_dir(dir).join("capture.txt");
+    std::fs::write(&file, input).unwrap();
+    let out = Command::new(BIN)
+        .args(["decode", "--adapter", "sip"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let events = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (events, stdout, stderr, out.status.code())
 }

@@ -1,4 +1,5 @@
-//! The adapter's life: run a [`session`](crate::session) against the PBX and, when
+//! The adapter's life: run a [`session`](crate::session) (dialog mode) or a
+//! [`uacsta`](crate::uacsta) session against the PBX and, when
 //! it ends, report `LinkDown` (through the shared [`Outage`] rule) and try again
 //! after a jittered [`Backoff`], answering commands `switch_unavailable` meanwhile.
 
@@ -7,8 +8,15 @@ use ctibridge_adapter::{
     SwitchEvent,
 };
 
-use crate::config::SipConfig;
+use crate::config::{Mode, SipConfig};
 use crate::session::{self, Carry, End};
+use crate::uacsta;
+
+/// What outlives one run of the link, by mode.
+enum Either {
+    Dialog(Carry),
+    Uacsta(uacsta::Carry),
+}
 
 pub struct SipAdapter {
     config: SipConfig,
@@ -22,11 +30,16 @@ impl SipAdapter {
 }
 
 impl Adapter for SipAdapter {
-    /// Live calls from dialog events; no agent states (SIP has no ACD agents);
-    /// click-to-dial by third-party call control.
+    /// Live calls; no agent states (neither dialog events nor uaCSTA's
+    /// first-party call control know ACD agents). Dialog mode dials by
+    /// third-party call control; uaCSTA has the phone-control services.
     fn capabilities(&self) -> Capabilities {
+        let commands = match self.config.mode {
+            Mode::Dialog => [CommandKind::MakeCall].into(),
+            Mode::Uacsta => uacsta::SUPPORTED.into(),
+        };
         Capabilities {
-            commands: [CommandKind::MakeCall].into(),
+            commands,
             live_calls: true,
             agent_states: false,
         }
@@ -41,9 +54,18 @@ async fn run(adapter: SipAdapter, mut link: AdapterLink) -> Result<(), AdapterEr
     let SipAdapter { config, devices } = adapter;
     let mut backoff = Backoff::new(config.reconnect_min, config.reconnect_max);
     let mut outage = Outage::default();
-    let mut carry = Carry::new(&config, &devices);
+    let mut carry = match config.mode {
+        Mode::Dialog => Either::Dialog(Carry::new(&config, &devices)),
+        Mode::Uacsta => {
+            let credentials = Carry::new(&config, &[]).credentials;
+            Either::Uacsta(uacsta::Carry::new(credentials))
+        }
+    };
     loop {
-        let (end, was_up) = session::run(&config, &devices, &mut link, &mut carry).await;
+        let (end, was_up) = match &mut carry {
+            Either::Dialog(carry) => session::run(&config, &devices, &mut link, carry).await,
+            Either::Uacsta(carry) => uacsta::run(&config, &devices, &mut link, carry).await,
+        };
         let reason = match end {
             End::Shutdown | End::EngineGone => return Ok(()),
             End::Lost(reason) => reason,

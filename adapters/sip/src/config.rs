@@ -34,6 +34,10 @@ pub struct SipConfig {
     /// The domain of the extensions' URIs (`sip:1001@domain`); default `host`.
     #[serde(default)]
     pub domain: Option<String>,
+    /// `uacsta`: the CSTA server's SIP URI, the INVITE's target; read it through
+    /// [`SipConfig::server_uri`] (default `sip:csta@DOMAIN`).
+    #[serde(default)]
+    pub server_uri: Option<String>,
     /// Requested subscription lifetime in seconds; refreshed before it runs out,
     /// sooner when the PBX grants less.
     #[serde(default = "default_expires")]
@@ -116,12 +120,20 @@ fn default_reconnect_max() -> Duration {
 impl SipConfig {
     /// Check what serde cannot.
     pub fn validate(&self, devices: &[String]) -> Result<(), SettingsError> {
-        if self.mode == Mode::Uacsta {
-            return Err(SettingsError::new(
-                "mode",
-                "mode = \"uacsta\" is not available in this version; use mode = \"dialog\" \
-                 (or the csta adapter where the switch has a CSTA port)",
-            ));
+        if let Some(uri) = &self.server_uri {
+            if self.mode != Mode::Uacsta {
+                return Err(SettingsError::new(
+                    "server_uri",
+                    "is set but mode is not \"uacsta\"",
+                ));
+            }
+            let scheme = uri.starts_with("sip:") || uri.starts_with("sips:");
+            if !scheme || uri.contains(['<', '>', '"', ' ', '\r', '\n']) {
+                return Err(SettingsError::new(
+                    "server_uri",
+                    format!("server_uri = \"{uri}\" is not a SIP URI (e.g. \"sip:csta@10.0.0.7\")"),
+                ));
+            }
         }
         if self.transport == Transport::Tls {
             ctibridge_adapter::tls::client_config(self.tls_ca.as_deref())
@@ -196,6 +208,13 @@ impl SipConfig {
         self.domain.as_deref().unwrap_or(&self.host)
     }
 
+    /// uaCSTA: the URI our INVITE goes to.
+    pub fn server_uri(&self) -> String {
+        self.server_uri
+            .clone()
+            .unwrap_or_else(|| format!("sip:csta@{}", self.domain()))
+    }
+
     pub fn t1(&self) -> Duration {
         self.timer_t1
     }
@@ -205,15 +224,16 @@ impl SipConfig {
 pub const EXAMPLE: &str = r#"[[switch]]
 name = "pbx1"
 adapter = "sip"
-mode = "dialog"                    # dialog (RFC 4235 dialog events) | uacsta (not yet)
+mode = "dialog"                    # dialog (RFC 4235 dialog events) | uacsta (CSTA in SIP, ECMA TR/87)
 host = "10.0.0.7"                  # the PBX that takes SUBSCRIBE for the extensions
 port = 5060                        # default 5060, 5061 with tls
 transport = "udp"                  # udp | tcp | tls
 # tls_ca = "/etc/ctibridge/pbx-ca.pem"  # with tls: the CA that signed the PBX's certificate
 local = "0.0.0.0:5070"             # where the PBX sends its NOTIFYs
 # domain = "pbx.example.com"       # URIs are sip:EXT@domain; default: host
+# server_uri = "sip:csta@10.0.0.7" # uacsta: the CSTA server's URI; default sip:csta@DOMAIN
 devices = ["1001", "1002"]         # extensions to watch
-# expires = 3600                   # subscription lifetime asked for
+# expires = 3600                   # subscription lifetime (uacsta: session interval) asked for
 username = "ctibridge"             # digest credentials (MD5 or SHA-256)
 password = "secret"
 # timer_t1_ms = 500                # RFC 3261 T1; the PBX is away after 64×T1 unanswered
@@ -240,13 +260,23 @@ mod tests {
         assert_eq!(c.expires, 3600);
         assert_eq!(c.domain(), "pbx");
         c.validate(&["1001".into()]).unwrap();
+        let u = parse("mode='uacsta'\nhost='pbx'\ndomain='example.com'").unwrap();
+        u.validate(&["1001".into()]).unwrap();
+        assert_eq!(u.server_uri(), "sip:csta@example.com");
     }
 
     #[test]
     fn what_cannot_work_is_named() {
         let devices = ["1001".to_string()];
         let check = |text: &str| parse(text).unwrap().validate(&devices).unwrap_err().key;
-        assert_eq!(check("mode='uacsta'\nhost='h'").as_deref(), Some("mode"));
+        assert_eq!(
+            check("mode='dialog'\nhost='h'\nserver_uri='sip:csta@h'").as_deref(),
+            Some("server_uri")
+        );
+        assert_eq!(
+            check("mode='uacsta'\nhost='h'\nserver_uri='csta@h'").as_deref(),
+            Some("server_uri")
+        );
         assert_eq!(
             check("mode='dialog'\nhost='h'\ntransport='tls'\ntls_ca='/nonexistent/ca.pem'")
                 .as_deref(),

@@ -7,28 +7,19 @@
 //! Every NOTIFY with a dialog-info body goes through the monitor of the extension
 //! its `entity` names, so stale versions, hold and resync show as they would live.
 //! A Delivered event carries the caller's display name as the `calling_name` key.
+//! uaCSTA messages (any request or response with an `application/csta+xml` body)
+//! are read as a uacsta session reads them: events with the csta adapter's
+//! mapping (its decode keys, `cause` and the raw device text, come along), a CSTA
+//! error as an issue, answers and keep-alives quietly.
 
 use std::collections::BTreeMap;
 
 use ctibridge_adapter::{AdapterEvent, DecodeIssue, DecodeOptions, Decoded, SwitchEvent};
 
-use crate::dialog_info::{self, DialogInfo};
+use crate::csta_body::{csta_body, CONTENT_TYPE};
+use crate::dialog_info::{document_of, DialogInfo};
 use crate::message::{message_len, Message};
 use crate::monitor::{number, uri_user, Applied, Monitor};
-
-/// The dialog-info document of a NOTIFY.
-pub fn document_of(notify: &Message) -> Result<DialogInfo, String> {
-    match notify.content_type().as_deref() {
-        Some("application/dialog-info+xml") => {}
-        Some(other) => {
-            return Err(format!(
-                "body of type {other}, not application/dialog-info+xml"
-            ))
-        }
-        None => return Err("body without Content-Type".into()),
-    }
-    dialog_info::parse(&notify.body).map_err(|e| format!("dialog-info: {e}"))
-}
 
 pub fn decode(options: &DecodeOptions, input: &[u8]) -> Result<Vec<Decoded>, String> {
     if let Some(format) = &options.format {
@@ -45,6 +36,7 @@ pub fn decode(options: &DecodeOptions, input: &[u8]) -> Result<Vec<Decoded>, Str
     };
     let mut out = Vec::new();
     let mut monitors: BTreeMap<String, Monitor> = BTreeMap::new();
+    let mut csta = CstaDecoder::default();
     let mut at = 0usize;
     let mut index = 0usize;
     let mut skipped: Option<(usize, usize)> = None;
@@ -98,6 +90,10 @@ pub fn decode(options: &DecodeOptions, input: &[u8]) -> Result<Vec<Decoded>, Str
                 continue;
             }
         };
+        if message.content_type().as_deref() == Some(CONTENT_TYPE) {
+            out.extend(csta.decode(&message, &position));
+            continue;
+        }
         if message.method() != Some("NOTIFY") || message.body.is_empty() {
             continue;
         }
@@ -138,6 +134,47 @@ pub fn decode(options: &DecodeOptions, input: &[u8]) -> Result<Vec<Decoded>, Str
         }));
     }
     Ok(out)
+}
+
+/// The uaCSTA side of a capture: call ids filled in and events seen through two
+/// monitors passed once, as the session does.
+#[derive(Default)]
+struct CstaDecoder {
+    calls: crate::uacsta::Carry,
+    copies: ctibridge_csta::dedup::MonitorCopies,
+}
+
+impl CstaDecoder {
+    fn decode(&mut self, message: &Message, position: &str) -> Option<Decoded> {
+        use ctibridge_csta::message::Message as Csta;
+        let body = match csta_body(message) {
+            Ok(Some(body)) => body,
+            Ok(None) => return None,
+            Err(e) => return Some(issue(position, e.to_string())),
+        };
+        match body.message {
+            Csta::Event(mapped) => {
+                let details = mapped.details.clone();
+                let event =
+                    self.calls
+                        .for_engine(*mapped, body.cross_ref.as_deref(), &mut self.copies)?;
+                let keys = details
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), Some(v)))
+                    .collect();
+                let event = AdapterEvent {
+                    event,
+                    raw: Some(String::from_utf8_lossy(&message.body).into_owned()),
+                };
+                Some(Decoded::Described { event, keys })
+            }
+            Csta::Error(error) => Some(issue(
+                position,
+                format!("the CSTA server answered with an error: {error}"),
+            )),
+            Csta::Response(_) | Csta::SystemStatus | Csta::Ignored(_) => None,
+        }
+    }
 }
 
 fn described(event: SwitchEvent, info: &DialogInfo, raw: String) -> Decoded {
@@ -243,6 +280,37 @@ mod tests {
         assert!(
             matches!(&out[..], [Decoded::Issue(i)] if i.message.contains("not well-formed") && i.position.starts_with("message 1")),
             "{out:?}"
+        );
+    }
+
+    #[test]
+    fn uacsta_infos_are_read_as_the_session_reads_them() {
+        let mut input = capture("rcc-200-invite.sip");
+        input.extend(capture("rcc-200-monitorstart.sip"));
+        input.extend(capture("rcc-info-delivered.sip"));
+        input.extend(capture("rcc-info-established.sip"));
+        input.extend(capture("uacsta-200-info-error.sip"));
+        let out = decode(&DecodeOptions::default(), &input).unwrap();
+        assert_eq!(out.len(), 3, "{out:#?}");
+        let Decoded::Described { event, keys } = &out[0] else {
+            panic!("{:?}", out[0])
+        };
+        assert!(
+            matches!(&event.event, SwitchEvent::Delivered { call_id, device, calling, .. }
+            if call_id == "0_7a4c02e9" && device == "2210" && calling.as_deref() == Some("+14155550123"))
+        );
+        assert!(
+            keys.contains(&("cause".into(), Some("newCall".into()))),
+            "{keys:?}"
+        );
+        assert!(event.raw.as_deref().unwrap().contains("<DeliveredEvent"));
+        assert!(
+            matches!(&out[1], Decoded::Described { event, .. } if event.event.kind() == "established")
+        );
+        assert!(
+            matches!(&out[2], Decoded::Issue(i) if i.position.starts_with("message 5") && i.message.contains("invalidConnectionIdentifier")),
+            "{:?}",
+            out[2]
         );
     }
 

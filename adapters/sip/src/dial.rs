@@ -26,7 +26,7 @@ use std::time::Duration;
 use ctibridge_adapter::{CommandError, CommandOk, CommandRequest, SwitchEvent};
 use tokio::time::Instant;
 
-use crate::digest::{Challenge, Credentials};
+use crate::digest::{take_challenge, Credentials};
 use crate::message::Message;
 use crate::subscriptions::Local;
 use crate::transaction::T2;
@@ -535,32 +535,8 @@ impl Dial {
         code: u16,
         credentials: &mut Option<Credentials>,
     ) -> Result<(), CommandError> {
-        let Some(credentials) = credentials else {
-            return Err(CommandError::Rejected(format!(
-                "{code}: the PBX wants credentials; set username and password"
-            )));
-        };
-        self.challenges += 1;
-        let proxy = code == 407;
-        let header = if proxy {
-            "proxy-authenticate"
-        } else {
-            "www-authenticate"
-        };
-        let stale = response.header_all(header).any(|v| {
-            v.to_ascii_lowercase()
-                .replace(' ', "")
-                .contains("stale=true")
-        });
-        if self.challenges > 1 && !stale {
-            return Err(CommandError::Rejected(format!(
-                "{code}: the PBX refused our credentials"
-            )));
-        }
-        let challenge = Challenge::choose(response.header_all(header), proxy, code)
-            .map_err(|e| CommandError::Rejected(format!("{code}: {e}")))?;
-        credentials.challenged(challenge);
-        Ok(())
+        take_challenge(response, code, credentials, &mut self.challenges, "the PBX")
+            .map_err(CommandError::Rejected)
     }
 
     fn push_tx(
@@ -587,6 +563,6 @@ fn token() -> String {
     hex::encode(rand::random::<[u8; 8]>())
 }
 
-mod requests;
+pub(crate) mod requests;
 #[cfg(test)]
 mod tests;

@@ -11,6 +11,22 @@
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
+use crate::message::Message;
+
+/// The dialog-info document of a NOTIFY.
+pub fn document_of(notify: &Message) -> Result<DialogInfo, String> {
+    match notify.content_type().as_deref() {
+        Some("application/dialog-info+xml") => {}
+        Some(other) => {
+            return Err(format!(
+                "body of type {other}, not application/dialog-info+xml"
+            ))
+        }
+        None => return Err("body without Content-Type".into()),
+    }
+    parse(&notify.body).map_err(|e| format!("dialog-info: {e}"))
+}
+
 /// More nesting than any dialog-info document has.
 const MAX_DEPTH: usize = 16;
 /// More dialogs than one extension ever has at once; a document over it is refused.

@@ -172,6 +172,43 @@ impl Credentials {
     }
 }
 
+/// Take a 401/407 `response` to one of our requests: Ok when the request can be
+/// sent again with credentials. `challenges` counts the challenges answered in a
+/// row; a second one that does not say `stale=true` means the credentials are
+/// wrong. Err says why not, naming `peer` ("the PBX").
+pub fn take_challenge(
+    response: &crate::message::Message,
+    code: u16,
+    credentials: &mut Option<Credentials>,
+    challenges: &mut u8,
+    peer: &str,
+) -> Result<(), String> {
+    let Some(credentials) = credentials else {
+        return Err(format!(
+            "{code}: {peer} wants credentials; set username and password"
+        ));
+    };
+    *challenges += 1;
+    let proxy = code == 407;
+    let header = if proxy {
+        "proxy-authenticate"
+    } else {
+        "www-authenticate"
+    };
+    let stale = response.header_all(header).any(|v| {
+        v.to_ascii_lowercase()
+            .replace(' ', "")
+            .contains("stale=true")
+    });
+    if *challenges > 1 && !stale {
+        return Err(format!("{code}: {peer} refused our credentials"));
+    }
+    let challenge = Challenge::choose(response.header_all(header), proxy, code)
+        .map_err(|e| format!("{code}: {e}"))?;
+    credentials.challenged(challenge);
+    Ok(())
+}
+
 /// The Authorization value for one request.
 pub fn answer(
     challenge: &Challenge,

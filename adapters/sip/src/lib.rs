@@ -1,6 +1,8 @@
 //! The `sip` adapter: SIP PBXs that publish their extensions' calls through the
 //! dialog event package (RFC 4235 over RFC 6665 subscriptions): Asterisk/FreePBX
-//! (res_pjsip_exten_state), FreeSWITCH, Kamailio/OpenSIPS presence, hosted PBXs.
+//! (res_pjsip_exten_state), FreeSWITCH, Kamailio/OpenSIPS presence, hosted PBXs;
+//! and, with `mode = "uacsta"`, servers that carry CSTA XML in a SIP session
+//! (ECMA TR/87: Microsoft OCS/Lync remote call control gateways and the like).
 //!
 //! Map of the crate:
 //! - [`config`]: the `[[switch]]` keys ([`SipConfig`]) and their example.
@@ -9,16 +11,19 @@
 //! - [`digest`]: answering 401/407 challenges (RFC 8760 MD5/SHA-256, qop=auth).
 //! - [`dial`]: click-to-dial by third-party call control (INVITE, then REFER).
 //! - [`dialog_info`]: `application/dialog-info+xml` documents.
+//! - [`csta_body`]: `application/csta+xml` bodies, read with the csta adapter's code.
+//! - [`uacsta`]: one uaCSTA session (INVITE, INFOs, keep-alive, commands).
 //! - [`monitor`]: one extension's dialog state and the normalised events it makes.
 //! - [`subscriptions`]: one SUBSCRIBE dialog per extension, refreshes, 481.
 //! - [`transaction`]: RFC 3261 retransmission (Timer E) and timeout (Timer F).
 //! - [`transport`]: the UDP socket or TCP stream to the PBX.
-//! - [`session`]: one run of the link.
+//! - [`session`]: one run of the link in dialog mode.
 //! - [`adapter`]: reconnect with backoff.
 //! - [`decode`]: `ctibridge decode --adapter sip`.
 
 pub mod adapter;
 pub mod config;
+pub mod csta_body;
 pub mod decode;
 pub mod dial;
 pub mod dialog_info;
@@ -29,6 +34,7 @@ pub mod session;
 pub mod subscriptions;
 pub mod transaction;
 pub mod transport;
+pub mod uacsta;
 
 use ctibridge_adapter::{Adapter, AdapterFactory, SettingsError, SwitchSettings};
 
@@ -39,7 +45,7 @@ pub use config::SipConfig;
 pub fn factory() -> AdapterFactory {
     AdapterFactory {
         name: "sip",
-        summary: "SIP dialog events (RFC 4235) from Asterisk/FreePBX, FreeSWITCH, Kamailio and other SIP PBXs",
+        summary: "SIP dialog events (RFC 4235) from Asterisk/FreePBX, FreeSWITCH, Kamailio and other SIP PBXs, or CSTA in SIP (uaCSTA, ECMA TR/87)",
         example: config::EXAMPLE,
         build,
         decode: Some(decode::decode),
@@ -65,6 +71,18 @@ mod tests {
             adapter.capabilities().commands,
             [ctibridge_adapter::CommandKind::MakeCall].into()
         );
+    }
+
+    #[test]
+    fn uacsta_declares_the_phone_controls_and_no_agent_states() {
+        let adapter = (factory().build)(&settings(
+            "[[switch]]\nname='p'\nadapter='sip'\ndevices=['1001']\nmode='uacsta'\nhost='h'",
+        ))
+        .expect("builds");
+        let capabilities = adapter.capabilities();
+        assert_eq!(capabilities.commands, uacsta::SUPPORTED.into());
+        assert!(capabilities.supports(ctibridge_adapter::CommandKind::Hold));
+        assert!(!capabilities.agent_states);
     }
 
     #[test]

@@ -10,8 +10,9 @@ use std::fmt::Write as _;
 
 use rsip::prelude::*;
 
-/// The compact header forms (RFC 3261 §7.3.3, RFC 3265 `o`/`u`, RFC 3515 `r`/`b`).
-const COMPACT: [(&str, &str); 14] = [
+/// The compact header forms (RFC 3261 §7.3.3, RFC 3265 `o`/`u`, RFC 3515 `r`/`b`,
+/// RFC 4028 `x`).
+const COMPACT: [(&str, &str); 15] = [
     ("i", "call-id"),
     ("m", "contact"),
     ("e", "content-encoding"),
@@ -26,6 +27,7 @@ const COMPACT: [(&str, &str); 14] = [
     ("u", "allow-events"),
     ("r", "refer-to"),
     ("b", "referred-by"),
+    ("x", "session-expires"),
 ];
 
 /// The first line of a message.
@@ -168,6 +170,18 @@ impl Message {
     /// The response a UAS gives to this request: Via, From, To (with `to_tag` added
     /// when it has none), Call-ID and CSeq copied (RFC 3261 §8.2.6).
     pub fn response(&self, code: u16, to_tag: &str) -> String {
+        self.response_with(code, to_tag, &[], b"")
+    }
+
+    /// [`Message::response`] with more headers and a body (uaCSTA answers a CSTA
+    /// request from the server in the 200's body; a 200 to INVITE needs Contact).
+    pub fn response_with(
+        &self,
+        code: u16,
+        to_tag: &str,
+        extra: &[(&str, String)],
+        body: &[u8],
+    ) -> String {
         let mut headers: Vec<rsip::Header> = Vec::new();
         for (name, value) in &self.headers {
             match name.as_str() {
@@ -182,12 +196,15 @@ impl Message {
                 _ => {}
             }
         }
-        headers.push(rsip::headers::ContentLength::from(0u32).into());
+        for (name, value) in extra {
+            headers.push(rsip::Header::Other(name.to_string(), value.clone()));
+        }
+        headers.push(rsip::headers::ContentLength::from(body.len() as u32).into());
         let response = rsip::Response {
             status_code: rsip::StatusCode::from(code),
             version: rsip::Version::V2,
             headers: headers.into(),
-            body: Vec::new(),
+            body: body.to_vec(),
         };
         response.to_string()
     }

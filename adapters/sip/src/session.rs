@@ -17,8 +17,8 @@ use ctibridge_adapter::{
 use tokio::time::Instant;
 
 use crate::config::SipConfig;
-use crate::decode::document_of;
 use crate::dial::{destination_uri, Dial, DialContext, OwnLegs};
+use crate::dialog_info::document_of;
 use crate::digest::Credentials;
 use crate::message::Message;
 use crate::monitor::{Applied, Monitor};
@@ -93,23 +93,11 @@ pub async fn run(
     link: &mut AdapterLink,
     carry: &mut Carry,
 ) -> (End, bool) {
-    let transport = match Transport::open(config).await {
-        Ok(t) => t,
+    let (transport, local) = match Local::connect(config).await {
+        Ok(opened) => opened,
         Err(e) => return (End::Lost(e.to_string()), false),
     };
-    let addr = match transport.local_addr() {
-        Ok(a) => a,
-        Err(e) => return (End::Lost(e.to_string()), false),
-    };
-    let local = Local {
-        transport: config.transport.via_name(),
-        addr,
-        user: config
-            .username
-            .clone()
-            .unwrap_or_else(|| "ctibridge".into()),
-        domain: config.domain().to_string(),
-    };
+    let addr = local.addr;
     tracing::info!(switch = %link.switch, %addr, pbx = %format!("{}:{}", config.host, config.port()), "subscribing to dialog events");
     let subs = devices
         .iter()
@@ -304,7 +292,9 @@ impl Session<'_> {
         let mut resend = Vec::new();
         for p in &mut self.pending {
             if p.timed_out(now) {
-                let Purpose::Subscribe(index) = p.purpose;
+                let Purpose::Subscribe(index) = p.purpose else {
+                    continue; // dialog mode sends no CSTA requests
+                };
                 return Err(LinkError::Unanswered {
                     pbx: self.pbx(),
                     uri: self.subs[index].uri.clone(),
@@ -457,7 +447,9 @@ impl Session<'_> {
             self.pending[position].provisional(Instant::now());
             return Ok(());
         }
-        let Purpose::Subscribe(index) = self.pending.remove(position).purpose;
+        let Purpose::Subscribe(index) = self.pending.remove(position).purpose else {
+            return Ok(());
+        };
         let outcome =
             self.subs[index].on_response(response, &mut self.carry.credentials, Instant::now());
         match outcome {

@@ -23,6 +23,24 @@ pub struct Local {
 }
 
 impl Local {
+    /// Open the transport to the PBX and say who we are on it: its address, the
+    /// user part from `username` (default `ctibridge`), the configured domain.
+    pub async fn connect(
+        config: &crate::config::SipConfig,
+    ) -> Result<(crate::transport::Transport, Local), crate::transport::TransportError> {
+        let transport = crate::transport::Transport::open(config).await?;
+        let local = Local {
+            transport: config.transport.via_name(),
+            addr: transport.local_addr()?,
+            user: config
+                .username
+                .clone()
+                .unwrap_or_else(|| "ctibridge".into()),
+            domain: config.domain().to_string(),
+        };
+        Ok((transport, local))
+    }
+
     pub(crate) fn contact(&self) -> String {
         let transport = match self.transport {
             "TCP" => ";transport=tcp",

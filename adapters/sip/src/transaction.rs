@@ -14,6 +14,8 @@ pub const T2: Duration = Duration::from_secs(4);
 pub enum Purpose {
     /// The SUBSCRIBE (initial or refresh) of `devices[index]`.
     Subscribe(usize),
+    /// uaCSTA: our request with this CSeq number in the CSTA dialog.
+    Csta(u32),
 }
 
 #[derive(Debug, Clone)]
@@ -24,6 +26,8 @@ pub struct Pending {
     next_send: Option<Instant>,
     interval: Duration,
     deadline: Instant,
+    /// INVITE's Timer A doubles without the T2 cap of Timer E (RFC 3261 §17.1.1.2).
+    uncapped: bool,
 }
 
 impl Pending {
@@ -43,11 +47,23 @@ impl Pending {
             next_send: udp.then(|| now + t1),
             interval: t1,
             deadline: now + t1 * 64,
+            uncapped: false,
         }
     }
 
-    /// A provisional response came: stop retransmitting faster than T2.
+    /// An INVITE client transaction: retransmissions double without a cap.
+    pub fn invite(mut self) -> Pending {
+        self.uncapped = true;
+        self
+    }
+
+    /// A provisional response came: stop retransmitting faster than T2 (an
+    /// INVITE stops retransmitting altogether, RFC 3261 §17.1.1.2).
     pub fn provisional(&mut self, now: Instant) {
+        if self.uncapped {
+            self.next_send = None;
+            return;
+        }
         if let Some(next) = &mut self.next_send {
             self.interval = T2;
             *next = now + T2;
@@ -70,7 +86,11 @@ impl Pending {
     pub fn retransmit_due(&mut self, now: Instant) -> bool {
         match self.next_send {
             Some(next) if now >= next => {
-                self.interval = (self.interval * 2).min(T2);
+                self.interval = if self.uncapped {
+                    self.interval * 2
+                } else {
+                    (self.interval * 2).min(T2)
+                };
                 self.next_send = Some(now + self.interval);
                 true
             }
@@ -115,5 +135,23 @@ mod tests {
         );
         assert_eq!(p.wake_at(), start + Duration::from_secs(32));
         assert!(!p.retransmit_due(start + Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn an_invite_doubles_without_a_cap_and_stops_on_a_provisional_answer() {
+        let t1 = Duration::from_millis(500);
+        let start = Instant::now();
+        let mut p = Pending::new("b".into(), vec![], Purpose::Csta(1), t1, true, start).invite();
+        let mut sent_at = Vec::new();
+        let mut now = start;
+        while sent_at.len() < 5 {
+            now = p.wake_at();
+            if p.retransmit_due(now) {
+                sent_at.push((now - start).as_millis());
+            }
+        }
+        assert_eq!(sent_at, [500, 1500, 3500, 7500, 15500]);
+        p.provisional(now);
+        assert_eq!(p.wake_at(), start + t1 * 64, "only Timer B is left");
     }
 }

@@ -1,6 +1,6 @@
 //! The adapter against SIPp playing the PBX (scenarios in tests/sipp/): a real SIP
 //! stack answers and checks our SUBSCRIBEs (its `verifyauth` checks our digest
-//! answer) and sends NOTIFY flows. Skipped, with a notice, when `sipp` is not on
+//! answer) and sends NOTIFY flows, or plays a uaCSTA server (ECMA TR/87). Skipped, with a notice, when `sipp` is not on
 //! PATH (Debian/Ubuntu: `apt-get install sip-tester`).
 
 use std::net::UdpSocket;
@@ -96,9 +96,13 @@ struct Running {
 }
 
 fn start_adapter(pbx_port: u16, extra: &str) -> Running {
+    start_in_mode(pbx_port, "dialog", extra)
+}
+
+fn start_in_mode(pbx_port: u16, mode: &str, extra: &str) -> Running {
     let local = free_udp_port();
     let text = format!(
-        "name='pbx'\nadapter='sip'\ndevices=['1001']\nmode='dialog'\nhost='127.0.0.1'\nport={pbx_port}\n\
+        "name='pbx'\nadapter='sip'\ndevices=['1001']\nmode='{mode}'\nhost='127.0.0.1'\nport={pbx_port}\n\
          local='127.0.0.1:{local}'\ndomain='sipp.test'\nusername='ctibridge'\npassword='s3cret'\n\
          reconnect_min_s=0.1\nreconnect_max_s=0.5\n{extra}"
     );
@@ -317,4 +321,119 @@ async fn a_dial_string_that_cannot_be_dialled_is_refused_before_any_request() {
     let mut pbx = pbx;
     pbx.kill().ok();
     adapter.shutdown.cancel();
+}
+
+#[tokio::test]
+async fn uacsta_session_with_digest_events_commands_bye_and_resync_after_reconnecting() {
+    if !sipp_available() {
+        return;
+    }
+    let port = free_udp_port();
+    let pbx = sipp("uacsta_flow.xml", port);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut adapter = start_in_mode(port, "uacsta", "server_uri = 'sip:csta@sipp.test'\n");
+    assert_eq!(adapter.next().await, SwitchEvent::LinkUp);
+    assert!(matches!(adapter.next().await, SwitchEvent::Snapshot(s) if s.calls.is_empty()));
+    assert_eq!(
+        adapter.next().await,
+        SwitchEvent::Delivered {
+            call_id: "7b1f0c2a".into(),
+            device: "1001".into(),
+            calling: Some("+14155550123".into()),
+            called: Some("1001".into()),
+            original_called: None,
+            trunk: None,
+            queue: None,
+            digits: None,
+        }
+    );
+    let answer = command(
+        &adapter,
+        SwitchCommand::Answer {
+            call_id: "7b1f0c2a".into(),
+            device: "1001".into(),
+        },
+    )
+    .await;
+    assert_eq!(answer, Ok(CommandOk::default()));
+    assert!(
+        matches!(adapter.next().await, SwitchEvent::Established { call_id, device, .. }
+        if call_id == "7b1f0c2a" && device == "1001")
+    );
+    // The server answers MakeCall in an INFO of its own, after an empty 200.
+    let made = command(
+        &adapter,
+        SwitchCommand::MakeCall {
+            from: "1001".into(),
+            to: "+442079460123".into(),
+        },
+    )
+    .await;
+    assert_eq!(
+        made,
+        Ok(CommandOk {
+            call_id: Some("7b1f0c99".into())
+        })
+    );
+    assert!(
+        matches!(adapter.next().await, SwitchEvent::ConnectionCleared { call_id, .. }
+        if call_id == "7b1f0c2a")
+    );
+    let event = adapter.next().await;
+    assert!(
+        matches!(&event, SwitchEvent::LinkDown { reason } if reason.contains("BYE")),
+        "{event:?}"
+    );
+    assert!(
+        passed(pbx).await,
+        "SIPp's scenario failed (see its log in the temp dir)"
+    );
+    // The server is back: the session is opened again and the snapshot resyncs
+    // the call 1001 has now; the session is refreshed; on shutdown we leave it
+    // with BYE.
+    let restarted = sipp("uacsta_restart.xml", port);
+    let event = adapter.next().await;
+    assert_eq!(event, SwitchEvent::LinkUp);
+    let SwitchEvent::Snapshot(snapshot) = adapter.next().await else {
+        panic!("no snapshot after the link came up again")
+    };
+    assert_eq!(snapshot.calls.len(), 1, "{snapshot:?}");
+    assert_eq!(snapshot.calls[0].call_id, "7b1f0d10");
+    assert_eq!(snapshot.calls[0].parties[0].device, "1001");
+    // The session interval (4 s) is refreshed by re-INVITE at half of it.
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    adapter.shutdown.cancel();
+    assert!(
+        passed(restarted).await,
+        "SIPp's restarted server did not see the session through to our BYE"
+    );
+}
+
+#[tokio::test]
+async fn uacsta_refuses_phone_controls_it_has_not_and_commands_before_the_link_is_up() {
+    // No SIPp needed: nothing answers, so the link never comes up.
+    let port = free_udp_port();
+    let adapter = start_in_mode(port, "uacsta", "");
+    let early = command(
+        &adapter,
+        SwitchCommand::Hold {
+            call_id: "1".into(),
+            device: "1001".into(),
+        },
+    )
+    .await;
+    assert_eq!(early.unwrap_err().code(), "switch_unavailable");
+    adapter.shutdown.cancel();
+}
+
+async fn command(
+    adapter: &Running,
+    command: SwitchCommand,
+) -> Result<CommandOk, ctibridge_adapter::CommandError> {
+    let (request, answer) = CommandRequest::new(command);
+    adapter.engine.commands.send(request).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(15), answer)
+        .await
+        .expect("an answer in time")
+        .expect("answered")
 }

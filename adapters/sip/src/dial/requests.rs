@@ -220,7 +220,7 @@ pub(super) fn inactive_offer(local: &Local) -> String {
 }
 
 /// The URI inside a Contact value (`"A" <sip:1001@10.0.0.5:5060>;expires=60`).
-pub(super) fn uri_of(contact: &str) -> Option<String> {
+pub(crate) fn uri_of(contact: &str) -> Option<String> {
     let uri = match (contact.find('<'), contact.find('>')) {
         (Some(start), Some(end)) if start < end => &contact[start + 1..end],
         _ => contact.split(';').next()?.trim(),
@@ -230,7 +230,7 @@ pub(super) fn uri_of(contact: &str) -> Option<String> {
 
 /// The route set of a UAC: the 2xx's Record-Route entries, last first (RFC 3261
 /// §12.1.2). A header may hold several entries separated by commas.
-pub(super) fn route_set(response: &Message) -> Vec<String> {
+pub(crate) fn route_set(response: &Message) -> Vec<String> {
     let mut entries = Vec::new();
     for value in response.header_all("record-route") {
         let mut rest = value;
@@ -271,7 +271,7 @@ pub(super) fn refer_outcome_error(destination: &str, code: u16, reason: &str) ->
     }
 }
 
-pub(super) fn reason_of(response: &Message) -> String {
+pub(crate) fn reason_of(response: &Message) -> String {
     match &response.start {
         message::StartLine::Response { reason, .. } => {
             // rsip writes the code in front of its own reason text.
