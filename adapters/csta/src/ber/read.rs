@@ -454,7 +454,7 @@ fn extensions(name: &str, node: &Node) -> Element {
         });
     }
     // Private data as a bare octet string (Phase III's `string` alternative).
-    if out.children.is_empty() {
+    if !out.children.iter().any(|c| c.name == "privateData") {
         if let Some(list) = node.child(ctx(1)) {
             for item in list.children().iter().filter(|c| c.is(node::OCTET_STRING)) {
                 out.children.push(Element {

@@ -85,7 +85,13 @@ fn argument(request: &Element, module: &Module) -> Result<Option<Node>, WriteErr
         "GetAgentState" if form == ConnectionForm::Three => seq(vec![device(text("device"), form)]),
         "SystemStatus" => {
             let status = value_of(module.system_status, text("systemStatus")).unwrap_or(2);
-            seq(vec![Node::primitive(ENUMERATED, integer_octets(status))])
+            let status = Node::primitive(ENUMERATED, integer_octets(status));
+            match form {
+                // Phase II: the bare SystemStatus (as OmniPCX clients send it).
+                ConnectionForm::Two => status,
+                // Phase III: SystemStatusArgument ::= SEQUENCE { systemStatus, … }.
+                ConnectionForm::Three => seq(vec![status]),
+            }
         }
         "MakeCall" => seq(vec![
             device(text("callingDevice"), form),
