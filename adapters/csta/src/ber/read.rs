@@ -672,3 +672,80 @@ mod tests {
         assert_eq!(printable(b"12\x01"), "12\\x01");
     }
 }
+
+#[cfg(test)]
+mod answer_tests {
+    use super::*;
+    use crate::ber::Phase;
+    use crate::message::{classify_element, Message};
+
+    #[test]
+    fn errors_rejects_and_snapshots_read_as_their_xml_elements() {
+        let three = Phase::Three.module();
+        // returnError { 7, universalFailure (1), stateIncompatibility [2] noActiveCall (4) }
+        let inbound = read(
+            &[
+                0xA3, 0x09, 0x02, 0x01, 0x07, 0x02, 0x01, 0x01, 0x82, 0x01, 0x04,
+            ],
+            three,
+        )
+        .unwrap();
+        assert_eq!(inbound.invoke_id, Some(7));
+        let Ok(Message::Error(error)) = classify_element(inbound.root) else {
+            panic!("not an error")
+        };
+        assert_eq!(error.to_string(), "stateIncompatibility: noActiveCall");
+        // The same category is [2] in Phase II too, but operation is [1] there.
+        let two = Phase::Two.module();
+        let inbound = read(
+            &[
+                0xA3, 0x09, 0x02, 0x01, 0x07, 0x02, 0x01, 0x01, 0x81, 0x01, 0x0B,
+            ],
+            two,
+        )
+        .unwrap();
+        let Ok(Message::Error(error)) = classify_element(inbound.root) else {
+            panic!("not an error")
+        };
+        assert_eq!(error.to_string(), "operation: invalidCallIdentifier");
+        // reject { 9, returnResult problem mistypedResult (2) }
+        let inbound = read(&[0xA4, 0x06, 0x02, 0x01, 0x09, 0x82, 0x01, 0x02], three).unwrap();
+        let Ok(Message::Error(error)) = classify_element(inbound.root) else {
+            panic!("not an error")
+        };
+        assert_eq!(error.to_string(), "reject: mistypedResult");
+        // Phase II snapshotDevice (74) result: SnapshotDeviceData [APPLICATION 22]
+        // { { ConnectionID { call 012C, 2101 }, LocalConnectionState connect (3) } }
+        let mut apdu = vec![0xA2, 0x1B, 0x02, 0x01, 0x05, 0x30, 0x16, 0x02, 0x01, 0x4A];
+        apdu.extend([
+            0x76, 0x11, 0x30, 0x0F, 0x6B, 0x0A, 0x82, 0x02, 0x01, 0x2C, 0x80, 0x04,
+        ]);
+        apdu.extend(b"2101");
+        apdu.extend([0x4E, 0x01, 0x03]);
+        let inbound = read(&apdu, two).unwrap();
+        assert_eq!(inbound.root.name, "SnapshotDeviceResponse");
+        let mut builder = crate::snapshot::SnapshotBuilder::default();
+        builder.add_device("2101", &inbound.root);
+        let snapshot = builder.finish();
+        assert_eq!(snapshot.calls.len(), 1);
+        assert_eq!(snapshot.calls[0].call_id, "012C");
+        assert_eq!(
+            snapshot.calls[0].parties[0].state,
+            ctibridge_adapter::PartyState::Connected
+        );
+    }
+
+    #[test]
+    fn trailing_bytes_and_global_codes_are_errors() {
+        let three = Phase::Three.module();
+        let err = read(
+            &[0xA4, 0x06, 0x02, 0x01, 0x09, 0x82, 0x01, 0x02, 0x00],
+            three,
+        )
+        .unwrap_err();
+        assert_eq!(err.offset, 8);
+        // invoke { 1, global OID 1.2 }
+        let err = read(&[0xA1, 0x06, 0x02, 0x01, 0x01, 0x06, 0x01, 0x2A], three).unwrap_err();
+        assert!(err.message.contains("global"), "{err}");
+    }
+}

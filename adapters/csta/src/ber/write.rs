@@ -196,7 +196,7 @@ fn call_octets(text: &str) -> Result<Vec<u8>, WriteError> {
             "call id `{text}` is not the hex octets of a BER call id"
         ))
     };
-    if text.len() % 2 != 0 || text.is_empty() {
+    if !text.len().is_multiple_of(2) || text.is_empty() {
         return Err(invalid());
     }
     (0..text.len())
@@ -207,4 +207,117 @@ fn call_octets(text: &str) -> Result<Vec<u8>, WriteError> {
                 .ok_or_else(invalid)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ber::Phase;
+
+    fn element(xml: &str) -> Element {
+        Element::parse(xml.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn phase_two_requests_in_the_omnipcx_clients_shape() {
+        let module = Phase::Two.module();
+        // makeCall (10) { callingDevice dialingNumber "2101", calledDirectoryNumber
+        // CalledDeviceID [APPLICATION 2] { dialingNumber "0611223344" } }, id 4.
+        let apdu = write(
+            4,
+            &element("<MakeCall><callingDevice>2101</callingDevice><calledDirectoryNumber>0611223344</calledDirectoryNumber></MakeCall>"),
+            module,
+        )
+        .unwrap();
+        let mut want = vec![0xA1, 0x1C, 0x02, 0x01, 0x04, 0x02, 0x01, 0x0A, 0x30, 0x14];
+        want.extend([0x80, 0x04]);
+        want.extend(b"2101");
+        want.extend([0x62, 0x0C, 0x80, 0x0A]);
+        want.extend(b"0611223344");
+        assert_eq!(apdu, want);
+        // clearConnection (5) { ConnectionID { call [2] 012C, dialingNumber 2101 } }
+        let apdu = write(
+            9,
+            &element("<ClearConnection><connectionToBeCleared><callID>012C</callID><deviceID>2101</deviceID></connectionToBeCleared></ClearConnection>"),
+            module,
+        )
+        .unwrap();
+        let mut want = vec![0xA1, 0x14, 0x02, 0x01, 0x09, 0x02, 0x01, 0x05, 0x30, 0x0C];
+        want.extend([0x6B, 0x0A, 0x82, 0x02, 0x01, 0x2C, 0x80, 0x04]);
+        want.extend(b"2101");
+        assert_eq!(apdu, want);
+        // Our keep-alive: systemStatus (52) with the bare ENUMERATED normal (2).
+        let apdu = write(
+            1,
+            &element("<SystemStatus><systemStatus>normal</systemStatus></SystemStatus>"),
+            module,
+        )
+        .unwrap();
+        assert_eq!(
+            apdu,
+            [0xA1, 0x09, 0x02, 0x01, 0x01, 0x02, 0x01, 0x34, 0x0A, 0x01, 0x02]
+        );
+    }
+
+    #[test]
+    fn phase_three_answers_and_requests() {
+        let module = Phase::Three.module();
+        // The answer to the switch's systemStatus (211): returnResult { id, { 211,
+        // noData NULL } }.
+        let apdu = write(300, &element("<SystemStatusResponse/>"), module).unwrap();
+        assert_eq!(
+            apdu,
+            [0xA2, 0x0C, 0x02, 0x02, 0x01, 0x2C, 0x30, 0x06, 0x02, 0x02, 0x00, 0xD3, 0x05, 0x00]
+        );
+        // generateDigits (232) { connection callID only, charactersToSend "12#" }
+        let apdu = write(
+            2,
+            &element("<GenerateDigits><connectionToSendDigits><callID>0A1F</callID></connectionToSendDigits><charactersToSend>12#</charactersToSend></GenerateDigits>"),
+            module,
+        )
+        .unwrap();
+        let want = [
+            0xA1, 0x14, 0x02, 0x01, 0x02, 0x02, 0x02, 0x00, 0xE8, 0x30, 0x0B, 0x6B, 0x04, 0x80,
+            0x02, 0x0A, 0x1F, 0x16, 0x03, b'1', b'2', b'#',
+        ];
+        assert_eq!(apdu, want);
+        // setAgentState (312) { device, ready (3), agentID [0] "5001" }
+        let apdu = write(
+            3,
+            &element("<SetAgentState><device>1002</device><requestedAgentState>ready</requestedAgentState><agentID>5001</agentID></SetAgentState>"),
+            module,
+        )
+        .unwrap();
+        let mut want = vec![
+            0xA1, 0x1A, 0x02, 0x01, 0x03, 0x02, 0x02, 0x01, 0x38, 0x30, 0x11,
+        ];
+        want.extend([0x30, 0x06, 0x80, 0x04]);
+        want.extend(b"1002");
+        want.extend([0x0A, 0x01, 0x03, 0x80, 0x04]);
+        want.extend(b"5001");
+        assert_eq!(apdu, want);
+    }
+
+    #[test]
+    fn what_a_phase_cannot_carry_is_refused_not_guessed() {
+        for service in [
+            "SingleStepTransferCall",
+            "SingleStepConferenceCall",
+            "RouteRegister",
+        ] {
+            assert!(!can_send(service, Phase::Three.module()), "{service}");
+        }
+        for service in ["GenerateDigits", "SetAgentState", "GetAgentState"] {
+            assert!(!can_send(service, Phase::Two.module()), "{service}");
+            assert!(can_send(service, Phase::Three.module()), "{service}");
+        }
+        assert!(can_send("MakeCall", Phase::Two.module()));
+        let err = write(
+            1,
+            &element("<HoldCall><callToBeHeld><callID>XYZ</callID></callToBeHeld></HoldCall>"),
+            Phase::Three.module(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("not the hex octets"), "{err}");
+    }
 }
