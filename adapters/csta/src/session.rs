@@ -454,6 +454,7 @@ impl<'a> Session<'a> {
             }
         };
         let (invoke_id, answer_id, root) = (incoming.invoke_id, incoming.answer_id, incoming.root);
+        let wants_answer = incoming.wants_answer;
         let cross_ref = root.child_text("monitorCrossRefID").map(String::from);
         let message = match classify_element(root) {
             Ok(message) => message,
@@ -469,6 +470,11 @@ impl<'a> Session<'a> {
             Message::SystemStatus => {
                 let xml = self.requests.system_status_response();
                 self.send(answer_id, xml).await
+            }
+            Message::Ignored(name) if wants_answer => {
+                // An operation we do not serve; the switch times it out on its side.
+                tracing::warn!(switch = %self.link.switch, invoke = ?answer_id, "the switch invoked {name}, which this adapter does not answer");
+                Ok(())
             }
             Message::Ignored(name) => {
                 tracing::debug!(switch = %self.link.switch, "ignored {name}");

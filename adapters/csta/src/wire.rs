@@ -46,6 +46,9 @@ pub struct Incoming {
     /// A switch request's invoke id as the switch sent it, for our answer.
     pub answer_id: Option<i64>,
     pub root: Element,
+    /// The switch invoked an operation that wants an answer (BER: any invoke but
+    /// an event report).
+    pub wants_answer: bool,
 }
 
 /// The encoder half and the per-message reading.
@@ -119,6 +122,7 @@ impl Wire {
                     invoke_id: frame.invoke_id,
                     answer_id: frame.invoke_id.map(i64::from),
                     root,
+                    wants_answer: false,
                 })
                 .map_err(|e| e.to_string()),
             Wire::Ber { module, .. } => {
@@ -134,6 +138,7 @@ impl Wire {
                     invoke_id: inbound.invoke_id.and_then(|i| u16::try_from(i).ok()),
                     answer_id: inbound.invoke_id,
                     root: inbound.root,
+                    wants_answer: inbound.wants_answer,
                 })
             }
         }

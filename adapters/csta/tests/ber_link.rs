@@ -79,14 +79,14 @@ async fn receive(stream: &mut TcpStream) -> Vec<u8> {
     apdu
 }
 
-fn settings(port: u16) -> SwitchSettings {
+fn settings(port: u16, phase: u8, device: &str) -> SwitchSettings {
     let text = format!(
-        "name = 'pbx'\nadapter = 'csta'\nhost = '127.0.0.1'\nport = {port}\nrequest_timeout_s = 3\nreconnect_min_s = 0.05\nreconnect_max_s = 0.2\nencoding = 'ber'\nphase = 3\nheartbeat_s = 0\n"
+        "name = 'pbx'\nadapter = 'csta'\nhost = '127.0.0.1'\nport = {port}\nrequest_timeout_s = 3\nreconnect_min_s = 0.05\nreconnect_max_s = 0.2\nencoding = 'ber'\nphase = {phase}\nheartbeat_s = 0\n"
     );
     SwitchSettings {
         name: "pbx".into(),
         adapter: "csta".into(),
-        devices: vec!["1001".into()],
+        devices: vec![device.into()],
         table: toml::from_str(&text).expect("test settings parse"),
     }
 }
@@ -206,7 +206,7 @@ async fn a_ber_switch_pops_answers_and_survives_garbage() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let peer = tokio::spawn(switch(listener));
-    let adapter = common::build(&settings(port));
+    let adapter = common::build(&settings(port, 3, "1001"));
     let caps = adapter.capabilities();
     assert!(caps.supports(ctibridge_adapter::CommandKind::MakeCall));
     assert!(!caps.supports(ctibridge_adapter::CommandKind::TransferBlind));
@@ -254,6 +254,132 @@ async fn a_ber_switch_pops_answers_and_survives_garbage() {
     h.stop().await;
     // The adapter closed the link; the script ends and says whether every step
     // matched.
+    tokio::time::timeout(common::WAIT, peer)
+        .await
+        .expect("the scripted switch ends")
+        .expect("no panic")
+        .expect("every step as scripted");
+}
+
+/// Phase II in the shapes an OmniPCX client uses (ECMA-218): DeviceID as the bare
+/// `dialingNumber [0]`, ConnectionID `{ call [2], device }`, systemStatus 52 with a
+/// bare ENUMERATED, event reports numbered by `eventType`, no GetAgentState.
+async fn phase_two_switch(listener: TcpListener) -> Result<(), String> {
+    let (mut s, _) = listener.accept().await.map_err(|e| e.to_string())?;
+    let dial = |number: &str| tlv(0x80, number.as_bytes());
+    let expected = invoke(1, &[71], &tlv(0x30, &dial("2101")));
+    let got = receive(&mut s).await;
+    if got != expected {
+        return Err(format!(
+            "MonitorStart: got {got:02X?}, wanted {expected:02X?}"
+        ));
+    }
+    let expected = invoke(2, &[74], &tlv(0x30, &dial("2101")));
+    let got = receive(&mut s).await;
+    if got != expected {
+        return Err(format!(
+            "SnapshotDevice: got {got:02X?}, wanted {expected:02X?}"
+        ));
+    }
+    send(&mut s, &result(1, &[71], &tlv(0x30, &tlv(0x55, &[0x09])))).await;
+    // SnapshotDeviceData [APPLICATION 22]: one call, 012C, connected at 2101.
+    let info = tlv(
+        0x30,
+        &cat(&[
+            tlv(0x6B, &cat(&[tlv(0x82, &[0x01, 0x2C]), dial("2101")])),
+            tlv(0x4E, &[3]),
+        ]),
+    );
+    send(&mut s, &result(2, &[74], &tlv(0x76, &info))).await;
+    // The switch's keep-alive (52) and our answer { 52, NULL }.
+    send(&mut s, &invoke(98, &[52], &tlv(0x0A, &[2]))).await;
+    let expected = result(98, &[52], &[0x05, 0x00]);
+    let got = receive(&mut s).await;
+    if got != expected {
+        return Err(format!(
+            "SystemStatus answer: got {got:02X?}, wanted {expected:02X?}"
+        ));
+    }
+    // eventType 4 (delivered) with its eventInfo SEQUENCE.
+    let info = tlv(
+        0x30,
+        &cat(&[
+            tlv(0x6B, &cat(&[tlv(0x82, &[0x01, 0x2C]), dial("2101")])),
+            tlv(0x63, &dial("2101")),
+            tlv(0x61, &tlv(0x82, b"0611223344")),
+            tlv(0x62, &dial("2101")),
+            tlv(0x64, &tlv(0x87, &[])),
+            tlv(0x0A, &[22]),
+        ]),
+    );
+    let report = tlv(0x30, &cat(&[tlv(0x55, &[0x09]), tlv(0x80, &[4]), info]));
+    send(&mut s, &invoke(100, &[21], &report)).await;
+    // makeCall { callingDevice, calledDirectoryNumber CalledDeviceID [APPLICATION 2] }
+    let expected = invoke(
+        3,
+        &[10],
+        &tlv(0x30, &cat(&[dial("2101"), tlv(0x62, &dial("0611223345"))])),
+    );
+    let got = receive(&mut s).await;
+    if got != expected {
+        return Err(format!("MakeCall: got {got:02X?}, wanted {expected:02X?}"));
+    }
+    // The result is the new call's ConnectionID.
+    let connection = tlv(0x6B, &cat(&[tlv(0x82, &[0x01, 0x2D]), dial("2101")]));
+    send(&mut s, &result(3, &[10], &connection)).await;
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest).await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_phase_two_switch_gets_the_same_treatment() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let peer = tokio::spawn(phase_two_switch(listener));
+    let adapter = common::build(&settings(port, 2, "2101"));
+    let caps = adapter.capabilities();
+    assert!(caps.supports(ctibridge_adapter::CommandKind::Hold));
+    assert!(!caps.supports(ctibridge_adapter::CommandKind::Dtmf));
+    assert!(!caps.supports(ctibridge_adapter::CommandKind::SetAgentState));
+    let mut h = Harness::start(adapter);
+    let snapshot = h.up().await;
+    assert_eq!(snapshot.calls.len(), 1, "{snapshot:?}");
+    assert_eq!(snapshot.calls[0].call_id, "012C");
+    let delivered = h
+        .expect("Delivered", |e| matches!(e, SwitchEvent::Delivered { .. }))
+        .await;
+    let SwitchEvent::Delivered {
+        call_id, calling, ..
+    } = delivered
+    else {
+        unreachable!()
+    };
+    assert_eq!(call_id, "012C");
+    assert_eq!(calling.as_deref(), Some("0611223344"));
+    let made = h
+        .ok(Command::MakeCall {
+            from: "2101".into(),
+            to: "0611223345".into(),
+        })
+        .await;
+    assert_eq!(made.call_id.as_deref(), Some("012D"));
+    // What the phase cannot carry is refused without a word to the switch.
+    let refused = h
+        .command(Command::Dtmf {
+            call_id: "012C".into(),
+            device: "2101".into(),
+            digits: "1".into(),
+        })
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(ctibridge_adapter::CommandError::NotSupported(_))
+        ),
+        "{refused:?}"
+    );
+    h.stop().await;
     tokio::time::timeout(common::WAIT, peer)
         .await
         .expect("the scripted switch ends")

@@ -11,10 +11,12 @@
 //! - [`node`]: BER values as a tree, read and written by rasn.
 //! - [`rose`]: the ROSE envelope (invoke / returnResult / returnError / reject).
 //! - [`module`]: what a phase's table holds; [`phase2`] and [`phase3`] the tables.
-//! - [`read`] and [`write`]: APDU to element, element to APDU.
+//! - [`read`] and [`write`]: APDU to element, element to APDU; [`answer`]: the
+//!   results and errors of our requests.
 //! - [`framing`]: the 2-byte length before each APDU.
 //! - [`decode`]: `ctibridge decode --adapter csta --format ber`.
 
+pub mod answer;
 pub mod decode;
 pub mod framing;
 pub mod module;

@@ -108,7 +108,7 @@ pub fn read(apdu: &[u8], module: &Module) -> Result<Inbound, ApduError> {
                 ..Element::default()
             };
             if let Some(body) = body {
-                result_children(&mut root, service.unwrap_or(""), &body, module);
+                super::answer::result_children(&mut root, service.unwrap_or(""), &body, module);
             }
             Ok(Inbound {
                 invoke_id: rose::small(&result.invoke_id),
@@ -123,7 +123,7 @@ pub fn read(apdu: &[u8], module: &Module) -> Result<Inbound, ApduError> {
             };
             Ok(Inbound {
                 invoke_id: rose::small(&error.invoke_id),
-                root: error_element(parameter.as_ref(), module),
+                root: super::answer::error_element(parameter.as_ref(), module),
                 wants_answer: false,
             })
         }
@@ -152,7 +152,7 @@ fn single(bytes: &[u8]) -> Result<Option<Node>, ApduError> {
     }
 }
 
-fn text(name: &str, value: impl Into<String>) -> Element {
+pub(super) fn text(name: &str, value: impl Into<String>) -> Element {
     Element {
         name: name.into(),
         text: value.into(),
@@ -160,7 +160,7 @@ fn text(name: &str, value: impl Into<String>) -> Element {
     }
 }
 
-fn first_enumerated(node: &Node) -> Option<i64> {
+pub(super) fn first_enumerated(node: &Node) -> Option<i64> {
     let mut all = Vec::new();
     node.walk(&mut all);
     all.into_iter()
@@ -284,7 +284,7 @@ fn render(field: &Field, node: &Node, module: &Module) -> Element {
     }
 }
 
-fn enumerated(node: &Node, names: super::module::Names) -> String {
+pub(super) fn enumerated(node: &Node, names: super::module::Names) -> String {
     node.integer()
         .map(|v| name_of(names, v))
         .unwrap_or_default()
@@ -468,131 +468,6 @@ fn extensions(name: &str, node: &Node) -> Element {
     out
 }
 
-/// A returnResult's value as the children of `<ServiceResponse>`.
-fn result_children(root: &mut Element, service: &str, body: &Node, module: &Module) {
-    let mut all = Vec::new();
-    body.walk(&mut all);
-    if let Some(xref) = all.iter().find(|n| n.is(app(21))) {
-        root.children
-            .push(text("monitorCrossRefID", hex(&xref.octets())));
-    }
-    if let Some((_, names)) = module.results.iter().find(|(s, _)| *s == service) {
-        let connections = all.iter().filter(|n| n.is(app(11)));
-        for (name, node) in names.iter().zip(connections) {
-            root.children
-                .push(connection(name, node, module.connection));
-        }
-    }
-    match service {
-        "SnapshotDevice" => root.children.push(snapshot(body, module)),
-        "GetAgentState" => root.children.push(agent_states(body, module)),
-        _ => {}
-    }
-}
-
-/// SnapshotDeviceData: each item that holds a ConnectionID becomes a
-/// `snapshotDeviceResponseInfo` with its connection and LocalConnectionState
-/// (Phase II lists them as [APPLICATION 22] items, Phase III inside a CallState;
-/// both carry the state as [APPLICATION 14]).
-fn snapshot(body: &Node, module: &Module) -> Element {
-    let mut data = Element {
-        name: "snapshotData".into(),
-        ..Element::default()
-    };
-    let mut all = Vec::new();
-    body.walk(&mut all);
-    for item in all
-        .iter()
-        .filter(|n| n.children().iter().any(|c| c.is(app(11))))
-    {
-        let Some(conn) = item.children().iter().find(|c| c.is(app(11))) else {
-            continue;
-        };
-        let mut info = Element {
-            name: "snapshotDeviceResponseInfo".into(),
-            children: vec![connection("connectionIdentifier", conn, module.connection)],
-            ..Element::default()
-        };
-        let mut below = Vec::new();
-        item.walk(&mut below);
-        if let Some(state) = below.iter().find(|n| n.is(app(14))) {
-            info.children.push(text(
-                "localConnectionState",
-                enumerated(state, module.connection_states),
-            ));
-        }
-        data.children.push(info);
-    }
-    data
-}
-
-/// GetAgentState's AgentStateList: each entry with an agent id (an octet string)
-/// and its state (the first ENUMERATED), by ECMA-323 names.
-fn agent_states(body: &Node, module: &Module) -> Element {
-    let mut list = Element {
-        name: "agentStateList".into(),
-        ..Element::default()
-    };
-    let mut all = Vec::new();
-    body.walk(&mut all);
-    for entry in all
-        .iter()
-        .filter(|n| n.children().iter().any(|c| c.is(node::OCTET_STRING)))
-    {
-        let Some(agent) = entry.children().iter().find(|c| c.is(node::OCTET_STRING)) else {
-            continue;
-        };
-        let mut element = Element {
-            name: "agentStateEntry".into(),
-            children: vec![text("agentID", printable(&agent.octets()))],
-            ..Element::default()
-        };
-        if let Some(logged) = entry.children().iter().find(|c| c.is(node::BOOLEAN)) {
-            let on = logged.octets().first().is_some_and(|b| *b != 0);
-            element.children.push(text("loggedOnState", on.to_string()));
-        }
-        if let Some(state) = first_enumerated(entry) {
-            element
-                .children
-                .push(text("agentState", name_of(module.agent_states, state)));
-        }
-        list.children.push(element);
-    }
-    list
-}
-
-/// UniversalFailure to `<CSTAErrorCode><operation>invalidCallIdentifier</operation>`.
-fn error_element(parameter: Option<&Node>, module: &Module) -> Element {
-    let mut root = Element {
-        name: "CSTAErrorCode".into(),
-        ..Element::default()
-    };
-    let category = parameter.and_then(|p| {
-        module
-            .errors
-            .iter()
-            .find(|(tag, _, _)| p.is(ctx(*tag)))
-            .map(|(_, name, values)| (p, *name, *values))
-    });
-    match category {
-        Some((node, name, values)) => {
-            let value = match node.integer() {
-                Some(v) if !values.is_empty() => name_of(values, v),
-                Some(v) => v.to_string(),
-                None => "unspecified".into(),
-            };
-            root.children.push(text(name, value));
-        }
-        None => root.children.push(text(
-            "unspecified",
-            parameter
-                .map(|p| format!("{} {}", tag_name(p.tag), hex(&p.octets())))
-                .unwrap_or_else(|| "no parameter".into()),
-        )),
-    }
-    root
-}
-
 /// Octets as upper-case hex: binary call ids and cross references (`0A1F`).
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
@@ -605,7 +480,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// A character string; non-printable octets shown as `\xNN` so a log line stays
 /// one line.
-fn printable(bytes: &[u8]) -> String {
+pub(super) fn printable(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     for &b in bytes {
         if (0x20..0x7F).contains(&b) {
@@ -670,82 +545,5 @@ mod tests {
         assert_eq!(oid_text(&[0x2B, 0x0C, 0x02, 0x88, 0x53]), "1.3.12.2.1107");
         assert_eq!(hex(&[0x0A, 0x1F]), "0A1F");
         assert_eq!(printable(b"12\x01"), "12\\x01");
-    }
-}
-
-#[cfg(test)]
-mod answer_tests {
-    use super::*;
-    use crate::ber::Phase;
-    use crate::message::{classify_element, Message};
-
-    #[test]
-    fn errors_rejects_and_snapshots_read_as_their_xml_elements() {
-        let three = Phase::Three.module();
-        // returnError { 7, universalFailure (1), stateIncompatibility [2] noActiveCall (4) }
-        let inbound = read(
-            &[
-                0xA3, 0x09, 0x02, 0x01, 0x07, 0x02, 0x01, 0x01, 0x82, 0x01, 0x04,
-            ],
-            three,
-        )
-        .unwrap();
-        assert_eq!(inbound.invoke_id, Some(7));
-        let Ok(Message::Error(error)) = classify_element(inbound.root) else {
-            panic!("not an error")
-        };
-        assert_eq!(error.to_string(), "stateIncompatibility: noActiveCall");
-        // The same category is [2] in Phase II too, but operation is [1] there.
-        let two = Phase::Two.module();
-        let inbound = read(
-            &[
-                0xA3, 0x09, 0x02, 0x01, 0x07, 0x02, 0x01, 0x01, 0x81, 0x01, 0x0B,
-            ],
-            two,
-        )
-        .unwrap();
-        let Ok(Message::Error(error)) = classify_element(inbound.root) else {
-            panic!("not an error")
-        };
-        assert_eq!(error.to_string(), "operation: invalidCallIdentifier");
-        // reject { 9, returnResult problem mistypedResult (2) }
-        let inbound = read(&[0xA4, 0x06, 0x02, 0x01, 0x09, 0x82, 0x01, 0x02], three).unwrap();
-        let Ok(Message::Error(error)) = classify_element(inbound.root) else {
-            panic!("not an error")
-        };
-        assert_eq!(error.to_string(), "reject: mistypedResult");
-        // Phase II snapshotDevice (74) result: SnapshotDeviceData [APPLICATION 22]
-        // { { ConnectionID { call 012C, 2101 }, LocalConnectionState connect (3) } }
-        let mut apdu = vec![0xA2, 0x1B, 0x02, 0x01, 0x05, 0x30, 0x16, 0x02, 0x01, 0x4A];
-        apdu.extend([
-            0x76, 0x11, 0x30, 0x0F, 0x6B, 0x0A, 0x82, 0x02, 0x01, 0x2C, 0x80, 0x04,
-        ]);
-        apdu.extend(b"2101");
-        apdu.extend([0x4E, 0x01, 0x03]);
-        let inbound = read(&apdu, two).unwrap();
-        assert_eq!(inbound.root.name, "SnapshotDeviceResponse");
-        let mut builder = crate::snapshot::SnapshotBuilder::default();
-        builder.add_device("2101", &inbound.root);
-        let snapshot = builder.finish();
-        assert_eq!(snapshot.calls.len(), 1);
-        assert_eq!(snapshot.calls[0].call_id, "012C");
-        assert_eq!(
-            snapshot.calls[0].parties[0].state,
-            ctibridge_adapter::PartyState::Connected
-        );
-    }
-
-    #[test]
-    fn trailing_bytes_and_global_codes_are_errors() {
-        let three = Phase::Three.module();
-        let err = read(
-            &[0xA4, 0x06, 0x02, 0x01, 0x09, 0x82, 0x01, 0x02, 0x00],
-            three,
-        )
-        .unwrap_err();
-        assert_eq!(err.offset, 8);
-        // invoke { 1, global OID 1.2 }
-        let err = read(&[0xA1, 0x06, 0x02, 0x01, 0x01, 0x06, 0x01, 0x2A], three).unwrap_err();
-        assert!(err.message.contains("global"), "{err}");
     }
 }
