@@ -1,6 +1,6 @@
-//! The adapter on a BER link (`encoding = "ber"`, Phase III) against a scripted
-//! switch on loopback. The switch's bytes are written here from ECMA-285 and X.880
-//! (a small tag-length helper counts the lengths), not produced by the adapter's
+//! The adapter on a BER link (`encoding = "ber"`, Phase III and Phase II) against a
+//! scripted switch on loopback. The switch's bytes are written here from ECMA-285 and X.880
+//! (a small tag-length function counts the lengths), not produced by the adapter's
 //! encoder, and what the adapter sends is compared byte for byte.
 
 mod common;

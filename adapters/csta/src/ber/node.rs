@@ -217,7 +217,7 @@ impl Encode for Node {
     }
 }
 
-/// Tag helpers for the tables.
+/// Tags for the tables, by class and number.
 pub const fn ctx(number: u32) -> Tag {
     Tag::new(Class::Context, number)
 }
