@@ -538,6 +538,34 @@ pub fn raw_details(root: &Element) -> Vec<(&'static str, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ber::Phase;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any bytes read as an APDU of either phase give an element or an error
+        /// whose offset lies inside the APDU; none panics.
+        #[test]
+        fn any_bytes_read_or_fail_cleanly(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            for phase in [Phase::Two, Phase::Three] {
+                if let Err(e) = read(&bytes, phase.module()) {
+                    prop_assert!(e.offset <= bytes.len());
+                }
+            }
+        }
+
+        /// Bytes that start like a ROSE invoke of an event report reach the event
+        /// tables, and still never panic.
+        #[test]
+        fn event_reports_with_any_body_read_or_fail(body in proptest::collection::vec(any::<u8>(), 0..120)) {
+            let mut argument = vec![0x30, body.len() as u8];
+            argument.extend(&body);
+            let mut apdu = vec![0xA1, (argument.len() + 6) as u8, 0x02, 0x01, 0x01, 0x02, 0x01, 0x15];
+            apdu.extend(argument);
+            for phase in [Phase::Two, Phase::Three] {
+                let _ = read(&apdu, phase.module());
+            }
+        }
+    }
 
     #[test]
     fn oids_and_hex() {
