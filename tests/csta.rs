@@ -548,7 +548,7 @@ fn decode_reads_ber_captures_of_either_phase() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     for says in [
         "p3-damaged.ber:APDU 2 (bytes 56..61): undecodable at byte 58",
-        "p3-damaged.ber:bytes 66..68: an empty APDU",
+        "p3-damaged.ber:APDU 4 (bytes 66..68): an empty APDU",
         "p3-damaged.ber:bytes 139..145: a truncated APDU",
     ] {
         assert!(stderr.contains(says), "{says}: {stderr}");

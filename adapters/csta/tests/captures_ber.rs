@@ -153,8 +153,8 @@ fn a_damaged_stream_costs_only_its_bad_apdus() {
         "event held",
         "APDU 2 (bytes 56..61): undecodable at byte 58:",
         "APDU 3 (bytes 61..66): undecodable at byte 63: not a ROSE APDU",
-        "bytes 66..68: an empty APDU",
-        "APDU 4 (bytes 68..83): not a CSTA Phase III (ECMA-285) message this adapter reads (Operation51)",
+        "APDU 4 (bytes 66..68): an empty APDU",
+        "APDU 5 (bytes 68..83): not a CSTA Phase III (ECMA-285) message this adapter reads (Operation51)",
         "event retrieved",
         "bytes 139..145: a truncated APDU: the length says 32 bytes, 4 are there",
     ];

@@ -44,8 +44,9 @@ pub fn decode(phase: Phase, input: &[u8]) -> Vec<Decoded> {
                 break;
             }
             Step::Empty => {
+                index += 1;
                 out.push(issue(
-                    format!("bytes {at}..{}", at + 2),
+                    format!("APDU {index} (bytes {at}..{})", at + 2),
                     "an empty APDU (length 0)".into(),
                 ));
                 at += 2;
