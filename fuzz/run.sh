@@ -32,6 +32,8 @@ fi
 # Real captures that seed each family of targets.
 seeds_for() {
     case "$1" in
+        # The BER corpus is annotated hex; its binary form is in corpus/csta_ber.
+        csta_ber) ;;
         csta_*) echo ../tests/captures/csta ;;
         ami_*) echo ../tests/captures/ami ;;
         sip_*) echo ../tests/captures/sip ;;

@@ -67,9 +67,14 @@ pub enum Command {
         /// The adapter whose decoder to use (`csta`, `smdr`, …).
         #[arg(long)]
         adapter: String,
-        /// The adapter's format: an SMDR format name or file, a CSTA framing.
+        /// The adapter's format: an SMDR format name or file, a CSTA framing, or
+        /// `ber` for CSTA ASN.1 BER (length-prefixed APDUs).
         #[arg(long)]
         format: Option<String>,
+        /// The CSTA phase of a BER capture: 2 (ECMA-217/218) or 3 (ECMA-285, the
+        /// default).
+        #[arg(long)]
+        phase: Option<String>,
         /// Country for the `*_e164` forms of numbers written without a country code.
         #[arg(long, default_value = "US")]
         country: String,

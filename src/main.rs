@@ -52,9 +52,10 @@ fn main() {
         Command::Decode {
             adapter,
             format,
+            phase,
             country,
             file,
-        } => commands::decode::decode(&adapter, format, &country, &file),
+        } => commands::decode::decode(&adapter, format, phase, &country, &file),
         Command::Demo {
             listen,
             data_dir,

@@ -493,6 +493,72 @@ fn decode_reads_the_forms_real_switches_send_and_refuses_what_is_not_csta() {
     }
 }
 
+/// `decode --format ber --phase 2|3` on the BER corpus (`tests/captures/csta-ber`,
+/// annotated hex turned into the bytes of the stream): events on stdout with the
+/// switch's private data and timestamp, each bad APDU on stderr with its byte range.
+#[test]
+fn decode_reads_ber_captures_of_either_phase() {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures/csta-ber");
+    let dir = temp_dir("csta-ber-decode");
+    let run = |file: &str, phase: &str| {
+        let text = std::fs::read_to_string(corpus.join(file)).unwrap();
+        let bytes: Vec<u8> = text
+            .lines()
+            .map(|l| l.split('#').next().unwrap_or_default())
+            .flat_map(str::split_whitespace)
+            .map(|pair| u8::from_str_radix(pair, 16).unwrap())
+            .collect();
+        let path = dir.join(file.replace(".hex", ".ber"));
+        std::fs::write(&path, bytes).unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_ctibridge"))
+            .args([
+                "decode",
+                "--adapter",
+                "csta",
+                "--format",
+                "ber",
+                "--phase",
+                phase,
+            ])
+            .arg(&path)
+            .output()
+            .unwrap()
+    };
+    let out = run("p2-oxe-inbound-call.hex", "2");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[0]["kind"], "delivered");
+    assert_eq!(lines[0]["call_id"], "012C");
+    assert_eq!(lines[0]["calling"], "0611223344");
+    assert_eq!(lines[0]["private_data"], "1.3.12.2.9999.1:04030102A0");
+    assert_eq!(lines[2]["cause"], "normalClearing");
+
+    let out = run("p3-damaged.hex", "3");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for says in [
+        "p3-damaged.ber:APDU 2 (bytes 56..61): undecodable at byte 58",
+        "p3-damaged.ber:APDU 4 (bytes 66..68): an empty APDU",
+        "p3-damaged.ber:bytes 139..145: a truncated APDU",
+    ] {
+        assert!(stderr.contains(says), "{says}: {stderr}");
+    }
+    // The same Phase III bytes read as Phase II are not events.
+    let out = run("p3-agent-states.hex", "2");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+}
+
 /// A PBX with both links: live calls on CSTA, call records on an SMDR port (two
 /// `[[switch]]` tables tied by `cti_switch`). The record completes the call's row.
 #[tokio::test]

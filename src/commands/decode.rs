@@ -1,4 +1,4 @@
-//! `ctibridge decode --adapter NAME [--format F] [--country CC] FILE`: print what an
+//! `ctibridge decode --adapter NAME [--format F] [--phase P] [--country CC] FILE`: print what an
 //! adapter makes of a capture, one JSON object per line (DESIGN.md keys), with the
 //! E.164 forms of the numbers beside them. Parts the adapter rejects are printed on
 //! stderr with their position; the exit code is then 1, so a script notices.
@@ -21,7 +21,13 @@ const NUMBER_KEYS: [&str; 5] = [
     "transfer_to",
 ];
 
-pub fn decode(adapter: &str, format: Option<String>, country: &str, file: &Path) -> Outcome {
+pub fn decode(
+    adapter: &str,
+    format: Option<String>,
+    phase: Option<String>,
+    country: &str,
+    file: &Path,
+) -> Outcome {
     phone::check_country(country).map_err(Failure::config)?;
     let registry = crate::adapters::registry();
     let factory = registry.get(adapter).ok_or_else(|| {
@@ -36,7 +42,7 @@ pub fn decode(adapter: &str, format: Option<String>, country: &str, file: &Path)
         ))
     })?;
     let input = read_input(file)?;
-    let items = decoder(&DecodeOptions { format }, &input).map_err(Failure::config)?;
+    let items = decoder(&DecodeOptions { format, phase }, &input).map_err(Failure::config)?;
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -14,6 +14,9 @@ pub struct DecodeOptions {
     /// `--format`: the adapter's own notion (an SMDR format name or a format file, a
     /// CSTA framing, …). `None` means the adapter's default.
     pub format: Option<String>,
+    /// `--phase`: the CSTA phase (2 or 3) of a BER capture (`--format ber`).
+    /// `None` means the adapter's default.
+    pub phase: Option<String>,
 }
 
 /// One part of the input that could not be decoded.

@@ -11,7 +11,7 @@ use ctibridge_adapter::{
 };
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::config::{CstaConfig, Endpoint};
+use crate::config::{CstaConfig, Encoding, Endpoint};
 use crate::requests::SUPPORTED;
 use crate::session::{Carry, End, Session};
 
@@ -34,6 +34,13 @@ impl CstaAdapter {
 impl Adapter for CstaAdapter {
     fn capabilities(&self) -> Capabilities {
         let mut capabilities = Capabilities::new(SUPPORTED);
+        if self.config.encoding == Encoding::Ber {
+            // Only the services the phase's table can write.
+            let module = self.config.ber_phase().module();
+            capabilities
+                .commands
+                .retain(|kind| service_of(*kind).is_none_or(|s| crate::ber::can_send(s, module)));
+        }
         if self.config.route_points.is_empty() {
             capabilities
                 .commands
@@ -45,6 +52,27 @@ impl Adapter for CstaAdapter {
     fn run(self: Box<Self>, link: AdapterLink) -> AdapterFuture {
         Box::pin(run(*self, link))
     }
+}
+
+/// The CSTA service a command needs where it is a single one (see requests.rs).
+fn service_of(kind: ctibridge_adapter::CommandKind) -> Option<&'static str> {
+    use ctibridge_adapter::CommandKind::*;
+    Some(match kind {
+        MakeCall => "MakeCall",
+        Answer => "AnswerCall",
+        Hangup => "ClearConnection",
+        ForceRelease => "ClearCall",
+        Hold => "HoldCall",
+        Retrieve => "RetrieveCall",
+        TransferBlind => "SingleStepTransferCall",
+        TransferConsult => "ConsultationCall",
+        Conference => "ConferenceCall",
+        Dtmf => "GenerateDigits",
+        AgentLogin | AgentLogout | SetAgentState => "SetAgentState",
+        Monitor | Barge => "SingleStepConferenceCall",
+        RouteSelect => "RouteSelectRequest",
+        _ => return None,
+    })
 }
 
 async fn run(

@@ -101,6 +101,26 @@ pub struct CstaConfig {
     pub avaya_switch_name: Option<String>,
     #[serde(default)]
     pub avaya_switch_ip: Option<String>,
+    /// How CSTA is written on the link: `xml` (ECMA-323, the default) or `ber`
+    /// (ASN.1 BER APDUs after a 2-byte length, the older switches' CSTA).
+    #[serde(default)]
+    pub encoding: Encoding,
+    /// With `encoding = "ber"`: the CSTA phase whose ASN.1 module the switch speaks,
+    /// 2 (ECMA-217/218) or 3 (ECMA-285, the default).
+    #[serde(default)]
+    pub phase: Option<u8>,
+    /// With `encoding = "ber"`: open an ACSE association (AARQ/AARE) first.
+    #[serde(default)]
+    pub acse: Option<bool>,
+}
+
+/// The `encoding = …` key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Encoding {
+    #[default]
+    Xml,
+    Ber,
 }
 
 /// The `device_ids = …` key.
@@ -202,6 +222,7 @@ impl CstaConfig {
                 "route_default needs route_points to register for",
             ));
         }
+        self.validate_encoding()?;
         match (&self.host, self.port, &self.listen) {
             (Some(host), Some(port), None) if !host.is_empty() && port > 0 => {
                 Ok(Endpoint::Connect {
@@ -227,6 +248,75 @@ impl CstaConfig {
                 "host",
                 "give host and port of the switch's CSTA server, or listen = \"ADDR:PORT\"",
             )),
+        }
+    }
+
+    /// The BER keys, and what the BER link does not carry.
+    fn validate_encoding(&self) -> Result<(), SettingsError> {
+        if self.encoding == Encoding::Xml {
+            for (key, set) in [
+                ("phase", self.phase.is_some()),
+                ("acse", self.acse.is_some()),
+            ] {
+                if set {
+                    return Err(SettingsError::new(
+                        key,
+                        format!("{key} applies to encoding = \"ber\" only"),
+                    ));
+                }
+            }
+            return Ok(());
+        }
+        if !matches!(self.phase, None | Some(2) | Some(3)) {
+            return Err(SettingsError::new(
+                "phase",
+                "phase must be 2 (ECMA-217/218) or 3 (ECMA-285)",
+            ));
+        }
+        if self.acse == Some(true) {
+            return Err(SettingsError::new(
+                "acse",
+                "acse = true (an AARQ/AARE association) is not supported yet; switches that accept CSTA without one work with acse = false",
+            ));
+        }
+        let refused = [
+            (
+                "username",
+                self.username.is_some(),
+                "the application session (username/password) is CSTA XML only",
+            ),
+            (
+                "application_session",
+                self.application_session == Some(true),
+                "the application session is CSTA XML only",
+            ),
+            (
+                "route_points",
+                !self.route_points.is_empty(),
+                "routing (route_points) is not supported over BER yet",
+            ),
+            (
+                "device_ids",
+                self.device_ids == DeviceIds::Avaya,
+                "Avaya device ids are CSTA XML (DMCC) only",
+            ),
+        ];
+        for (key, set, why) in refused {
+            if set {
+                return Err(SettingsError::new(
+                    key,
+                    format!("{why}; with encoding = \"ber\" leave {key} out"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The CSTA phase of a BER link.
+    pub fn ber_phase(&self) -> crate::ber::Phase {
+        match self.phase {
+            Some(2) => crate::ber::Phase::Two,
+            _ => crate::ber::Phase::Three,
         }
     }
 
@@ -272,6 +362,11 @@ password = "secret"
 # device_ids = "avaya"             # extension (default) | avaya
 # avaya_switch_name = "CM1"
 # avaya_switch_ip = "10.0.0.6"
+# Older switches (Alcatel OmniPCX, Hicom/HiPath 4000, MD110/MX-ONE): CSTA as ASN.1
+# BER, each APDU after a 2-byte length; no username/password or route_points then.
+# encoding = "ber"                 # xml (default) | ber
+# phase = 3                        # 2 (ECMA-217/218) | 3 (ECMA-285, default)
+# acse = false                     # an AARQ/AARE association first (not supported yet)
 "#;
 
 #[cfg(test)]
@@ -339,6 +434,40 @@ mod tests {
         assert!(config.application_session());
         assert!(!parse("host='h'\nport=1").unwrap().application_session());
         assert!(parse("host='h'\nport=1\nframing='xml'").is_err());
+    }
+
+    #[test]
+    fn ber_keys() {
+        let ok = |text: &str| parse(text).unwrap().validate(&["1001".into()]);
+        let key = |text: &str| ok(text).unwrap_err().key;
+        let config = parse("host='h'\nport=1\nencoding='ber'\nphase=2").unwrap();
+        assert!(config.validate(&["1001".into()]).is_ok());
+        assert_eq!(config.ber_phase(), crate::ber::Phase::Two);
+        assert_eq!(
+            parse("host='h'\nport=1\nencoding='ber'")
+                .unwrap()
+                .ber_phase(),
+            crate::ber::Phase::Three
+        );
+        assert_eq!(
+            key("host='h'\nport=1\nencoding='ber'\nphase=4").as_deref(),
+            Some("phase")
+        );
+        assert_eq!(key("host='h'\nport=1\nphase=2").as_deref(), Some("phase"));
+        assert_eq!(
+            key("host='h'\nport=1\nencoding='ber'\nacse=true").as_deref(),
+            Some("acse")
+        );
+        assert!(ok("host='h'\nport=1\nencoding='ber'\nacse=false").is_ok());
+        assert_eq!(
+            key("host='h'\nport=1\nencoding='ber'\nusername='u'").as_deref(),
+            Some("username")
+        );
+        assert_eq!(
+            key("host='h'\nport=1\nencoding='ber'\nroute_points=['7000']").as_deref(),
+            Some("route_points")
+        );
+        assert!(parse("host='h'\nport=1\nencoding='asn1'").is_err());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! `ctibridge decode --adapter csta [--format header|nul|bare] FILE`: the events a
+//! `ctibridge decode --adapter csta [--format header|nul|bare|ber] [--phase 2|3] FILE`: the events a
 //! capture holds, as the adapter would report them (before monitor copies are merged,
 //! so a capture shows everything the switch sent).
 //!
@@ -18,11 +18,21 @@ use tokio_util::codec::Decoder;
 
 use crate::correlate::Correlator;
 use crate::devices::DeviceNames;
-use crate::events::CstaEvent;
+use crate::events::{CstaEvent, Mapped};
 use crate::framing::{self, FrameCodec, Framing};
 use crate::message::{classify, Message};
 
 pub fn decode(options: &DecodeOptions, input: &[u8]) -> Result<Vec<Decoded>, String> {
+    if options.format.as_deref() == Some("ber") {
+        let phase = match options.phase.as_deref() {
+            Some(phase) => crate::ber::Phase::parse(phase)?,
+            None => crate::ber::Phase::Three,
+        };
+        return Ok(crate::ber::decode::decode(phase, input));
+    }
+    if options.phase.is_some() {
+        return Err("--phase applies to --format ber only".into());
+    }
     let framing = match options.format.as_deref() {
         Some(name) => Framing::parse(name)?,
         None if input.starts_with(&[0, 0]) => Framing::Header,
@@ -62,28 +72,8 @@ pub fn decode(options: &DecodeOptions, input: &[u8]) -> Result<Vec<Decoded>, Str
                 );
                 match classify(&frame.xml) {
                     Ok(Message::Event(mapped)) => {
-                        let mapped = *mapped;
                         messages += 1;
-                        let (mut event, renames) = match mapped.event {
-                            CstaEvent::Switch(event) => (event, Vec::new()),
-                            CstaEvent::Renamed { event, renames } => (event, renames),
-                            CstaEvent::RouteEnd { .. } => continue,
-                        };
-                        let unnamed = event.call_id() == Some("");
-                        calls.resolve(&mut event, &renames);
-                        names.event_to_engine(&mut event);
-                        let mut keys: Vec<(String, Option<String>)> = mapped
-                            .details
-                            .into_iter()
-                            .map(|(k, v)| (k.to_string(), Some(v)))
-                            .collect();
-                        if unnamed {
-                            keys.push(("call_id".into(), None));
-                        }
-                        out.push(Decoded::Described {
-                            event: AdapterEvent::from(event),
-                            keys,
-                        });
+                        out.extend(described(*mapped, &mut calls, &names));
                     }
                     Ok(Message::Error(error)) => out.push(Decoded::Issue(DecodeIssue {
                         position,
@@ -112,6 +102,36 @@ pub fn decode(options: &DecodeOptions, input: &[u8]) -> Result<Vec<Decoded>, Str
         }));
     }
     Ok(out)
+}
+
+/// A mapped event as a decode item, with its call named as the adapter would
+/// (calls named only by device get their made-up id, shown as left out). Route
+/// dialogue ends are not events.
+pub(crate) fn described(
+    mapped: Mapped,
+    calls: &mut Correlator,
+    names: &DeviceNames,
+) -> Option<Decoded> {
+    let (mut event, renames) = match mapped.event {
+        CstaEvent::Switch(event) => (event, Vec::new()),
+        CstaEvent::Renamed { event, renames } => (event, renames),
+        CstaEvent::RouteEnd { .. } => return None,
+    };
+    let unnamed = event.call_id() == Some("");
+    calls.resolve(&mut event, &renames);
+    names.event_to_engine(&mut event);
+    let mut keys: Vec<(String, Option<String>)> = mapped
+        .details
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Some(v)))
+        .collect();
+    if unnamed {
+        keys.push(("call_id".into(), None));
+    }
+    Some(Decoded::Described {
+        event: AdapterEvent::from(event),
+        keys,
+    })
 }
 
 /// Input that is plainly not CSTA XML (an HTML page, a text log), named by how it
@@ -195,11 +215,21 @@ mod tests {
         assert_eq!(kinds(&items), ["established"]);
         let err = decode(
             &DecodeOptions {
-                format: Some("ber".into()),
+                format: Some("nul".into()),
+                phase: Some("2".into()),
             },
             &framed,
         )
         .unwrap_err();
-        assert!(err.contains("unknown framing"), "{err}");
+        assert!(err.contains("--format ber only"), "{err}");
+        let err = decode(
+            &DecodeOptions {
+                format: Some("ber".into()),
+                phase: Some("4".into()),
+            },
+            &framed,
+        )
+        .unwrap_err();
+        assert!(err.contains("expected 2 or 3"), "{err}");
     }
 }

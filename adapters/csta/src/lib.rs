@@ -1,6 +1,7 @@
 //! The `csta` adapter: ECMA-323 (CSTA Phase III XML) over TCP, the link most PBX/ACD
 //! switches offer to CTI applications (OpenScape/HiPath, Avaya AES, Alcatel, Mitel,
-//! Ericsson MX-ONE and other ECMA-323 servers).
+//! Ericsson MX-ONE and other ECMA-323 servers), and the same CSTA as ASN.1 BER
+//! (Phase II and III) for the older ones.
 //!
 //! Map of the crate:
 //! - [`config`]: the `[[switch]]` keys ([`CstaConfig`]) and their example.
@@ -23,10 +24,14 @@
 //! - [`session`]: one connected session (application session, monitors, traffic).
 //! - [`adapter`]: connect or accept, reconnect with backoff.
 //! - [`decode`]: `ctibridge decode --adapter csta`.
+//! - [`ber`]: the ASN.1 BER encoding (`encoding = "ber"`, Phase II and III):
+//!   APDUs to and from the same elements the XML link carries.
+//! - [`wire`]: the link's codec, XML framing or BER, as the session sees it.
 //! - `fake` (feature `fake-switch`): a fake CSTA switch on loopback for tests.
 
 pub mod adapter;
 pub mod address;
+pub mod ber;
 pub mod config;
 pub mod correlate;
 pub mod decode;
@@ -39,6 +44,7 @@ pub mod message;
 pub mod requests;
 pub mod session;
 pub mod snapshot;
+pub mod wire;
 pub mod xml;
 
 #[cfg(feature = "fake-switch")]

@@ -9,32 +9,34 @@
 //!    events, then live traffic: events, commands, heartbeats, the session timer and
 //!    route dialogues.
 //!
-//! Requests are matched to answers by invoke id where the framing carries one, and
-//! in order where it does not (then a request given up on keeps its place, so a late
-//! answer cannot be taken for the next request's).
+//! Requests are matched to answers by invoke id where the framing carries one (the
+//! header framing, and ROSE on a BER link), and in order where it does not (then a
+//! request given up on keeps its place, so a late answer cannot be taken for the
+//! next request's). The [`Wire`] turns what comes in into elements and our request
+//! elements into bytes, so the rest of the session is the same for XML and BER.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use bytes::BytesMut;
 use ctibridge_adapter::{AdapterLink, CommandError, CommandOk, CommandRequest, SwitchEvent};
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
-use tokio_util::codec::{Encoder, FramedRead};
+use tokio_util::codec::FramedRead;
 
 use crate::config::{CstaConfig, DeviceIds};
 use crate::correlate::Correlator;
 use crate::dedup::MonitorCopies;
 use crate::devices::DeviceNames;
 use crate::events::{CstaEvent, Mapped};
-use crate::framing::{Decoded, Frame, FrameCodec, EVENT_INVOKE_ID};
+use crate::framing::{Decoded, Frame, EVENT_INVOKE_ID};
 use crate::ids::CallIds;
 use crate::message::{classify_element, CstaError, Message};
 use crate::requests::{Requests, Yields};
 use crate::snapshot::SnapshotBuilder;
+use crate::wire::{LinkCodec, Wire};
 use crate::xml::Element;
 
 /// Why a session ended.
@@ -111,9 +113,9 @@ pub struct Session<'a> {
     requests: Requests<'a>,
     /// Where the switch connects, in listen mode.
     listener: Option<&'a TcpListener>,
-    reader: FramedRead<OwnedReadHalf, FrameCodec>,
+    reader: FramedRead<OwnedReadHalf, LinkCodec>,
     writer: OwnedWriteHalf,
-    encoder: FrameCodec,
+    wire: Wire,
     ordered: bool,
     next_invoke: u16,
     pending: VecDeque<Pending>,
@@ -139,6 +141,7 @@ impl<'a> Session<'a> {
     ) -> Session<'a> {
         let _ = stream.set_nodelay(true);
         let (read, write) = stream.into_split();
+        let (codec, wire) = Wire::new(config);
         Session {
             config,
             devices,
@@ -148,10 +151,10 @@ impl<'a> Session<'a> {
                 namespace: &config.namespace,
             },
             listener,
-            reader: FramedRead::new(read, FrameCodec::new(config.framing)),
+            reader: FramedRead::new(read, codec),
             writer: write,
-            encoder: FrameCodec::new(config.framing),
-            ordered: !config.framing.carries_invoke_id(),
+            ordered: !wire.carries_invoke_id(config),
+            wire,
             next_invoke: 0,
             pending: VecDeque::new(),
             phase: Phase::Session,
@@ -342,7 +345,7 @@ impl<'a> Session<'a> {
             self.setup_outstanding += 1;
         }
         self.start_snapshot(None).await?;
-        self.setup_outstanding += 2 * devices.len();
+        self.setup_outstanding += self.snapshot_requests_per_device() * devices.len();
         Ok(())
     }
 
@@ -354,9 +357,10 @@ impl<'a> Session<'a> {
             }
             return Ok(());
         }
+        let agent_states = self.wire.can_send("GetAgentState");
         self.snapshot = Some(SnapshotJob {
             builder: SnapshotBuilder::default(),
-            outstanding: 2 * self.devices.len(),
+            outstanding: self.snapshot_requests_per_device() * self.devices.len(),
             request,
         });
         let devices = self.devices;
@@ -368,11 +372,19 @@ impl<'a> Session<'a> {
                 "SnapshotDevice",
             )
             .await?;
-            let xml = self.requests.get_agent_state(&self.switch_device(device));
-            self.request(xml, Purpose::AgentState(device.clone()), "GetAgentState")
-                .await?;
+            if agent_states {
+                let xml = self.requests.get_agent_state(&self.switch_device(device));
+                self.request(xml, Purpose::AgentState(device.clone()), "GetAgentState")
+                    .await?;
+            }
         }
         Ok(())
+    }
+
+    /// SnapshotDevice, and GetAgentState where the link has it (CSTA Phase II has
+    /// no such service).
+    fn snapshot_requests_per_device(&self) -> usize {
+        1 + usize::from(self.wire.can_send("GetAgentState"))
     }
 
     fn next_deadline(&self) -> Option<Instant> {
@@ -414,11 +426,16 @@ impl<'a> Session<'a> {
     }
 
     async fn write(&mut self, invoke: Option<u16>, xml: String) -> Result<(), End> {
-        let mut buf = BytesMut::new();
-        // A request we build never exceeds the header's 64 KiB; if it did, the
+        self.send(invoke.map(i64::from), xml).await
+    }
+
+    /// Write a request (or our answer to the switch's request, with its invoke id).
+    async fn send(&mut self, invoke: Option<i64>, xml: String) -> Result<(), End> {
+        // A request we build never exceeds the framing's limit; if it did, the
         // caller's values were absurd and the link is not at fault.
-        self.encoder
-            .encode((invoke, xml), &mut buf)
+        let buf = self
+            .wire
+            .encode(invoke, xml)
             .map_err(|e| End::Lost(format!("encode: {e}")))?;
         match tokio::time::timeout(self.config.request_timeout, self.writer.write_all(&buf)).await {
             Ok(Ok(())) => Ok(()),
@@ -429,13 +446,15 @@ impl<'a> Session<'a> {
 
     async fn on_frame(&mut self, frame: Frame) -> Result<(), End> {
         self.frames += 1;
-        let root = match Element::parse(&frame.xml) {
-            Ok(root) => root,
+        let incoming = match self.wire.read(&frame) {
+            Ok(incoming) => incoming,
             Err(e) => {
                 tracing::warn!(switch = %self.link.switch, frame = self.frames, offset = frame.offset, "unreadable message from the switch: {e}");
                 return Ok(());
             }
         };
+        let (invoke_id, answer_id, root) = (incoming.invoke_id, incoming.answer_id, incoming.root);
+        let wants_answer = incoming.wants_answer;
         let cross_ref = root.child_text("monitorCrossRefID").map(String::from);
         let message = match classify_element(root) {
             Ok(message) => message,
@@ -446,11 +465,16 @@ impl<'a> Session<'a> {
         };
         match message {
             Message::Event(event) => self.on_event(*event, cross_ref).await,
-            Message::Response(body) => self.on_answer(frame.invoke_id, Ok(body)).await,
-            Message::Error(error) => self.on_answer(frame.invoke_id, Err(error)).await,
+            Message::Response(body) => self.on_answer(invoke_id, Ok(body)).await,
+            Message::Error(error) => self.on_answer(invoke_id, Err(error)).await,
             Message::SystemStatus => {
                 let xml = self.requests.system_status_response();
-                self.write(frame.invoke_id, xml).await
+                self.send(answer_id, xml).await
+            }
+            Message::Ignored(name) if wants_answer => {
+                // An operation we do not serve; the switch times it out on its side.
+                tracing::warn!(switch = %self.link.switch, invoke = ?answer_id, "the switch invoked {name}, which this adapter does not answer");
+                Ok(())
             }
             Message::Ignored(name) => {
                 tracing::debug!(switch = %self.link.switch, "ignored {name}");
@@ -712,6 +736,16 @@ impl<'a> Session<'a> {
                 return Ok(());
             }
         };
+        let service = Element::parse(built.xml.as_bytes())
+            .map(|e| e.name)
+            .unwrap_or_default();
+        if !self.wire.can_send(&service) {
+            request.respond(Err(CommandError::NotSupported(format!(
+                "{service} is not carried by this switch's CSTA (BER phase {})",
+                if self.config.phase == Some(2) { 2 } else { 3 }
+            ))));
+            return Ok(());
+        }
         if built.no_response {
             // A route dialogue message: the switch answers with the next step of the
             // dialogue (or an error we can only log), not a response.

@@ -52,6 +52,7 @@ mod tests {
     fn options(format: &str) -> DecodeOptions {
         DecodeOptions {
             format: Some(format.into()),
+            phase: None,
         }
     }
 

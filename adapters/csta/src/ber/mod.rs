@@ -1,0 +1,32 @@
+//! CSTA as ASN.1 BER (`encoding = "ber"`): the older switches' link (Alcatel
+//! OmniPCX Enterprise, Hicom/HiPath 4000, Ericsson MD110/MX-ONE), Phase II
+//! (ECMA-217/218) or Phase III (ECMA-285).
+//!
+//! One adapter, two codecs: ECMA-323 is the XML rendering of ECMA-285's ASN.1 with
+//! the same names, so this module turns each APDU into the element the XML link
+//! would have carried ([`read`]) and each request element into an APDU
+//! ([`write`]); the session, monitors, snapshot, call-id translation, correlation
+//! and dedup are the XML link's.
+//!
+//! - [`node`]: BER values as a tree, read and written by rasn.
+//! - [`rose`]: the ROSE envelope (invoke / returnResult / returnError / reject).
+//! - [`module`]: what a phase's table holds; [`phase2`] and [`phase3`] the tables.
+//! - [`read`] and [`write`]: APDU to element, element to APDU; [`answer`]: the
+//!   results and errors of our requests.
+//! - [`framing`]: the 2-byte length before each APDU.
+//! - [`decode`]: `ctibridge decode --adapter csta --format ber`.
+
+pub mod answer;
+pub mod decode;
+pub mod framing;
+pub mod module;
+pub mod node;
+pub mod phase2;
+pub mod phase3;
+pub mod read;
+pub mod rose;
+pub mod write;
+
+pub use module::{Module, Phase};
+pub use read::{read, ApduError, Inbound};
+pub use write::{can_send, write, WriteError};

@@ -1,0 +1,146 @@
+//! The link's codec as the session sees it: CSTA XML in one of its framings, or
+//! BER APDUs after a 2-byte length. Either way a message comes in as an element
+//! (with the invoke id its framing or ROSE carried) and a request goes out from
+//! the element the request builders wrote.
+
+use bytes::BytesMut;
+use tokio_util::codec::{Decoder, Encoder};
+
+use crate::ber::{self, framing::BerCodec, Module};
+use crate::config::{CstaConfig, Encoding};
+use crate::framing::{Decoded, Frame, FrameCodec};
+use crate::xml::Element;
+
+/// The decoder half, for `FramedRead`.
+#[derive(Debug)]
+pub enum LinkCodec {
+    Xml(FrameCodec),
+    Ber(BerCodec),
+}
+
+impl Decoder for LinkCodec {
+    type Item = Decoded;
+    type Error = std::io::Error;
+
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Decoded>, std::io::Error> {
+        match self {
+            LinkCodec::Xml(codec) => codec.decode(buf),
+            LinkCodec::Ber(codec) => codec.decode(buf),
+        }
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Decoded>, std::io::Error> {
+        match self {
+            LinkCodec::Xml(codec) => codec.decode_eof(buf),
+            LinkCodec::Ber(codec) => codec.decode_eof(buf),
+        }
+    }
+}
+
+/// A message read off the link.
+#[derive(Debug)]
+pub struct Incoming {
+    /// The invoke id an answer refers to (or a switch request carries), as the
+    /// session numbers requests.
+    pub invoke_id: Option<u16>,
+    /// A switch request's invoke id as the switch sent it, for our answer.
+    pub answer_id: Option<i64>,
+    pub root: Element,
+    /// The switch invoked an operation that wants an answer (BER: any invoke but
+    /// an event report).
+    pub wants_answer: bool,
+}
+
+/// The encoder half and the per-message reading.
+pub enum Wire {
+    Xml(FrameCodec),
+    Ber {
+        codec: BerCodec,
+        module: &'static Module,
+    },
+}
+
+impl Wire {
+    /// The reader's codec and the wire for `config`.
+    pub fn new(config: &CstaConfig) -> (LinkCodec, Wire) {
+        match config.encoding {
+            Encoding::Xml => (
+                LinkCodec::Xml(FrameCodec::new(config.framing)),
+                Wire::Xml(FrameCodec::new(config.framing)),
+            ),
+            Encoding::Ber => (
+                LinkCodec::Ber(BerCodec::default()),
+                Wire::Ber {
+                    codec: BerCodec::default(),
+                    module: config.ber_phase().module(),
+                },
+            ),
+        }
+    }
+
+    /// Whether requests are matched to answers by invoke id (otherwise in order).
+    pub fn carries_invoke_id(&self, config: &CstaConfig) -> bool {
+        match self {
+            Wire::Xml(_) => config.framing.carries_invoke_id(),
+            Wire::Ber { .. } => true,
+        }
+    }
+
+    /// Whether the link can carry `service` (the XML link carries all).
+    pub fn can_send(&self, service: &str) -> bool {
+        match self {
+            Wire::Xml(_) => true,
+            Wire::Ber { module, .. } => ber::can_send(service, module),
+        }
+    }
+
+    /// The bytes of one request or answer (`xml` as the request builders wrote it).
+    pub fn encode(&mut self, invoke: Option<i64>, xml: String) -> Result<BytesMut, String> {
+        let mut buf = BytesMut::new();
+        match self {
+            Wire::Xml(codec) => {
+                let invoke = invoke.and_then(|i| u16::try_from(i).ok());
+                codec
+                    .encode((invoke, xml), &mut buf)
+                    .map_err(|e| e.to_string())?;
+            }
+            Wire::Ber { codec, module } => {
+                let element = Element::parse(xml.as_bytes()).map_err(|e| e.to_string())?;
+                let apdu =
+                    ber::write(invoke.unwrap_or(0), &element, module).map_err(|e| e.to_string())?;
+                codec.encode(apdu, &mut buf).map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(buf)
+    }
+
+    /// One frame as an element; the error names where in the stream it failed.
+    pub fn read(&self, frame: &Frame) -> Result<Incoming, String> {
+        match self {
+            Wire::Xml(_) => Element::parse(&frame.xml)
+                .map(|root| Incoming {
+                    invoke_id: frame.invoke_id,
+                    answer_id: frame.invoke_id.map(i64::from),
+                    root,
+                    wants_answer: false,
+                })
+                .map_err(|e| e.to_string()),
+            Wire::Ber { module, .. } => {
+                // The APDU starts after the 2-byte prefix.
+                let inbound = ber::read(&frame.xml, module).map_err(|e| {
+                    format!(
+                        "undecodable APDU at byte {}: {}",
+                        frame.offset + 2 + e.offset as u64,
+                        e.message
+                    )
+                })?;
+                Ok(Incoming {
+                    invoke_id: inbound.invoke_id.and_then(|i| u16::try_from(i).ok()),
+                    answer_id: inbound.invoke_id,
+                    root: inbound.root,
+                    wants_answer: inbound.wants_answer,
+                })
+            }
+        }
+    }
+}
