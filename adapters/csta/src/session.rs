@@ -746,6 +746,10 @@ impl<'a> Session<'a> {
             ))));
             return Ok(());
         }
+        if let Some(error) = self.wire.refusal(&built.xml) {
+            request.respond(Err(error));
+            return Ok(());
+        }
         if built.no_response {
             // A route dialogue message: the switch answers with the next step of the
             // dialogue (or an error we can only log), not a response.

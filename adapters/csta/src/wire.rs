@@ -94,6 +94,31 @@ impl Wire {
         }
     }
 
+    /// Why a command's request cannot go out on this link, before it is sent: a BER
+    /// request is encoded once to find out, so a client's bad value (a call id that
+    /// is no hex, a state the phase has no value for) is that command's error and
+    /// never a write failure that would drop the link.
+    pub fn refusal(&self, xml: &str) -> Option<ctibridge_adapter::CommandError> {
+        use ctibridge_adapter::CommandError;
+        let Wire::Ber { module, .. } = self else {
+            return None;
+        };
+        let element = match Element::parse(xml.as_bytes()) {
+            Ok(element) => element,
+            Err(e) => return Some(CommandError::Rejected(e.to_string())),
+        };
+        match ber::write(0, &element, module) {
+            Ok(_) => None,
+            Err(ber::WriteError::CallId(id)) => Some(CommandError::CallNotFound(format!(
+                "`{id}` is not a call of this switch (BER call ids are hex octets)"
+            ))),
+            Err(e @ ber::WriteError::Unsupported { .. }) => {
+                Some(CommandError::NotSupported(e.to_string()))
+            }
+            Err(e) => Some(CommandError::Rejected(e.to_string())),
+        }
+    }
+
     /// The bytes of one request or answer (`xml` as the request builders wrote it).
     pub fn encode(&mut self, invoke: Option<i64>, xml: String) -> Result<BytesMut, String> {
         let mut buf = BytesMut::new();

@@ -209,7 +209,7 @@ async fn a_ber_switch_pops_answers_and_survives_garbage() {
     let adapter = common::build(&settings(port, 3, "1001"));
     let caps = adapter.capabilities();
     assert!(caps.supports(ctibridge_adapter::CommandKind::MakeCall));
-    assert!(!caps.supports(ctibridge_adapter::CommandKind::TransferBlind));
+    assert!(caps.supports(ctibridge_adapter::CommandKind::TransferBlind));
     let mut h = Harness::start(adapter);
     let snapshot = h.up().await;
     assert!(snapshot.calls.is_empty());

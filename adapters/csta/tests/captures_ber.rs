@@ -148,13 +148,15 @@ fn a_damaged_stream_costs_only_its_bad_apdus() {
             Err(issue) => issue,
         })
         .collect();
-    // Offsets from the dump: APDU 1 is 56 bytes (0..56), then 5, 5, 2, 15, 56 and 6.
+    // Offsets from the dump: the first APDU is 56 bytes (0..56), then 5, 5, 2, 15, 56
+    // and 6.
     let want = [
         "event held",
-        "APDU 2 (bytes 56..61): undecodable at byte 58:",
-        "APDU 3 (bytes 61..66): undecodable at byte 63: not a ROSE APDU",
-        "APDU 4 (bytes 66..68): an empty APDU",
-        "APDU 5 (bytes 68..83): not a CSTA Phase III (ECMA-285) message this adapter reads (Operation51)",
+        // A length followed by no ROSE tag that fills it is not trusted: the bytes
+        // up to the next APDU are skipped in one piece.
+        "bytes 56..66: bytes that start no APDU (no ROSE or ACSE tag",
+        "APDU 2 (bytes 66..68): an empty APDU",
+        "APDU 3 (bytes 68..83): not a CSTA Phase III (ECMA-285) message this adapter reads (Operation51)",
         "event retrieved",
         "bytes 139..145: a truncated APDU: the length says 32 bytes, 4 are there",
     ];
@@ -176,9 +178,16 @@ fn an_oversized_length_is_reported_and_skipped() {
     )
     .unwrap();
     match items.as_slice() {
-        [Decoded::Issue(issue)] => {
-            assert_eq!(issue.position, "bytes 0..5");
-            assert!(issue.message.contains("40000"), "{}", issue.message);
+        [Decoded::Issue(skipped), Decoded::Issue(rest)] => {
+            assert_eq!(skipped.position, "bytes 0..3");
+            assert!(skipped.message.contains("40000"), "{}", skipped.message);
+            // What follows reads as a length of 515 with nothing behind it.
+            assert_eq!(rest.position, "bytes 3..5");
+            assert!(
+                rest.message.contains("says 515 bytes, 0 are there"),
+                "{}",
+                rest.message
+            );
         }
         other => panic!("{other:?}"),
     }

@@ -3,9 +3,10 @@
 //! adapter would report them.
 //!
 //! Every APDU ends up as events or as an issue naming its byte range: a truncated
-//! or oversized APDU, one that is not ROSE or not the phase's CSTA, an error the
-//! switch answered with. The APDUs around a bad one still decode, since the length
-//! prefix says where the next one starts. Each event carries, beside its fields,
+//! or oversized APDU, bytes that start no APDU, one that is not the phase's CSTA,
+//! an error the switch answered with. The APDUs around a bad one still decode: a
+//! length prefix is followed only when an APDU of that length starts after it
+//! (see [`super::framing`]), otherwise the bytes up to the next one are skipped. Each event carries, beside its fields,
 //! the switch's private data (`private_data`, `OID:HEX`) and its timestamp
 //! (`switch_time`) where the APDU has them.
 
@@ -30,13 +31,13 @@ pub fn decode(phase: Phase, input: &[u8]) -> Vec<Decoded> {
         |position: String, message: String| Decoded::Issue(DecodeIssue { position, message });
     while at < input.len() {
         match step(&input[at..]) {
-            Step::Need(need) => {
+            Step::Need(_) => {
                 let message = if input.len() - at < 2 {
                     "a truncated length prefix".to_string()
                 } else {
                     format!(
                         "a truncated APDU: the length says {} bytes, {} are there",
-                        need - 2,
+                        u16::from_be_bytes([input[at], input[at + 1]]),
                         input.len() - at - 2
                     )
                 };
@@ -51,13 +52,22 @@ pub fn decode(phase: Phase, input: &[u8]) -> Vec<Decoded> {
                 ));
                 at += 2;
             }
-            Step::Oversized { announced } => {
-                let end = (at + 2 + announced).min(input.len());
+            Step::NoApdu => {
+                // As the live link does: skip to the next byte that starts an APDU.
+                let skip = (at + 1..input.len())
+                    .find(|&i| step(&input[i..]) != Step::NoApdu)
+                    .unwrap_or(input.len());
+                let announced = usize::from(u16::from_be_bytes([input[at], input[at + 1]]));
+                let why = if announced > MAX_APDU {
+                    format!("a length of {announced}, over the {MAX_APDU}-byte maximum")
+                } else {
+                    "no ROSE or ACSE tag filling the length".to_string()
+                };
                 out.push(issue(
-                    format!("bytes {at}..{end}"),
-                    format!("an APDU length of {announced} is over the {MAX_APDU}-byte maximum; skipped"),
+                    format!("bytes {at}..{skip}"),
+                    format!("bytes that start no APDU ({why}); skipped to the next APDU"),
                 ));
-                at = end;
+                at = skip;
             }
             Step::Apdu { len } => {
                 index += 1;

@@ -33,11 +33,13 @@ const LOCAL_STATE: Field = field("localConnectionInfo", STATE, Kind::ConnectionS
 const EVENT_CAUSE: Field = field("cause", CAUSE, Kind::Cause);
 const EXT: Field = field("extensions", EXTENSIONS, Kind::Extensions);
 
-/// AgentLoggedOnEvent and its siblings: `agentDevice SubjectDeviceID, agentID [0]
-/// IMPLICIT AgentID OPTIONAL, acdGroup DeviceID OPTIONAL, …`.
+/// AgentLoggedOnEvent and its siblings: `agentDevice SubjectDeviceID, agentID
+/// AgentID OPTIONAL, acdGroup DeviceID OPTIONAL, …`; ECMA-285 tags agentID `[2]
+/// IMPLICIT` in AgentLoggedOn/LoggedOffEvent (where `[3]` is the password) and
+/// leaves it untagged in the others; `[0]` is read too.
 const AGENT: &[Field] = &[
     subject("agentDevice"),
-    field("agentID", &[ctx(0), OCTET_STRING], Kind::Text),
+    field("agentID", &[ctx(2), ctx(0), OCTET_STRING], Kind::Text),
     field("acdGroup", &[SEQUENCE], Kind::Device),
     EVENT_CAUSE,
     EXT,
@@ -464,6 +466,7 @@ pub static MODULE: Module = Module {
         (14, "RetrieveCall"),
         (16, "TransferCall"),
         (21, "CSTAEventReport"),
+        (50, "SingleStepTransferCall"),
         (31, "RouteRequest"),
         (32, "ReRouteRequest"),
         (33, "RouteSelectRequest"),
@@ -501,6 +504,7 @@ pub static MODULE: Module = Module {
         ("MakeCall", &["callingDevice"]),
         ("ConsultationCall", &["initiatedCall"]),
         ("TransferCall", &["transferredCall"]),
+        ("SingleStepTransferCall", &["transferredCall"]),
         ("ConferenceCall", &["conferenceCall"]),
     ],
     system_status: SYSTEM_STATUS,

@@ -197,17 +197,20 @@ fn event_report(argument: &Node, module: &Module) -> Result<Element, ApduError> 
             }
         }
         Events::Numbered(table) => {
-            // eventType: [0] IMPLICIT (cSTAform), possibly inside an EventTypeID
-            // CHOICE; eventInfo: the first SEQUENCE.
-            let number = children
-                .iter()
-                .find(|c| c.is(ctx(0)))
-                .and_then(Node::integer)
-                .ok_or_else(|| at(argument.offset, "an event report without eventType"))?;
-            let info = children
-                .iter()
-                .find(|c| c.is(SEQUENCE))
-                .ok_or_else(|| at(argument.offset, "an event report without eventInfo"))?;
+            let (number, info) = match numbered_event(children) {
+                Some(found) => found,
+                None => match ecma_218_event(children) {
+                    Some(found) => found,
+                    None => {
+                        let missing = if children.iter().any(|c| c.is(ctx(0))) {
+                            "an event report without eventInfo"
+                        } else {
+                            "an event report without eventType or eventSpecificInfo"
+                        };
+                        return Err(at(argument.offset, missing));
+                    }
+                },
+            };
             match table.iter().find(|(n, _)| *n == number) {
                 Some((_, event)) => (Some(event), info),
                 None => return Ok(unknown_event(format!("eventType {number}"), cross_ref)),
@@ -227,6 +230,42 @@ fn event_report(argument: &Node, module: &Module) -> Result<Element, ApduError> 
         root.children.push(extensions("extensions", extra));
     }
     Ok(root)
+}
+
+/// The event of a report in the form Alcatel OmniPCX and MD110 Application Link
+/// send: `eventType [0] IMPLICIT INTEGER` (cSTAform, possibly inside an EventTypeID
+/// CHOICE) beside an untagged `eventInfo` SEQUENCE.
+fn numbered_event(children: &[Node]) -> Option<(i64, &Node)> {
+    let number = children
+        .iter()
+        .find(|c| c.is(ctx(0)))
+        .and_then(Node::integer)?;
+    let info = children.iter().find(|c| c.is(SEQUENCE))?;
+    Some((number, info))
+}
+
+/// The event of a report in ECMA-218's own form: `eventSpecificInfo`, a CHOICE of
+/// categories (`callEvent [0]`, `featureEvent [1]`, `agentStateEvent [2]`,
+/// `maintenanceEvent [3]`), each a CHOICE of `[n] IMPLICIT SEQUENCE` events. The
+/// event numbers of the other form are these tags counted from the category's base
+/// (callCleared [0] is 1, delivered [3] is 4; loggedOn [0] is 201; backInService
+/// [0] is 301), so one table serves both.
+fn ecma_218_event(children: &[Node]) -> Option<(i64, &Node)> {
+    let category = children
+        .iter()
+        .find(|c| c.tag.class == rasn::types::Class::Context && !c.children().is_empty())?;
+    let event = category.children().first()?;
+    if event.tag.class != rasn::types::Class::Context {
+        return None;
+    }
+    let base = match category.tag.value {
+        0 => 1,
+        1 => 101,
+        2 => 201,
+        3 => 301,
+        _ => return None,
+    };
+    Some((base + event.tag.value as i64, event))
 }
 
 fn unknown_event(what: String, cross_ref: Option<&Node>) -> Element {

@@ -20,6 +20,9 @@ pub enum WriteError {
     },
     #[error("{0}")]
     Invalid(String),
+    /// A call id that cannot be one of this link's (not the hex of its octets).
+    #[error("call id `{0}` is not the hex octets of a BER call id")]
+    CallId(String),
 }
 
 /// The APDU for `request` with `invoke_id`.
@@ -107,6 +110,12 @@ fn argument(request: &Element, module: &Module) -> Result<Option<Node>, WriteErr
             called(text("consultedDevice"), form),
         ]),
         "TransferCall" | "ConferenceCall" => seq(vec![conn("heldCall")?, conn("activeCall")?]),
+        // ECMA-285 §: SingleStepTransferCallArgument { activeCall, transferredTo
+        // CalledDeviceID, … }; Phase II has no single-step transfer.
+        "SingleStepTransferCall" if form == ConnectionForm::Three => seq(vec![
+            conn("activeCall")?,
+            called(text("transferredTo"), form),
+        ]),
         "GenerateDigits" if form == ConnectionForm::Three => seq(vec![
             conn("connectionToSendDigits")?,
             Node::primitive(IA5, text("charactersToSend").as_bytes()),
@@ -191,11 +200,7 @@ fn connection(element: Option<&Element>, form: ConnectionForm) -> Result<Node, W
 
 /// A call id as the switch gave it: the hex we showed back to octets.
 fn call_octets(text: &str) -> Result<Vec<u8>, WriteError> {
-    let invalid = || {
-        WriteError::Invalid(format!(
-            "call id `{text}` is not the hex octets of a BER call id"
-        ))
-    };
+    let invalid = || WriteError::CallId(text.to_string());
     if !text.len().is_multiple_of(2) || text.is_empty() {
         return Err(invalid());
     }
@@ -300,13 +305,11 @@ mod tests {
 
     #[test]
     fn what_a_phase_cannot_carry_is_refused_not_guessed() {
-        for service in [
-            "SingleStepTransferCall",
-            "SingleStepConferenceCall",
-            "RouteRegister",
-        ] {
+        for service in ["SingleStepConferenceCall", "RouteRegister"] {
             assert!(!can_send(service, Phase::Three.module()), "{service}");
         }
+        assert!(can_send("SingleStepTransferCall", Phase::Three.module()));
+        assert!(!can_send("SingleStepTransferCall", Phase::Two.module()));
         for service in ["GenerateDigits", "SetAgentState", "GetAgentState"] {
             assert!(!can_send(service, Phase::Two.module()), "{service}");
             assert!(can_send(service, Phase::Three.module()), "{service}");
