@@ -17,7 +17,14 @@ const CALLED: &[Tag] = &[app(2)];
 const REDIRECTION: &[Tag] = &[app(4)];
 const STATE: &[Tag] = &[app(14)];
 const CAUSE: &[Tag] = &[ENUMERATED];
-const LIST: &[Tag] = &[app(12)];
+const RESULTING: &[Tag] = &[ctx(1), app(12)];
+/// `secondaryOldCall [0] IMPLICIT ConnectionID OPTIONAL` of TransferedEvent and
+/// ConferencedEvent (a plain ConnectionID is read there too).
+const SECONDARY: Field = field("secondaryOldCall", &[ctx(0), app(11)], Kind::Connection);
+/// `… [1] IMPLICIT ConnectionList` of the same two events (or a plain one).
+const fn resulting(name: &'static str) -> Field {
+    field(name, RESULTING, Kind::ConnectionList)
+}
 const EXTENSIONS: &[Tag] = &[app(30)];
 
 const fn conn(name: &'static str) -> Field {
@@ -61,10 +68,10 @@ const EVENTS: &[(u32, u32, Event)] = &[
             name: "ConferencedEvent",
             fields: &[
                 conn("primaryOldCall"),
-                conn("secondaryOldCall"),
+                SECONDARY,
                 subject("conferencingDevice"),
                 subject("addedParty"),
-                field("conferenceConnections", LIST, Kind::ConnectionList),
+                resulting("conferenceConnections"),
                 LOCAL_STATE,
                 EVENT_CAUSE,
                 EXT,
@@ -240,10 +247,10 @@ const EVENTS: &[(u32, u32, Event)] = &[
             name: "TransferedEvent",
             fields: &[
                 conn("primaryOldCall"),
-                conn("secondaryOldCall"),
+                SECONDARY,
                 subject("transferringDevice"),
                 subject("transferredToDevice"),
-                field("transferredConnections", LIST, Kind::ConnectionList),
+                resulting("transferredConnections"),
                 LOCAL_STATE,
                 EVENT_CAUSE,
                 EXT,

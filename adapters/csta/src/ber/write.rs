@@ -105,10 +105,22 @@ fn argument(request: &Element, module: &Module) -> Result<Option<Node>, WriteErr
         "ClearCall" => seq(vec![conn("callToBeCleared")?]),
         "HoldCall" => seq(vec![conn("callToBeHeld")?]),
         "RetrieveCall" => seq(vec![conn("callToBeRetrieved")?]),
-        "ConsultationCall" => seq(vec![
-            conn("existingCall")?,
-            called(text("consultedDevice"), form),
-        ]),
+        "ConsultationCall" => match form {
+            ConnectionForm::Two => seq(vec![
+                conn("existingCall")?,
+                called(text("consultedDevice"), form),
+            ]),
+            // ECMA-285: `existingCall [0] IMPLICIT ConnectionID, consultedDevice [1]
+            // DeviceID`: the [0] takes the place of ConnectionID's [APPLICATION 11].
+            ConnectionForm::Three => {
+                let mut existing = conn("existingCall")?;
+                existing.tag = ctx(0);
+                seq(vec![
+                    existing,
+                    Node::constructed(ctx(1), vec![device(text("consultedDevice"), form)]),
+                ])
+            }
+        },
         "TransferCall" | "ConferenceCall" => seq(vec![conn("heldCall")?, conn("activeCall")?]),
         // ECMA-285 §: SingleStepTransferCallArgument { activeCall, transferredTo
         // CalledDeviceID, … }; Phase II has no single-step transfer.
@@ -128,11 +140,13 @@ fn argument(request: &Element, module: &Module) -> Result<Option<Node>, WriteErr
                 device(text("device"), form),
                 Node::primitive(ENUMERATED, integer_octets(value)),
             ];
+            // ECMA-285 SetAgentStateArgument: `agentID [2] IMPLICIT AgentID OPTIONAL,
+            // password [3] IMPLICIT AgentPassword OPTIONAL`.
             if let Some(agent) = request.child_text("agentID") {
-                children.push(Node::primitive(ctx(0), agent.as_bytes()));
+                children.push(Node::primitive(ctx(2), agent.as_bytes()));
             }
             if let Some(password) = request.child_text("password") {
-                children.push(Node::primitive(ctx(1), password.as_bytes()));
+                children.push(Node::primitive(ctx(3), password.as_bytes()));
             }
             seq(children)
         }
@@ -298,7 +312,7 @@ mod tests {
         ];
         want.extend([0x30, 0x06, 0x80, 0x04]);
         want.extend(b"1002");
-        want.extend([0x0A, 0x01, 0x03, 0x80, 0x04]);
+        want.extend([0x0A, 0x01, 0x03, 0x82, 0x04]);
         want.extend(b"5001");
         assert_eq!(apdu, want);
     }
