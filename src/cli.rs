@@ -134,6 +134,9 @@ pub struct BenchArgs {
     /// Idle clients to open before the load, to measure memory per connection.
     #[arg(long, default_value_t = 0)]
     pub idle: usize,
+    /// Idle clients per client process, at most (tests set a few to use several).
+    #[arg(long, default_value_t = crate::bench::idle::PER_PROCESS, hide = true)]
+    pub idle_per_process: usize,
     /// Contacts in the generated CRM database.
     #[arg(long, default_value_t = 1_000_000)]
     pub contacts: u64,

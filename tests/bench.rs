@@ -8,6 +8,11 @@ use std::process::Command;
 use serde_json::Value;
 
 fn bench(args: &[&str]) -> Value {
+    bench_and_stderr(args).0
+}
+
+/// The figures and what the bench said on stderr.
+fn bench_and_stderr(args: &[&str]) -> (Value, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_ctibridge"))
         .arg("bench")
         .args(args)
@@ -20,7 +25,10 @@ fn bench(args: &[&str]) -> Value {
     let json = lines.next().expect("one line of JSON");
     assert!(lines.next().is_none(), "only the JSON on stdout: {stdout}");
     assert!(stderr.contains("bench: 1 s:"), "a progress line: {stderr}");
-    serde_json::from_str(json).expect("valid JSON")
+    (
+        serde_json::from_str(json).expect("valid JSON"),
+        stderr.into_owned(),
+    )
 }
 
 fn has_the_contract_keys(figures: &Value) {
@@ -36,6 +44,7 @@ fn has_the_contract_keys(figures: &Value) {
         "idle_bytes_per_client",
         "dropped",
         "ami_events_per_cpu_s",
+        "rss_mb",
     ] {
         assert!(figures.get(key).is_some(), "`{key}` missing from {figures}");
     }
@@ -48,6 +57,17 @@ fn has_the_contract_keys(figures: &Value) {
             "lookup_ms.{key}"
         );
     }
+    // Resident memory after the warm-up and at the end: the daemon is in the bench
+    // process, so both are megabytes, and the growth is their ratio.
+    let rss = &figures["rss_mb"];
+    let warm = rss["warm"].as_f64().expect("rss_mb.warm");
+    let end = rss["end"].as_f64().expect("rss_mb.end");
+    assert!(warm > 1.0 && end > 1.0, "{rss}");
+    let growth = rss["growth_pct"].as_f64().expect("rss_mb.growth_pct");
+    assert!(
+        (growth - (end - warm) / warm * 100.0).abs() < 1.0,
+        "growth_pct is (end - warm) / warm, up to the rounding of both to 0.1 MB: {rss}"
+    );
 }
 
 #[test]
@@ -85,6 +105,39 @@ fn csta_load_reaches_every_client_with_nothing_dropped() {
     assert!(p99 > 0.0 && p99 <= figures["latency_ms"]["max"].as_f64().unwrap());
     assert!(figures["cpu_us_per_event"].as_f64().unwrap() > 0.0);
     assert!(figures["ami_events_per_cpu_s"].is_null(), "AMI only");
+}
+
+#[test]
+fn idle_clients_are_spread_over_client_processes() {
+    let (figures, stderr) = bench_and_stderr(&[
+        "--secs",
+        "2",
+        "--clients",
+        "2",
+        "--supervisors",
+        "1",
+        "--contacts",
+        "1000",
+        "--rate",
+        "300",
+        "--idle",
+        "300",
+        "--idle-per-process",
+        "150",
+    ]);
+    has_the_contract_keys(&figures);
+    assert!(
+        stderr.contains("bench: 300 idle clients over 2 client processes"),
+        "{stderr}"
+    );
+    assert_eq!(figures["idle_clients"], 300, "{figures}");
+    assert!(
+        figures["idle_bytes_per_client"].as_u64().unwrap() > 0,
+        "{figures}"
+    );
+    // The load still reaches the active clients beside them.
+    assert_eq!(figures["dropped"], 0, "{figures}");
+    assert!(figures["events_per_s"].as_f64().unwrap() > 0.0, "{figures}");
 }
 
 #[test]

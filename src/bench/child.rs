@@ -11,7 +11,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::mpsc;
 
-/// How long the child may take to connect its clients, or its idle clients.
+/// How long the child may take to connect its active clients.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// What the child reports at the end.
@@ -118,10 +118,16 @@ impl Clients {
         self.stdin.flush().await.map_err(|e| e.to_string())
     }
 
-    /// Open `n` idle clients; returns how many got in.
-    pub async fn open_idle(&mut self, n: usize) -> Result<usize, String> {
-        self.command(&format!("idle {n}")).await?;
-        let line = self.expect("idle-ready", CONNECT_TIMEOUT).await?;
+    /// Open `n` idle clients, numbered from `first` (which picks their source
+    /// addresses, see `idle`); returns how many got in.
+    pub async fn open_idle(
+        &mut self,
+        n: usize,
+        first: usize,
+        timeout: Duration,
+    ) -> Result<usize, String> {
+        self.command(&format!("idle {n} {first}")).await?;
+        let line = self.expect("idle-ready", timeout).await?;
         line.trim()
             .parse()
             .map_err(|_| format!("bad idle answer `{line}`"))

@@ -121,6 +121,7 @@ mod tests {
             rate: Some(600),
             secs: 1,
             idle: 0,
+            idle_per_process: 1,
             contacts: 50,
             lookup_database: None,
         }

@@ -3,13 +3,15 @@
 //! `ami_switch`: AMI over TCP to the real `ami` adapter, from a child process; or the
 //! built-in simulator) feeds the daemon exactly as `run` starts it (engine, gate,
 //! SQLite with generated contacts from `contacts`, hub, HTTP/WebSocket server); the
-//! WebSocket clients run in a child process (`clients`); `report` turns what both
-//! sides saw into the JSON object of DESIGN.md. This file owns the options, the
-//! daemon's configuration and the order of the run.
+//! WebSocket clients run in a child process (`clients`), idle clients in as many more
+//! as they need (`idle`), within the open-file limits (`limits`); `report` turns what
+//! both sides saw into the JSON object of DESIGN.md. This file owns the options and
+//! the order of the run.
 
 pub mod ami_switch;
 pub mod clients;
 pub mod contacts;
+pub mod idle;
 pub mod report;
 pub mod switch;
 pub mod tokens;
@@ -17,6 +19,7 @@ pub mod tokens;
 mod ami_calls;
 mod child;
 mod config;
+mod limits;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -53,29 +56,17 @@ pub struct Options {
     pub rate: Option<u64>,
     pub secs: u64,
     pub idle: usize,
+    /// Idle clients one client process holds at most (`idle::PER_PROCESS` unless a
+    /// test asks for fewer, to spread a few hundred over several processes).
+    pub idle_per_process: usize,
     pub contacts: u64,
     /// A PostgreSQL or MySQL/MariaDB database to time the CRM look-up on as well.
     pub lookup_database: Option<String>,
 }
 
-/// Raise this process's open-file limit to its hard limit: each client is a socket.
-pub fn raise_file_limit() {
-    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
-    let limit = getrlimit(Resource::Nofile);
-    if limit.current < limit.maximum {
-        let _ = setrlimit(
-            Resource::Nofile,
-            Rlimit {
-                current: limit.maximum,
-                maximum: limit.maximum,
-            },
-        );
-    }
-}
-
 /// Run the bench; returns the JSON object to print.
-pub async fn run(options: Options) -> Result<Value, String> {
-    raise_file_limit();
+pub async fn run(mut options: Options) -> Result<Value, String> {
+    fit_the_file_limits(&mut options);
     let contacts = options.contacts.max(1);
     let run_dir = std::env::temp_dir()
         .join("ctibridge-bench")
@@ -85,6 +76,27 @@ pub async fn run(options: Options) -> Result<Value, String> {
     let outcome = measure(&options, contacts, &run_dir).await;
     let _ = std::fs::remove_dir_all(&run_dir);
     outcome
+}
+
+/// Raise the open-file limit for the clients (the daemon's end of each is a socket in
+/// this process); when the limits cannot hold the idle clients asked for, say so and
+/// open as many as they can hold, rather than fail halfway. Client processes inherit
+/// the limit, so it bounds the idle clients per process too.
+fn fit_the_file_limits(options: &mut Options) {
+    let open = limits::open_now();
+    let active = (options.clients + options.supervisors) as u64;
+    let need = open + active + options.idle as u64 + limits::RESERVE;
+    let limit = limits::raise(need);
+    let fit = limits::room(limit, open, active);
+    if options.idle as u64 > fit {
+        eprintln!("{}", limits::capped_message(options.idle, fit, limit, need));
+        options.idle = usize::try_from(fit).unwrap_or(usize::MAX);
+    }
+    // A client process starts with a few files of its own (stdio, the runtime's).
+    let per_process = limits::room(limit, 32, 0).max(1);
+    options.idle_per_process = options
+        .idle_per_process
+        .clamp(1, usize::try_from(per_process).unwrap_or(usize::MAX));
 }
 
 async fn measure(
@@ -249,18 +261,21 @@ async fn drive(
     .await?;
 
     // Idle memory: the daemon's resident memory before and after the idle clients.
-    let (mut idle_clients, mut idle_bytes) = (0, 0);
+    let (mut idle_clients, mut idle_bytes, mut fleet) = (0, 0, None);
     if options.idle > 0 {
         let before = report::rss_bytes();
-        idle_clients = clients.open_idle(options.idle).await?;
+        let opened = idle::Fleet::open(&url, options.idle, options.idle_per_process).await?;
+        idle_clients = opened.1;
         tokio::time::sleep(Duration::from_secs(1)).await;
         let after = report::rss_bytes();
         idle_bytes = after.saturating_sub(before) / idle_clients.max(1) as u64;
         eprintln!(
-            "bench: {idle_clients} idle clients: {} KB -> {} KB resident",
+            "bench: {idle_clients} idle clients over {} client processes: {} KB -> {} KB resident",
+            opened.0.len(),
             before / 1024,
             after / 1024
         );
+        fleet = Some(opened.0);
     }
 
     let first = report::daemon_metrics(addr).await?;
@@ -271,16 +286,24 @@ async fn drive(
     control.go.notify_one();
     clients.command("go").await?;
     let mut last = (Instant::now(), 0u64, clients.frames());
-    for second in 1..=options.secs.max(1) {
+    let secs = options.secs.max(1);
+    let warm_up = report::warm_up_s(secs);
+    let mut rss = (0, 0);
+    for second in 1..=secs {
         tokio::time::sleep_until((started + Duration::from_secs(second)).into()).await;
         let events = events_so_far(options.source, control, addr, first).await;
         let frames = clients.frames();
+        let resident = report::rss_bytes();
+        if second == warm_up {
+            rss.0 = resident;
+        }
+        rss.1 = resident;
         let dt = last.0.elapsed().as_secs_f64().max(1e-9);
         eprintln!(
             "bench: {second} s: {:.0} events/s in, {:.0} frames/s out, {} MB resident",
             (events.saturating_sub(last.1)) as f64 / dt,
             (frames.saturating_sub(last.2)) as f64 / dt,
-            report::rss_bytes() / (1024 * 1024),
+            resident / (1024 * 1024),
         );
         last = (Instant::now(), events, frames);
     }
@@ -304,6 +327,9 @@ async fn drive(
         )
     });
     let seen = clients.finish(seq).await?;
+    if let Some(fleet) = fleet {
+        fleet.close().await?;
+    }
     let latency = (options.source == Source::Csta).then_some(seen.latency_ns);
     let figures = Figures {
         events,
@@ -319,6 +345,7 @@ async fn drive(
         idle_bytes_per_client: idle_bytes,
         dropped: seen.dropped,
         ami,
+        rss_bytes: rss,
     };
     if events > 0 {
         eprintln!(

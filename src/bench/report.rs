@@ -123,6 +123,27 @@ pub struct Figures {
     /// With the AMI generator: every AMI event written, and the daemon's CPU time
     /// (µs) from the start of the window until it had handled them all.
     pub ami: Option<(u64, u64)>,
+    /// This process's resident memory after the warm-up ([`warm_up_s`]) and at the end
+    /// of the window.
+    pub rss_bytes: (u64, u64),
+}
+
+/// The second of a window of `secs` after which resident memory counts as warm: the
+/// first 10 % of the window, at most 60 s, at least 1 s.
+pub fn warm_up_s(secs: u64) -> u64 {
+    secs.div_ceil(10).clamp(1, 60)
+}
+
+/// `rss_mb`: resident memory after the warm-up and at the end (MB, one decimal), and
+/// its growth between the two in percent (one decimal).
+fn rss_mb((warm, end): (u64, u64)) -> Value {
+    let mb = |b: u64| (b as f64 / (1024.0 * 1024.0) * 10.0).round() / 10.0;
+    let growth = if warm > 0 {
+        ((end as f64 - warm as f64) / warm as f64 * 1_000.0).round() / 10.0
+    } else {
+        0.0
+    };
+    json!({"warm": mb(warm), "end": mb(end), "growth_pct": growth})
 }
 
 fn ms(ns: u64) -> f64 {
@@ -153,6 +174,7 @@ pub fn json(f: &Figures) -> Value {
             Some((events, cpu_us)) if cpu_us > 0 => json!((events as f64 * 1e6 / cpu_us as f64).round()),
             _ => Value::Null,
         },
+        "rss_mb": rss_mb(f.rss_bytes),
     })
 }
 
@@ -173,6 +195,29 @@ mod tests {
         let mut samples: Vec<u64> = (1..=100).rev().collect();
         assert_eq!(percentiles(&mut samples), (51, 99, 100));
         assert_eq!(percentiles(&mut []), (0, 0, 0));
+    }
+
+    #[test]
+    fn warm_up_is_a_tenth_of_the_window_within_1_to_60_s() {
+        assert_eq!(warm_up_s(600), 60);
+        assert_eq!(warm_up_s(3_600), 60);
+        assert_eq!(warm_up_s(10), 1);
+        assert_eq!(warm_up_s(25), 3);
+        assert_eq!(warm_up_s(1), 1);
+    }
+
+    #[test]
+    fn rss_growth_in_percent_of_the_warm_figure() {
+        let mb = 1024 * 1024;
+        let figure = rss_mb((200 * mb, 206 * mb));
+        assert_eq!(
+            figure,
+            json!({"warm": 200.0, "end": 206.0, "growth_pct": 3.0})
+        );
+        let shrunk = rss_mb((200 * mb, 190 * mb + mb / 2));
+        assert_eq!(shrunk["growth_pct"], -4.8);
+        assert_eq!(shrunk["end"], 190.5);
+        assert_eq!(rss_mb((0, 0))["growth_pct"], 0.0);
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub async fn bench(args: BenchArgs) -> Outcome {
         rate,
         secs: args.secs.max(1),
         idle: args.idle,
+        idle_per_process: args.idle_per_process,
         contacts: args.contacts,
         lookup_database: args.lookup_database.clone(),
     };
