@@ -18,7 +18,6 @@ use tokio_util::codec::Decoder;
 
 use crate::correlate::Correlator;
 use crate::devices::DeviceNames;
-use crate::events::{CstaEvent, Mapped};
 use crate::framing::{self, FrameCodec, Framing};
 use crate::message::{classify, Message};
 
@@ -73,7 +72,7 @@ pub fn decode(options: &DecodeOptions, input: &[u8]) -> Result<Vec<Decoded>, Str
                 match classify(&frame.xml) {
                     Ok(Message::Event(mapped)) => {
                         messages += 1;
-                        out.extend(described(*mapped, &mut calls, &names));
+                        out.extend(crate::described::described(*mapped, &mut calls, &names));
                     }
                     Ok(Message::Error(error)) => out.push(Decoded::Issue(DecodeIssue {
                         position,
@@ -102,36 +101,6 @@ pub fn decode(options: &DecodeOptions, input: &[u8]) -> Result<Vec<Decoded>, Str
         }));
     }
     Ok(out)
-}
-
-/// A mapped event as a decode item, with its call named as the adapter would
-/// (calls named only by device get their made-up id, shown as left out). Route
-/// dialogue ends are not events.
-pub(crate) fn described(
-    mapped: Mapped,
-    calls: &mut Correlator,
-    names: &DeviceNames,
-) -> Option<Decoded> {
-    let (mut event, renames) = match mapped.event {
-        CstaEvent::Switch(event) => (event, Vec::new()),
-        CstaEvent::Renamed { event, renames } => (event, renames),
-        CstaEvent::RouteEnd { .. } => return None,
-    };
-    let unnamed = event.call_id() == Some("");
-    calls.resolve(&mut event, &renames);
-    names.event_to_engine(&mut event);
-    let mut keys: Vec<(String, Option<String>)> = mapped
-        .details
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), Some(v)))
-        .collect();
-    if unnamed {
-        keys.push(("call_id".into(), None));
-    }
-    Some(Decoded::Described {
-        event: AdapterEvent::from(event),
-        keys,
-    })
 }
 
 /// Input that is plainly not CSTA XML (an HTML page, a text log), named by how it

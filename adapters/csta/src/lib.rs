@@ -23,7 +23,8 @@
 //! - [`dedup`]: one event per occurrence when several monitors see it.
 //! - [`session`]: one connected session (application session, monitors, traffic).
 //! - [`adapter`]: connect or accept, reconnect with backoff.
-//! - [`decode`]: `ctibridge decode --adapter csta`.
+//! - [`decode`]: `ctibridge decode --adapter csta` (`described`: one event as a decode
+//!   line, for both encodings).
 //! - [`ber`]: the ASN.1 BER encoding (`encoding = "ber"`, Phase II and III):
 //!   APDUs to and from the same elements the XML link carries.
 //! - [`wire`]: the link's codec, XML framing or BER, as the session sees it.
@@ -36,6 +37,7 @@ pub mod config;
 pub mod correlate;
 pub mod decode;
 pub mod dedup;
+mod described;
 pub mod devices;
 pub mod events;
 pub mod framing;

@@ -5,7 +5,7 @@
 
 use super::module::{name_of, Module};
 use super::node::{self, app, ctx, tag_name, Node};
-use super::read::{connection, enumerated, first_enumerated, hex, printable, text};
+use super::value::{connection, enumerated, first_enumerated, hex, printable, text};
 use crate::xml::Element;
 
 /// A returnResult's value as the children of `<ServiceResponse>`.

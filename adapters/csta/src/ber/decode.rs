@@ -13,7 +13,7 @@
 use ctibridge_adapter::{DecodeIssue, Decoded};
 
 use super::framing::{step, Step, MAX_APDU};
-use super::module::Phase;
+use super::phase::Phase;
 use super::read::{raw_details, read};
 use crate::correlate::Correlator;
 use crate::devices::DeviceNames;
@@ -92,7 +92,7 @@ pub fn decode(phase: Phase, input: &[u8]) -> Vec<Decoded> {
                         messages += 1;
                         let mut mapped = *mapped;
                         mapped.details.extend(details);
-                        out.extend(crate::decode::described(mapped, &mut calls, &names));
+                        out.extend(crate::described::described(mapped, &mut calls, &names));
                     }
                     Ok(Message::Error(error)) => out.push(issue(
                         position,

@@ -10,9 +10,10 @@
 //!
 //! - [`node`]: BER values as a tree, read and written by rasn.
 //! - [`rose`]: the ROSE envelope (invoke / returnResult / returnError / reject).
-//! - [`module`]: what a phase's table holds; [`phase2`] and [`phase3`] the tables.
+//! - [`module`]: what a phase's table holds; [`phase2`] and [`phase3`] the tables;
+//!   [`phase`] which one a link uses.
 //! - [`read`] and [`write`]: APDU to element, element to APDU; [`answer`]: the
-//!   results and errors of our requests.
+//!   results and errors of our requests; [`value`]: the values both read.
 //! - [`framing`]: the 2-byte length before each APDU.
 //! - [`decode`]: `ctibridge decode --adapter csta --format ber`.
 
@@ -21,12 +22,15 @@ pub mod decode;
 pub mod framing;
 pub mod module;
 pub mod node;
+pub mod phase;
 pub mod phase2;
 pub mod phase3;
 pub mod read;
 pub mod rose;
+pub mod value;
 pub mod write;
 
-pub use module::{Module, Phase};
+pub use module::Module;
+pub use phase::Phase;
 pub use read::{read, ApduError, Inbound};
 pub use write::{can_send, write, WriteError};
