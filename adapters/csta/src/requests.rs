@@ -21,7 +21,7 @@
 //! Whisper (coach) has no ECMA-323 service and is not offered.
 
 use ctibridge_adapter::{
-    AgentStateRequest, Command, CommandError, CommandKind, MonitorMode, TransferMode,
+    AgentStateRequest, Command, CommandError, CommandKind, CommandOk, MonitorMode, TransferMode,
 };
 
 use crate::xml::Writer;
@@ -32,6 +32,22 @@ pub enum Yields {
     Nothing,
     /// The call the request created, in the connection element named here.
     CallIn(&'static str),
+}
+
+impl Yields {
+    /// The command's answer from the positive response's `body`: the call the
+    /// request created, by the id the engine knows it as.
+    pub fn answer(self, body: &crate::xml::Element, ids: &crate::ids::CallIds) -> CommandOk {
+        match self {
+            Yields::Nothing => CommandOk::default(),
+            Yields::CallIn(element) => CommandOk {
+                call_id: body
+                    .child(element)
+                    .and_then(|c| c.find_text("callID"))
+                    .map(|id| ids.engine(id).to_string()),
+            },
+        }
+    }
 }
 
 /// A request ready to send.

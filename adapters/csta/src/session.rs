@@ -635,15 +635,7 @@ impl<'a> Session<'a> {
             }
             Purpose::Command { request, yields } => {
                 let result = match answer {
-                    Ok(body) => Ok(match yields {
-                        Yields::Nothing => CommandOk::default(),
-                        Yields::CallIn(element) => CommandOk {
-                            call_id: body
-                                .child(element)
-                                .and_then(|c| c.find_text("callID"))
-                                .map(|id| self.carry.ids.engine(id).to_string()),
-                        },
-                    }),
+                    Ok(body) => Ok(yields.answer(&body, &self.carry.ids)),
                     Err(error) => {
                         tracing::info!(switch = %self.link.switch, "{what} refused: {error}");
                         Err(error.to_command_error())

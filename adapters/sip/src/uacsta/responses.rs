@@ -5,7 +5,6 @@
 
 use ctibridge_adapter::{CommandError, CommandOk, SwitchEvent};
 use ctibridge_csta::message::{CstaError, Message as Csta};
-use ctibridge_csta::requests::Yields;
 use ctibridge_csta::snapshot::SnapshotBuilder;
 use ctibridge_csta::xml::Element;
 use tokio::time::Instant;
@@ -253,15 +252,7 @@ impl Session<'_> {
             }
             Job::Command { request, yields } => {
                 let result = match result {
-                    Ok(body) => Ok(match yields {
-                        Yields::Nothing => CommandOk::default(),
-                        Yields::CallIn(element) => CommandOk {
-                            call_id: body
-                                .child(element)
-                                .and_then(|c| c.find_text("callID"))
-                                .map(|id| self.carry.ids.engine(id).to_string()),
-                        },
-                    }),
+                    Ok(body) => Ok(yields.answer(&body, &self.carry.ids)),
                     Err(_) if timed_out => Err(CommandError::Timeout),
                     Err(error) => {
                         tracing::info!(switch = %self.link.switch, "command refused: {error}");
