@@ -37,6 +37,8 @@ enum Switch {
     BerPhase3,
     /// CSTA Phase II as ASN.1 BER (ECMA-217/218): OmniPCX, HiPath 4000, MD110 era.
     BerPhase2,
+    /// Phase III BER behind an ACSE association with a login, as HiPath 4000 wants.
+    BerPhase3Acse,
 }
 
 async fn start_in(name: &str, kind: Switch) -> (FakeSwitch, Daemon) {
@@ -57,6 +59,14 @@ async fn start_in(name: &str, kind: Switch) -> (FakeSwitch, Daemon) {
             config.encoding = Encoding::Ber(BerOptions::new(CstaPhase::Two));
             extra = "encoding = \"ber\"\nphase = 2\n";
         }
+        Switch::BerPhase3Acse => {
+            config.encoding = Encoding::Ber(BerOptions {
+                require_acse: true,
+                ..BerOptions::new(CstaPhase::Three)
+            });
+            config.credentials = Some(("cti".into(), "s3cret".into()));
+            extra = "encoding = \"ber\"\nphase = 3\nacse = true\nusername = \"cti\"\npassword = \"s3cret\"\n";
+        }
     }
     let switch = FakeSwitch::start(config).await.unwrap();
     let dir = temp_dir(&format!("{name}-{kind:?}"));
@@ -67,7 +77,10 @@ async fn start_in(name: &str, kind: Switch) -> (FakeSwitch, Daemon) {
         CONTACTS,
     );
     let mut text = csta_config_with(port, &dir, &switch, extra);
-    if matches!(kind, Switch::BerPhase2 | Switch::BerPhase3) {
+    if matches!(
+        kind,
+        Switch::BerPhase2 | Switch::BerPhase3 | Switch::BerPhase3Acse
+    ) {
         // Routing is not carried over BER (the adapter refuses route_points there).
         text = text.replace("route_points = [\"7000\"]\nroute_timeout_ms = 800\n", "");
     }
@@ -290,7 +303,10 @@ mod in_each_dialect {
         let pop = supervisor
             .event("call.offered", |d| d["device"] == "1002")
             .await;
-        if !matches!(kind, Switch::BerPhase2 | Switch::BerPhase3) {
+        if !matches!(
+            kind,
+            Switch::BerPhase2 | Switch::BerPhase3 | Switch::BerPhase3Acse
+        ) {
             // ECMA-285/218's SnapshotDevice names a call's connections and their
             // states, not its caller (the XML switches add it as private data).
             assert_eq!(pop["data"]["ani"], ANI);
@@ -335,6 +351,7 @@ mod in_each_dialect {
     in_dialect!(openscape_voice, Switch::OpenScapeVoice);
     in_dialect!(avaya_dmcc, Switch::AvayaDmcc);
     in_dialect!(ber_phase_3, Switch::BerPhase3);
+    in_dialect!(ber_phase_3_acse, Switch::BerPhase3Acse);
 
     /// A call ringing at an agent's own extension pops the caller's CRM record (no
     /// ACD log-on: Phase II has no agent-state service).
@@ -378,6 +395,87 @@ mod in_each_dialect {
             reconnect(Switch::BerPhase2).await
         }
     }
+}
+
+/// A BER switch that refuses our ACSE association (a wrong password): the link stays
+/// down, `/healthz` says 503, the log names the switch's diagnostic, and nothing but
+/// AARQs reach the switch.
+#[tokio::test]
+async fn a_refused_acse_association_keeps_the_link_down_and_says_why() {
+    let mut config = switch_config();
+    config.encoding = Encoding::Ber(BerOptions {
+        require_acse: true,
+        ..BerOptions::new(CstaPhase::Three)
+    });
+    config.credentials = Some(("cti".into(), "s3cret".into()));
+    let switch = FakeSwitch::start(config).await.unwrap();
+    let dir = temp_dir("csta-acse-refused");
+    let port = free_port();
+    let text = csta_config_with(
+        port,
+        &dir,
+        &switch,
+        "encoding = \"ber\"\nacse = true\nusername = \"cti\"\npassword = \"wrong\"\n",
+    )
+    .replace("route_points = [\"7000\"]\nroute_timeout_ms = 800\n", "");
+    let daemon = Daemon::spawn(&dir, port, &text);
+    daemon.answering().await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !daemon.log().contains("authentication-failure") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no refusal in the log:\n{}",
+            daemon.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, _) = http_get(daemon.port, "/healthz", &[]).await.unwrap();
+    assert_eq!(status, 503);
+    // It tries again (with its back-off), and still sends nothing else.
+    let mut received = switch.received().await;
+    while received.len() < 2 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        received = switch.received().await;
+    }
+    assert!(
+        received.iter().all(|r| r == "AARQ"),
+        "only AARQs before an association: {received:?}"
+    );
+    assert!(received.len() >= 2, "it retries: {received:?}");
+}
+
+/// The switch aborts the ACSE association (an ABRT): the link goes down, a new
+/// association is opened, and calls pop again.
+#[tokio::test]
+async fn an_aborted_acse_association_is_opened_again() {
+    let (switch, daemon) = start_in("csta-acse-abort", Switch::BerPhase3Acse).await;
+    let (mut supervisor, _) = Client::login(&daemon.url(), SUPERVISOR).await;
+    // ABRT { abort-source [0] acse-service-user }, after its 2-byte length.
+    assert!(
+        switch
+            .inject_raw(vec![0x00, 0x05, 0x64, 0x03, 0x80, 0x01, 0x00])
+            .await
+    );
+    let down = supervisor.event("link.down", |_| true).await;
+    assert_eq!(down["data"]["switch"], "pbx");
+    supervisor.event("link.up", |_| true).await;
+    assert!(
+        daemon.log().contains("the switch aborted the association"),
+        "{}",
+        daemon.log()
+    );
+    let aarqs = switch
+        .received()
+        .await
+        .iter()
+        .filter(|r| *r == "AARQ")
+        .count();
+    assert_eq!(aarqs, 2);
+    switch.ring(ANI, "1001").await;
+    let pop = supervisor
+        .event("call.offered", |d| d["device"] == "1001")
+        .await;
+    assert_eq!(pop["data"]["ani"], ANI);
 }
 
 /// Some switches keep the consultation call's id for the call a consultation

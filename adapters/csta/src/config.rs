@@ -109,9 +109,14 @@ pub struct CstaConfig {
     /// 2 (ECMA-217/218) or 3 (ECMA-285, the default).
     #[serde(default)]
     pub phase: Option<u8>,
-    /// With `encoding = "ber"`: open an ACSE association (AARQ/AARE) first.
+    /// With `encoding = "ber"`: open an ACSE association (AARQ/AARE) first, with
+    /// `username`/`password` as its authentication when set.
     #[serde(default)]
     pub acse: Option<bool>,
+    /// With `acse = true`: the application context the AARQ names, a dotted object
+    /// identifier (default `1.3.12.0.218`; OmniPCX clients send `1.3.12.0.180.1`).
+    #[serde(default)]
+    pub acse_context: Option<String>,
 }
 
 /// The `encoding = …` key.
@@ -257,6 +262,7 @@ impl CstaConfig {
             for (key, set) in [
                 ("phase", self.phase.is_some()),
                 ("acse", self.acse.is_some()),
+                ("acse_context", self.acse_context.is_some()),
             ] {
                 if set {
                     return Err(SettingsError::new(
@@ -273,22 +279,27 @@ impl CstaConfig {
                 "phase must be 2 (ECMA-217/218) or 3 (ECMA-285)",
             ));
         }
-        if self.acse == Some(true) {
-            return Err(SettingsError::new(
-                "acse",
-                "acse = true (an AARQ/AARE association) is not supported yet; switches that accept CSTA without one work with acse = false",
-            ));
+        let acse = self.acse == Some(true);
+        if let Some(context) = &self.acse_context {
+            if !acse {
+                return Err(SettingsError::new(
+                    "acse_context",
+                    "acse_context names the context of an ACSE association: it needs acse = true",
+                ));
+            }
+            crate::ber::acse::parse_context(context)
+                .map_err(|why| SettingsError::new("acse_context", why))?;
         }
         let refused = [
             (
                 "username",
-                self.username.is_some(),
-                "the application session (username/password) is CSTA XML only",
+                self.username.is_some() && !acse,
+                "on a BER link username/password authenticate the ACSE association: they need acse = true",
             ),
             (
                 "application_session",
-                self.application_session == Some(true),
-                "the application session is CSTA XML only",
+                self.application_session.is_some(),
+                "the application session is CSTA XML's; a BER link's counterpart is acse = true",
             ),
             (
                 "route_points",
@@ -320,8 +331,22 @@ impl CstaConfig {
         }
     }
 
+    /// Whether the link opens a session first: StartApplicationSession on XML, the
+    /// ACSE association on BER.
     pub fn application_session(&self) -> bool {
-        self.application_session.unwrap_or(self.username.is_some())
+        match self.encoding {
+            Encoding::Xml => self.application_session.unwrap_or(self.username.is_some()),
+            Encoding::Ber => self.acse == Some(true),
+        }
+    }
+
+    /// The application context of a BER link's ACSE association.
+    pub fn acse_context(&self) -> Vec<u32> {
+        let text = self
+            .acse_context
+            .as_deref()
+            .unwrap_or(crate::ber::acse::DEFAULT_CONTEXT);
+        crate::ber::acse::parse_context(text).unwrap_or_else(|_| vec![1, 3, 12, 0, 218])
     }
 
     /// Our SystemStatus interval; none when `heartbeat_s = 0`.
@@ -363,10 +388,11 @@ password = "secret"
 # avaya_switch_name = "CM1"
 # avaya_switch_ip = "10.0.0.6"
 # Older switches (Alcatel OmniPCX, Hicom/HiPath 4000, MD110/MX-ONE): CSTA as ASN.1
-# BER, each APDU after a 2-byte length; no username/password or route_points then.
+# BER, each APDU after a 2-byte length; no route_points then.
 # encoding = "ber"                 # xml (default) | ber
 # phase = 3                        # 2 (ECMA-217/218) | 3 (ECMA-285, default)
-# acse = false                     # an AARQ/AARE association first (not supported yet)
+# acse = false                     # an AARQ/AARE association first (username/password: its login)
+# acse_context = "1.3.12.0.218"    # the AARQ's application context (OmniPCX: "1.3.12.0.180.1")
 "#;
 
 #[cfg(test)]
@@ -454,15 +480,41 @@ mod tests {
             Some("phase")
         );
         assert_eq!(key("host='h'\nport=1\nphase=2").as_deref(), Some("phase"));
-        assert_eq!(
-            key("host='h'\nport=1\nencoding='ber'\nacse=true").as_deref(),
-            Some("acse")
-        );
         assert!(ok("host='h'\nport=1\nencoding='ber'\nacse=false").is_ok());
+        let acse = parse("host='h'\nport=1\nencoding='ber'\nacse=true\nusername='u'\npassword='p'")
+            .unwrap();
+        assert!(acse.validate(&["1001".into()]).is_ok());
+        assert!(acse.application_session());
+        assert_eq!(acse.acse_context(), vec![1, 3, 12, 0, 218]);
+        let oxe = "host='h'\nport=1\nencoding='ber'\nacse=true\nacse_context='1.3.12.0.180.1'";
+        assert_eq!(
+            parse(oxe).unwrap().acse_context(),
+            vec![1, 3, 12, 0, 180, 1]
+        );
+        assert!(ok(oxe).is_ok());
+        assert_eq!(
+            key("host='h'\nport=1\nencoding='ber'\nacse=true\nacse_context='1.3.x'").as_deref(),
+            Some("acse_context")
+        );
+        assert_eq!(
+            key("host='h'\nport=1\nencoding='ber'\nacse_context='1.3.12'").as_deref(),
+            Some("acse_context")
+        );
+        assert_eq!(
+            key("host='h'\nport=1\nacse_context='1.3.12'").as_deref(),
+            Some("acse_context")
+        );
         assert_eq!(
             key("host='h'\nport=1\nencoding='ber'\nusername='u'").as_deref(),
             Some("username")
         );
+        assert_eq!(
+            key("host='h'\nport=1\nencoding='ber'\napplication_session=true").as_deref(),
+            Some("application_session")
+        );
+        assert!(!parse("host='h'\nport=1\nencoding='ber'")
+            .unwrap()
+            .application_session());
         assert_eq!(
             key("host='h'\nport=1\nencoding='ber'\nroute_points=['7000']").as_deref(),
             Some("route_points")

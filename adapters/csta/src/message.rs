@@ -19,6 +19,9 @@ pub enum Message {
     Error(CstaError),
     /// The switch's `SystemStatus`: answer it or it drops the link.
     SystemStatus,
+    /// The switch ended the application session (`StopApplicationSession` from the
+    /// switch; on a BER link its RLRQ or ABRT), with its reason.
+    SessionEnded(String),
     /// A document we have no use for (an event kind we do not map, a vendor message).
     Ignored(String),
 }
@@ -88,6 +91,13 @@ pub fn classify_element(root: Element) -> Result<Message, MessageError> {
     }
     if name == "SystemStatus" {
         return Ok(Message::SystemStatus);
+    }
+    if name == "StopApplicationSession" {
+        let reason = ["appEndReason", "definedEndReason"]
+            .into_iter()
+            .find_map(|n| root.find_text(n))
+            .unwrap_or("no reason given");
+        return Ok(Message::SessionEnded(reason.to_string()));
     }
     if name.ends_with("Response") {
         return Ok(Message::Response(root));
@@ -166,6 +176,11 @@ mod tests {
         assert_eq!(
             classify(b"<SystemStatus><systemStatus>normal</systemStatus></SystemStatus>").unwrap(),
             Message::SystemStatus
+        );
+        // ECMA-323 lets the switch end the session itself.
+        assert_eq!(
+            classify(b"<StopApplicationSession><sessionID>s1</sessionID><sessionEndReason><definedEndReason>normal</definedEndReason></sessionEndReason></StopApplicationSession>").unwrap(),
+            Message::SessionEnded("normal".into())
         );
         assert_eq!(
             classify(b"<CallInformationEvent/>").unwrap(),

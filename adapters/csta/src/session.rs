@@ -127,6 +127,8 @@ pub struct Session<'a> {
     routes: Vec<(String, Instant)>,
     session_id: Option<String>,
     session_reset_every: Option<Duration>,
+    /// A BER link's ACSE association is open (released with an RLRQ on shutdown).
+    associated: bool,
     frames: u64,
 }
 
@@ -165,6 +167,7 @@ impl<'a> Session<'a> {
             routes: Vec::new(),
             session_id: None,
             session_reset_every: None,
+            associated: false,
             frames: 0,
         }
     }
@@ -175,7 +178,7 @@ impl<'a> Session<'a> {
     pub async fn run(mut self) -> (End, bool) {
         let end = self.drive().await;
         let was_up = self.phase == Phase::Up;
-        if matches!(end, End::Shutdown) && self.session_id.is_some() {
+        if matches!(end, End::Shutdown) && (self.session_id.is_some() || self.associated) {
             self.stop_session().await;
         }
         for pending in self.pending.drain(..) {
@@ -471,6 +474,23 @@ impl<'a> Session<'a> {
                 let xml = self.requests.system_status_response();
                 self.send(answer_id, xml).await
             }
+            Message::SessionEnded(reason) => {
+                // An XML StopApplicationSession and a BER RLRQ want their answer; an
+                // ABRT wants none. Either way the session is over: reconnect.
+                if wants_answer || matches!(self.wire, Wire::Xml(_)) {
+                    let xml = crate::xml::Writer::new(
+                        "StopApplicationSessionPosResponse",
+                        &self.config.namespace,
+                    )
+                    .finish();
+                    let _ = self.send(answer_id, xml).await;
+                }
+                self.session_id = None;
+                self.associated = false;
+                Err(End::Lost(format!(
+                    "the switch ended the application session: {reason}"
+                )))
+            }
             Message::Ignored(name) if wants_answer => {
                 // An operation we do not serve; the switch times it out on its side.
                 tracing::warn!(switch = %self.link.switch, invoke = ?answer_id, "the switch invoked {name}, which this adapter does not answer");
@@ -530,9 +550,11 @@ impl<'a> Session<'a> {
         let position = if self.ordered {
             (!self.pending.is_empty()).then_some(0)
         } else {
-            self.pending
-                .iter()
-                .position(|p| invoke.is_some() && p.invoke == invoke)
+            // An ACSE AARE carries no invoke id: it answers the session's opening.
+            self.pending.iter().position(|p| match invoke {
+                Some(_) => p.invoke == invoke,
+                None => matches!(p.purpose, Purpose::Session),
+            })
         };
         position.and_then(|i| self.pending.remove(i))
     }
@@ -568,6 +590,11 @@ impl<'a> Session<'a> {
                 }
             }
             Purpose::Session => match answer {
+                Ok(_) if matches!(self.wire, Wire::Ber { .. }) => {
+                    // The ACSE association has no session id and no timer to reset.
+                    self.associated = true;
+                    self.before_setup().await?;
+                }
                 Ok(body) => {
                     self.session_id = body.find_text("sessionID").map(String::from);
                     let granted = body
@@ -579,6 +606,11 @@ impl<'a> Session<'a> {
                     self.session_reset_every =
                         Some(Duration::from_millis((granted.max(1) * 1000) / 2));
                     self.before_setup().await?;
+                }
+                Err(error) if matches!(self.wire, Wire::Ber { .. }) => {
+                    return Err(End::Lost(format!(
+                        "the switch refused the ACSE association ({error}); check username, password and acse_context"
+                    )))
                 }
                 Err(error) => {
                     return Err(End::Lost(format!(
@@ -823,9 +855,7 @@ impl<'a> Session<'a> {
     }
 
     async fn stop_session(&mut self) {
-        let Some(id) = self.session_id.clone() else {
-            return;
-        };
+        let id = self.session_id.clone().unwrap_or_default();
         let xml = crate::xml::Writer::new("StopApplicationSession", &self.config.namespace)
             .text("sessionID", &id)
             .open("sessionEndReason")

@@ -57,6 +57,8 @@ pub enum Wire {
     Ber {
         codec: BerCodec,
         module: &'static Module,
+        /// The application context of the ACSE association (`acse = true`).
+        acse_context: Vec<u32>,
     },
 }
 
@@ -73,6 +75,7 @@ impl Wire {
                 Wire::Ber {
                     codec: BerCodec::default(),
                     module: config.ber_phase().module(),
+                    acse_context: config.acse_context(),
                 },
             ),
         }
@@ -129,10 +132,18 @@ impl Wire {
                     .encode((invoke, xml), &mut buf)
                     .map_err(|e| e.to_string())?;
             }
-            Wire::Ber { codec, module } => {
+            Wire::Ber {
+                codec,
+                module,
+                acse_context,
+            } => {
                 let element = Element::parse(xml.as_bytes()).map_err(|e| e.to_string())?;
-                let apdu =
-                    ber::write(invoke.unwrap_or(0), &element, module).map_err(|e| e.to_string())?;
+                // The session's start and end are the ACSE association's (no ROSE).
+                let apdu = match ber::acse::write(&element, acse_context) {
+                    Some(apdu) => apdu?,
+                    None => ber::write(invoke.unwrap_or(0), &element, module)
+                        .map_err(|e| e.to_string())?,
+                };
                 codec.encode(apdu, &mut buf).map_err(|e| e.to_string())?;
             }
         }

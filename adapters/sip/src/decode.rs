@@ -172,6 +172,10 @@ impl CstaDecoder {
                 position,
                 format!("the CSTA server answered with an error: {error}"),
             )),
+            Csta::SessionEnded(reason) => Some(issue(
+                position,
+                format!("the CSTA server ended the session: {reason}"),
+            )),
             Csta::Response(_) | Csta::SystemStatus | Csta::Ignored(_) => None,
         }
     }

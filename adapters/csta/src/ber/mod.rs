@@ -14,9 +14,11 @@
 //!   [`phase`] which one a link uses.
 //! - [`read`] and [`write`]: APDU to element, element to APDU; [`answer`]: the
 //!   results and errors of our requests; [`value`]: the values both read.
+//! - [`acse`]: the AARQ/AARE association some switches want first (`acse = true`).
 //! - [`framing`]: the 2-byte length before each APDU.
 //! - [`decode`]: `ctibridge decode --adapter csta --format ber`.
 
+pub mod acse;
 pub mod answer;
 pub mod decode;
 pub mod framing;

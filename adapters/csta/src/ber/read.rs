@@ -49,6 +49,14 @@ fn at(offset: usize, message: impl Into<String>) -> ApduError {
 
 /// Read one APDU (without its length prefix).
 pub fn read(apdu: &[u8], module: &Module) -> Result<Inbound, ApduError> {
+    if super::acse::is_acse(apdu) {
+        let acse = super::acse::read(apdu)?;
+        return Ok(Inbound {
+            invoke_id: None,
+            root: acse.root,
+            wants_answer: acse.wants_answer,
+        });
+    }
     let (rose, rest) = rasn::ber::decode_with_remainder::<Rose>(apdu)
         .map_err(|e| at(0, format!("not a ROSE APDU: {e}")))?;
     if !rest.is_empty() {

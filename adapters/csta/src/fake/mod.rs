@@ -177,10 +177,12 @@
 //!   * *ACSE.* With [`BerOptions::require_acse`], every invoke before an
 //!     accepted AARQ gets `returnError` `generic` (as XML requests before a
 //!     session). An AARQ naming another application context than
-//!     `1.3.12.0.285.200` (Phase III) or `1.3.12.0.218.200` (Phase II) gets
+//!     `1.3.12.0.218` (both phases, as a HiPath 4000 client names it) gets
 //!     an AARE `rejected-permanent` / `application-context-name-not-supported`;
 //!     with [`FakeConfig::credentials`] set, a `calling-authentication-value`
-//!     (`charstring`) other than the password gets `authentication-failure`.
+//!     other than the credentials gets `authentication-failure`: X.227's
+//!     `charstring` holding the password, or the HiPath client's `external [2]`
+//!     holding `[0] { name, password }` as OCTET STRINGs.
 //!     An RLRQ is answered with an RLRE and drops the monitors; an ABRT
 //!     closes the link. Without `require_acse` an AARQ is still answered.
 //!

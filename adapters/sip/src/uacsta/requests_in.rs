@@ -88,6 +88,15 @@ impl Session<'_> {
                     .finish();
                 self.respond(request, 200, &[], Some(xml)).await
             }
+            Csta::SessionEnded(reason) => {
+                // The CSTA session is over; the link opens a new one.
+                let xml = Writer::new("StopApplicationSessionPosResponse", self.requests.namespace)
+                    .finish();
+                self.respond(request, 200, &[], Some(xml)).await?;
+                Err(End::Lost(format!(
+                    "the CSTA server ended the session: {reason}"
+                )))
+            }
             Csta::Ignored(name) => {
                 tracing::debug!(switch = %self.link.switch, "ignored {name}");
                 self.respond(request, 200, &[], None).await

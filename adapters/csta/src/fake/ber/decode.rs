@@ -49,7 +49,10 @@ pub enum Incoming {
 pub struct Aarq {
     /// `application-context-name`.
     pub context: Option<Vec<u32>>,
-    /// `calling-authentication-value`'s `charstring`.
+    /// The user name of a HiPath-style `external` authentication value.
+    pub user: Option<String>,
+    /// `calling-authentication-value`: its `charstring`, or the password of a
+    /// HiPath-style `external [2]` value.
     pub password: Option<String>,
 }
 
@@ -208,6 +211,7 @@ fn aarq(top: &Tlv<'_>) -> Result<Aarq, Rejection> {
     let mut r = top.children().map_err(&badly)?;
     let mut out = Aarq {
         context: None,
+        user: None,
         password: None,
     };
     while let Some(field) = r.next().map_err(&badly)? {
@@ -219,6 +223,18 @@ fn aarq(top: &Tlv<'_>) -> Result<Aarq, Rejection> {
             let value = field.inner().map_err(&badly)?;
             if value.tag.is(0x80) {
                 out.password = Some(value.text().map_err(&badly)?);
+            } else if value.tag.is(0xa2) {
+                // external [2]: EXTERNAL's single-ASN1-type [0] holding the switch's
+                // `[0] SEQUENCE { name OCTET STRING, password OCTET STRING }`.
+                let login = value
+                    .inner()
+                    .and_then(|single| single.inner())
+                    .map_err(&badly)?;
+                let mut fields = login.children().map_err(&badly)?;
+                let user = fields.required("a user name").map_err(&badly)?;
+                let password = fields.required("a password").map_err(&badly)?;
+                out.user = Some(user.text().map_err(&badly)?);
+                out.password = Some(password.text().map_err(&badly)?);
             }
         }
     }

@@ -43,9 +43,10 @@ pub const OPS: &[(i64, Op)] = &[
     (74, Op::SnapshotDevice),
 ];
 
-/// ACSE application context name (`{ iso(1) identified-organization(3)
-/// icd-ecma(12) standard(0) csta2(218) application-context-information(200) }`).
-pub const APPLICATION_CONTEXT: &[u32] = &[1, 3, 12, 0, 218, 200];
+/// ACSE application context name: `{ iso(1) identified-organization(3)
+/// icd-ecma(12) standard(0) csta(218) }`, as a HiPath 4000 client's AARQ names it
+/// and that switch's AARE echoes.
+pub const APPLICATION_CONTEXT: &[u32] = &[1, 3, 12, 0, 218];
 
 const SEQUENCE: u8 = 0x30;
 const CONNECTION_LIST: u8 = 0x6c;

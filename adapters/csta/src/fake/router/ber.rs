@@ -57,12 +57,10 @@ impl Router {
                 self.received.push("AARQ".to_owned());
                 let outcome = if aarq.context.as_deref() != Some(encoder.application_context()) {
                     AareOutcome::ContextNotSupported
-                } else if self
-                    .cfg
-                    .credentials
-                    .as_ref()
-                    .is_some_and(|(_, p)| aarq.password.as_ref() != Some(p))
-                {
+                } else if self.cfg.credentials.as_ref().is_some_and(|(u, p)| {
+                    aarq.password.as_ref() != Some(p)
+                        || aarq.user.as_ref().is_some_and(|given| given != u)
+                }) {
                     AareOutcome::AuthenticationFailure
                 } else {
                     AareOutcome::Accepted

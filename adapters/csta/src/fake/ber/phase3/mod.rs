@@ -42,9 +42,10 @@ pub const OPS: &[(i64, Op)] = &[
     (312, Op::SetAgentState),
 ];
 
-/// ACSE application context name (`{ iso(1) identified-organization(3)
-/// icd-ecma(12) standard(0) csta3(285) application-context-information(200) }`).
-pub const APPLICATION_CONTEXT: &[u32] = &[1, 3, 12, 0, 285, 200];
+/// ACSE application context name. ECMA-285 links keep ECMA-218's (`{ iso(1)
+/// identified-organization(3) icd-ecma(12) standard(0) csta(218) }`): the HiPath
+/// 4000 client that names it offers CSTA versions past Phase II in the same AARQ.
+pub const APPLICATION_CONTEXT: &[u32] = &[1, 3, 12, 0, 218];
 
 pub(super) const SEQUENCE: u8 = 0x30;
 pub(super) const CALLING: u8 = 0x61;

@@ -129,29 +129,41 @@ async fn acse_association_is_required_when_configured() {
     // Before the association: operation generic (1).
     c.send(&h(MONITOR_1001_P3)).await;
     c.expect(&h("a3 0b 02 01 01 02 01 01 a0 03 0a 01 01")).await;
-    // AARQ { protocol-version, application-context-name 1.3.12.0.285.200,
+    // AARQ { protocol-version, application-context-name 1.3.12.0.218,
     //        calling-authentication-value charstring "x" }: authentication-failure.
     let aarq = |pw: u8| {
-        let mut a = h("60 14 80 02 07 80 a1 09 06 07 2b 0c 00 82 1d 81 48 ac 03 80 01 00");
+        let mut a = h("60 12 80 02 07 80 a1 07 06 05 2b 0c 00 81 5a ac 03 80 01 00");
         let last = a.len() - 1;
         a[last] = pw;
         a
     };
+    let aare = |result: &str, diagnostic: &str| {
+        h(&format!(
+            "61 15 a1 07 06 05 2b 0c 00 81 5a a2 03 02 01 {result} a3 05 a1 03 02 01 {diagnostic}"
+        ))
+    };
     c.send(&aarq(b'x')).await;
-    c.expect(&h("61 17 a1 09 06 07 2b 0c 00 82 1d 81 48
-                 a2 03 02 01 01 a3 05 a1 03 02 01 0d"))
-        .await;
-    // Another application context (Phase II's): not supported.
-    let mut phase2 = aarq(b'p');
-    phase2[14] = 0x5a; // 218 = 0x81 0x5a
-    c.send(&phase2).await;
-    c.expect(&h("61 17 a1 09 06 07 2b 0c 00 82 1d 81 48
-                 a2 03 02 01 01 a3 05 a1 03 02 01 02"))
-        .await;
+    c.expect(&aare("01", "0d")).await;
+    // Another application context (the OmniPCX client's 1.3.12.0.180.1): not supported.
+    c.send(&h(
+        "60 13 80 02 07 80 a1 08 06 06 2b 0c 00 81 34 01 ac 03 80 01 70",
+    ))
+    .await;
+    c.expect(&aare("01", "02")).await;
+    // The HiPath 4000 client's form: sender-acse-requirements, then external [2]
+    // { single-ASN1-type [0] { [0] { name "app", password } } }; a wrong password fails.
+    let hipath = |pw: u8| {
+        h(&format!(
+            "60 1d a1 07 06 05 2b 0c 00 81 5a 8a 02 07 80
+             ac 0e a2 0c a0 0a a0 08 04 03 61 70 70 04 01 {pw:02x}"
+        ))
+    };
+    c.send(&hipath(b'x')).await;
+    c.expect(&aare("01", "0d")).await;
+    c.send(&hipath(b'p')).await;
+    c.expect(&aare("00", "00")).await;
     c.send(&aarq(b'p')).await;
-    c.expect(&h("61 17 a1 09 06 07 2b 0c 00 82 1d 81 48
-                 a2 03 02 01 00 a3 05 a1 03 02 01 00"))
-        .await;
+    c.expect(&aare("00", "00")).await;
     c.send(&h(MONITOR_1001_P3)).await;
     c.expect(&h(MONITOR_RESULT)).await;
     // RLRQ { reason normal }: RLRE, and the monitors go with the association.
