@@ -440,7 +440,11 @@ impl<'a> Session<'a> {
             .wire
             .encode(invoke, xml)
             .map_err(|e| End::Lost(format!("encode: {e}")))?;
-        match tokio::time::timeout(self.config.request_timeout, self.writer.write_all(&buf)).await {
+        self.write_bytes(&buf).await
+    }
+
+    async fn write_bytes(&mut self, buf: &[u8]) -> Result<(), End> {
+        match tokio::time::timeout(self.config.request_timeout, self.writer.write_all(buf)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(End::Lost(format!("write: {e}"))),
             Err(_) => Err(End::Lost("the switch stopped reading".into())),
@@ -492,9 +496,17 @@ impl<'a> Session<'a> {
                 )))
             }
             Message::Ignored(name) if wants_answer => {
-                // An operation we do not serve; the switch times it out on its side.
-                tracing::warn!(switch = %self.link.switch, invoke = ?answer_id, "the switch invoked {name}, which this adapter does not answer");
-                Ok(())
+                // An operation we do not serve: a BER switch is told so at once
+                // (ROSE reject) rather than left waiting for its timer.
+                tracing::warn!(switch = %self.link.switch, invoke = ?answer_id, "the switch invoked {name}, which this adapter does not serve; rejected as unrecognizedOperation");
+                match answer_id.and_then(|id| self.wire.reject_unrecognized(id)) {
+                    Some(Ok(buf)) => self.write_bytes(&buf).await,
+                    Some(Err(e)) => {
+                        tracing::warn!(switch = %self.link.switch, "cannot reject the invoke: {e}");
+                        Ok(())
+                    }
+                    None => Ok(()),
+                }
             }
             Message::Ignored(name) => {
                 tracing::debug!(switch = %self.link.switch, "ignored {name}");

@@ -150,6 +150,20 @@ impl Wire {
         Ok(buf)
     }
 
+    /// A BER link's ROSE reject of the switch's invoke `invoke` for an operation
+    /// this adapter does not serve (X.880 `unrecognizedOperation`), so the switch
+    /// need not wait out its timer; none on an XML link, which has no such answer.
+    pub fn reject_unrecognized(&mut self, invoke: i64) -> Option<Result<BytesMut, String>> {
+        let Wire::Ber { codec, .. } = self else {
+            return None;
+        };
+        Some(ber::rose::reject_unrecognized(invoke).and_then(|apdu| {
+            let mut buf = BytesMut::new();
+            codec.encode(apdu, &mut buf).map_err(|e| e.to_string())?;
+            Ok(buf)
+        }))
+    }
+
     /// One frame as an element; the error names where in the stream it failed.
     pub fn read(&self, frame: &Frame) -> Result<Incoming, String> {
         match self {

@@ -145,6 +145,17 @@ async fn switch(listener: TcpListener) -> Result<(), String> {
         ));
     }
 
+    // An operation the adapter does not serve (escape, 51), invoke id 98: a ROSE
+    // reject { 98, invokeProblem [1] unrecognizedOperation (1) }, at once.
+    send(&mut s, &invoke(98, &[51], &[0x05, 0x00])).await;
+    let expected = tlv(0xA4, &cat(&[tlv(0x02, &[98]), tlv(0x81, &[1])]));
+    let got = receive(&mut s).await;
+    if got != expected {
+        return Err(format!(
+            "reject of escape: got {got:02X?}, wanted {expected:02X?}"
+        ));
+    }
+
     // A garbage APDU: its length is right, its content is not BER.
     send(&mut s, &[0xFF, 0xFF, 0xFF]).await;
 

@@ -93,6 +93,18 @@ pub enum Problem {
     ReturnError(Integer),
 }
 
+/// X.880's `InvokeProblem` `unrecognizedOperation`.
+pub const UNRECOGNIZED_OPERATION: i64 = 1;
+
+/// A reject of the switch's invoke `invoke_id` for an operation we do not serve.
+pub fn reject_unrecognized(invoke_id: i64) -> Result<Vec<u8>, String> {
+    rasn::ber::encode(&Rose::Reject(Reject {
+        invoke_id: RejectId::Present(invoke_id.into()),
+        problem: Problem::Invoke(UNRECOGNIZED_OPERATION.into()),
+    }))
+    .map_err(|e| e.to_string())
+}
+
 impl Problem {
     /// The X.880 name of the problem.
     pub fn name(&self) -> String {
@@ -145,6 +157,15 @@ pub fn small(value: &Integer) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_unserved_operation_is_rejected() {
+        // reject [4] { invokeId 98, invokeProblem [1] unrecognizedOperation (1) }
+        assert_eq!(
+            reject_unrecognized(98).unwrap(),
+            [0xa4, 0x06, 0x02, 0x01, 0x62, 0x81, 0x01, 0x01]
+        );
+    }
+
     use super::*;
 
     #[test]
