@@ -353,8 +353,8 @@ mod in_each_dialect {
     in_dialect!(ber_phase_3, Switch::BerPhase3);
     in_dialect!(ber_phase_3_acse, Switch::BerPhase3Acse);
 
-    /// A call ringing at an agent's own extension pops the caller's CRM record (no
-    /// ACD log-on: Phase II has no agent-state service).
+    /// A call ringing at an agent's own extension pops the caller's CRM record, with
+    /// no ACD log-on.
     async fn pop_direct(kind: Switch) {
         let (switch, daemon) = start_in("csta-d-direct", kind).await;
         let (mut a1, _) = Client::login(&daemon.url(), AGENT_1001).await;
@@ -371,11 +371,16 @@ mod in_each_dialect {
         assert_eq!(ended["data"]["outcome"], "answered");
     }
 
-    /// Phase II has neither agent states nor single-step transfer: the rest runs.
+    /// Phase II has no single-step transfer: the rest runs, agent states through
+    /// SetFeature and QueryDevice.
     mod ber_phase_2 {
         use super::*;
         #[tokio::test]
         async fn pops_answers_and_hangs_up() {
+            pop(Switch::BerPhase2).await
+        }
+        #[tokio::test]
+        async fn pops_a_call_to_the_extension_itself() {
             pop_direct(Switch::BerPhase2).await
         }
         #[tokio::test]

@@ -74,7 +74,14 @@ impl SnapshotBuilder {
             entries.push(response);
         }
         for entry in entries {
-            let Some(agent) = entry.find_text("agentID") else {
+            // CSTA Phase II's QueryDevice names the state alone: it is the agent's at
+            // the device asked about, known by that device (no agent: agentNull).
+            let Some(agent) = entry.find_text("agentID").or_else(|| {
+                entry
+                    .find_text("agentState")
+                    .filter(|s| *s != "agentNull")
+                    .map(|_| device)
+            }) else {
                 continue;
             };
             let logged_on = entry.find_text("loggedOnState") != Some("false");

@@ -274,7 +274,8 @@ async fn a_ber_switch_pops_answers_and_survives_garbage() {
 
 /// Phase II in the shapes an OmniPCX client uses (ECMA-218): DeviceID as the bare
 /// `dialingNumber [0]`, ConnectionID `{ call [2], device }`, systemStatus 52 with a
-/// bare ENUMERATED, event reports numbered by `eventType`, no GetAgentState.
+/// bare ENUMERATED, event reports numbered by `eventType`, the agent state asked for
+/// with queryDevice (12).
 async fn phase_two_switch(listener: TcpListener) -> Result<(), String> {
     let (mut s, _) = listener.accept().await.map_err(|e| e.to_string())?;
     let dial = |number: &str| tlv(0x80, number.as_bytes());
@@ -302,6 +303,23 @@ async fn phase_two_switch(listener: TcpListener) -> Result<(), String> {
         ]),
     );
     send(&mut s, &result(2, &[74], &tlv(0x76, &info))).await;
+    // queryDevice (12) { device, feature agentState (5) }; a phone without an agent
+    // answers returnError { universalFailure, operation [1] invalidFeature (15) }.
+    let expected = invoke(3, &[12], &tlv(0x30, &cat(&[dial("2101"), tlv(0x0A, &[5])])));
+    let got = receive(&mut s).await;
+    if got != expected {
+        return Err(format!(
+            "QueryDevice: got {got:02X?}, wanted {expected:02X?}"
+        ));
+    }
+    send(
+        &mut s,
+        &tlv(
+            0xA3,
+            &cat(&[tlv(0x02, &[3]), tlv(0x02, &[1]), tlv(0x81, &[15])]),
+        ),
+    )
+    .await;
     // The switch's keep-alive (52) and our answer { 52, NULL }.
     send(&mut s, &invoke(98, &[52], &tlv(0x0A, &[2]))).await;
     let expected = result(98, &[52], &[0x05, 0x00]);
@@ -327,7 +345,7 @@ async fn phase_two_switch(listener: TcpListener) -> Result<(), String> {
     send(&mut s, &invoke(100, &[21], &report)).await;
     // makeCall { callingDevice, calledDirectoryNumber CalledDeviceID [APPLICATION 2] }
     let expected = invoke(
-        3,
+        4,
         &[10],
         &tlv(0x30, &cat(&[dial("2101"), tlv(0x62, &dial("0611223345"))])),
     );
@@ -337,7 +355,7 @@ async fn phase_two_switch(listener: TcpListener) -> Result<(), String> {
     }
     // The result is the new call's ConnectionID.
     let connection = tlv(0x6B, &cat(&[tlv(0x82, &[0x01, 0x2D]), dial("2101")]));
-    send(&mut s, &result(3, &[10], &connection)).await;
+    send(&mut s, &result(4, &[10], &connection)).await;
     let mut rest = Vec::new();
     let _ = s.read_to_end(&mut rest).await;
     Ok(())
@@ -352,7 +370,7 @@ async fn a_phase_two_switch_gets_the_same_treatment() {
     let caps = adapter.capabilities();
     assert!(caps.supports(ctibridge_adapter::CommandKind::Hold));
     assert!(!caps.supports(ctibridge_adapter::CommandKind::Dtmf));
-    assert!(!caps.supports(ctibridge_adapter::CommandKind::SetAgentState));
+    assert!(caps.supports(ctibridge_adapter::CommandKind::SetAgentState));
     let mut h = Harness::start(adapter);
     let snapshot = h.up().await;
     assert_eq!(snapshot.calls.len(), 1, "{snapshot:?}");

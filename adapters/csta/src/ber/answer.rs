@@ -26,6 +26,21 @@ pub(super) fn result_children(root: &mut Element, service: &str, body: &Node, mo
     match service {
         "SnapshotDevice" => root.children.push(snapshot(body, module)),
         "GetAgentState" => root.children.push(agent_states(body, module)),
+        "QueryDevice" => {
+            // QueryDeviceInformation `agentState [5] IMPLICIT AgentState`: one
+            // state, of whichever agent is at the device asked about.
+            if let Some(state) = all.iter().find(|n| n.is(ctx(5))).and_then(|n| n.integer()) {
+                root.children.push(Element {
+                    name: "agentStateList".into(),
+                    children: vec![Element {
+                        name: "agentStateEntry".into(),
+                        children: vec![text("agentState", name_of(module.agent_states, state))],
+                        ..Element::default()
+                    }],
+                    ..Element::default()
+                });
+            }
+        }
         _ => {}
     }
 }
@@ -138,6 +153,30 @@ mod tests {
     use crate::ber::read::read;
     use crate::ber::Phase;
     use crate::message::{classify_element, Message};
+
+    #[test]
+    fn a_phase_two_query_device_answer_is_an_agent_state() {
+        // returnResult { 6, { queryDevice (12), agentState [5] IMPLICIT ready (2) } }
+        let inbound = read(
+            &[
+                0xA2, 0x0B, 0x02, 0x01, 0x06, 0x30, 0x06, 0x02, 0x01, 0x0C, 0x85, 0x01, 0x02,
+            ],
+            Phase::Two.module(),
+        )
+        .unwrap();
+        let Ok(Message::Response(body)) = classify_element(inbound.root) else {
+            panic!("not a response")
+        };
+        assert_eq!(body.find_text("agentState"), Some("agentReady"));
+        let mut snapshot = crate::snapshot::SnapshotBuilder::default();
+        snapshot.add_agents("1002", &body);
+        let agents = snapshot.finish().agents;
+        assert_eq!(agents.len(), 1);
+        assert_eq!(
+            (agents[0].agent.as_str(), agents[0].device.as_str()),
+            ("1002", "1002")
+        );
+    }
 
     #[test]
     fn errors_rejects_and_snapshots_read_as_their_xml_elements() {

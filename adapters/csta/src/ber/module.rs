@@ -47,6 +47,9 @@ pub struct Module {
     /// order (MakeCall's result is the calling device's connection).
     pub results: &'static [(&'static str, &'static [&'static str])],
     pub system_status: Names,
+    /// ECMA-323 services this phase carries as another of its operations (Phase
+    /// II sets agent states with SetFeature and asks for them with QueryDevice).
+    pub carried_as: &'static [(&'static str, &'static str)],
 }
 
 impl Module {
@@ -57,7 +60,13 @@ impl Module {
             .map(|(_, n)| *n)
     }
 
+    /// The operation code that carries `service` (an ECMA-323 name).
     pub fn code(&self, service: &str) -> Option<i64> {
+        let service = self
+            .carried_as
+            .iter()
+            .find(|(s, _)| *s == service)
+            .map_or(service, |(_, op)| op);
         value_of(self.operations, service)
     }
 }

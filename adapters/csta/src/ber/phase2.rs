@@ -384,9 +384,26 @@ pub static MODULE: Module = Module {
     events: Events::Numbered(EVENTS),
     causes: CAUSES,
     connection_states: CONNECTION_STATES,
-    agent_states: &[],
-    // Agent state goes through SetFeature in Phase II, not offered here.
-    requested_agent_states: &[],
+    // QueryDevice's `agentState [5] IMPLICIT AgentState ENUMERATED { logOut (0),
+    // notReady (1), ready (2), workNotReady (3), workReady (4) }` (the MD110
+    // Application Link module). workReady, after-call work finished, takes calls.
+    agent_states: &[
+        (0, "agentNull"),
+        (1, "agentNotReady"),
+        (2, "agentReady"),
+        (3, "agentWorkingAfterCall"),
+        (4, "agentReady"),
+    ],
+    // SetFeature's `requestedAgentState [3] AgentParameter`: the number is the
+    // CHOICE tag (logOn [0], logOff [1], notReady [2], readyInfo [3],
+    // workNotReady [4]).
+    requested_agent_states: &[
+        (0, "loggedOn"),
+        (1, "loggedOff"),
+        (2, "notReady"),
+        (3, "ready"),
+        (4, "workingAfterCall"),
+    ],
     connection: ConnectionForm::Two,
     errors: ERRORS,
     results: &[
@@ -396,4 +413,8 @@ pub static MODULE: Module = Module {
         ("ConferenceCall", &["conferenceCall"]),
     ],
     system_status: SYSTEM_STATUS,
+    carried_as: &[
+        ("SetAgentState", "SetFeature"),
+        ("GetAgentState", "QueryDevice"),
+    ],
 };

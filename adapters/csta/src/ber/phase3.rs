@@ -515,4 +515,5 @@ pub static MODULE: Module = Module {
         ("ConferenceCall", &["conferenceCall"]),
     ],
     system_status: SYSTEM_STATUS,
+    carried_as: &[],
 };

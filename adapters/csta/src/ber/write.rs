@@ -85,7 +85,14 @@ fn argument(request: &Element, module: &Module) -> Result<Option<Node>, WriteErr
             seq(vec![device(object, form)])
         }
         "SnapshotDevice" => seq(vec![device(text("snapshotObject"), form)]),
-        "GetAgentState" if form == ConnectionForm::Three => seq(vec![device(text("device"), form)]),
+        "GetAgentState" => match form {
+            ConnectionForm::Three => seq(vec![device(text("device"), form)]),
+            // QueryDevice { device DeviceID, feature QueryDeviceFeature agentState (5) }
+            ConnectionForm::Two => seq(vec![
+                device(text("device"), form),
+                Node::primitive(ENUMERATED, integer_octets(5)),
+            ]),
+        },
         "SystemStatus" => {
             let status = value_of(module.system_status, text("systemStatus")).unwrap_or(2);
             let status = Node::primitive(ENUMERATED, integer_octets(status));
@@ -136,6 +143,9 @@ fn argument(request: &Element, module: &Module) -> Result<Option<Node>, WriteErr
             let state = text("requestedAgentState");
             let value = value_of(module.requested_agent_states, state)
                 .ok_or_else(|| WriteError::Invalid(format!("no agent state `{state}`")))?;
+            if form == ConnectionForm::Two {
+                return Ok(Some(set_feature_agent_state(text("device"), value)));
+            }
             let mut children = vec![
                 device(text("device"), form),
                 Node::primitive(ENUMERATED, integer_octets(value)),
@@ -152,6 +162,23 @@ fn argument(request: &Element, module: &Module) -> Result<Option<Node>, WriteErr
         }
         _ => return Ok(None),
     }))
+}
+
+/// Phase II's SetFeature for an agent state (the MD110 Application Link module):
+/// `SEQUENCE { device DeviceID, feature SetDeviceFeature }` with `requestedAgentState
+/// [3] AgentParameter`, whose CHOICE tag is the state: logOn [0] and logOff [1] an
+/// (empty) `SEQUENCE { agentGroup OPTIONAL }`, the others NULL. It names no agent
+/// id or password: the agent is the one at the device.
+fn set_feature_agent_state(device_number: &str, state: i64) -> Node {
+    let tag = ctx(u32::try_from(state).unwrap_or_default());
+    let parameter = match state {
+        0 | 1 => Node::constructed(tag, Vec::new()),
+        _ => Node::primitive(tag, Vec::new()),
+    };
+    seq(vec![
+        device(device_number, ConnectionForm::Two),
+        Node::constructed(ctx(3), vec![parameter]),
+    ])
 }
 
 /// A DeviceID holding a dialling number: Phase II's bare CHOICE `dialingNumber
@@ -318,14 +345,53 @@ mod tests {
     }
 
     #[test]
+    fn phase_two_agent_states_go_through_set_feature_and_query_device() {
+        let module = Phase::Two.module();
+        // setFeature (15) { device "1002", requestedAgentState [3] { readyInfo [3] NULL } }
+        let apdu = write(
+            4,
+            &element("<SetAgentState><device>1002</device><requestedAgentState>ready</requestedAgentState><agentID>1002</agentID></SetAgentState>"),
+            module,
+        )
+        .unwrap();
+        let mut want = vec![0xA1, 0x12, 0x02, 0x01, 0x04, 0x02, 0x01, 0x0F, 0x30, 0x0A];
+        want.extend([0x80, 0x04]);
+        want.extend(b"1002");
+        want.extend([0xA3, 0x02, 0x83, 0x00]);
+        assert_eq!(apdu, want);
+        // Logging on: logOn [0] IMPLICIT SEQUENCE {} (no group named).
+        let apdu = write(
+            5,
+            &element("<SetAgentState><device>1002</device><requestedAgentState>loggedOn</requestedAgentState></SetAgentState>"),
+            module,
+        )
+        .unwrap();
+        assert_eq!(apdu[apdu.len() - 4..], [0xA3, 0x02, 0xA0, 0x00]);
+        // queryDevice (12) { device "1002", feature agentState (5) }
+        let apdu = write(
+            6,
+            &element("<GetAgentState><device>1002</device></GetAgentState>"),
+            module,
+        )
+        .unwrap();
+        let mut want = vec![0xA1, 0x11, 0x02, 0x01, 0x06, 0x02, 0x01, 0x0C, 0x30, 0x09];
+        want.extend([0x80, 0x04]);
+        want.extend(b"1002");
+        want.extend([0x0A, 0x01, 0x05]);
+        assert_eq!(apdu, want);
+    }
+
+    #[test]
     fn what_a_phase_cannot_carry_is_refused_not_guessed() {
         for service in ["SingleStepConferenceCall", "RouteRegister"] {
             assert!(!can_send(service, Phase::Three.module()), "{service}");
         }
         assert!(can_send("SingleStepTransferCall", Phase::Three.module()));
         assert!(!can_send("SingleStepTransferCall", Phase::Two.module()));
-        for service in ["GenerateDigits", "SetAgentState", "GetAgentState"] {
-            assert!(!can_send(service, Phase::Two.module()), "{service}");
+        assert!(!can_send("GenerateDigits", Phase::Two.module()));
+        assert!(can_send("GenerateDigits", Phase::Three.module()));
+        for service in ["SetAgentState", "GetAgentState"] {
+            assert!(can_send(service, Phase::Two.module()), "{service}");
             assert!(can_send(service, Phase::Three.module()), "{service}");
         }
         assert!(can_send("MakeCall", Phase::Two.module()));

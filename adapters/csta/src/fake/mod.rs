@@ -137,11 +137,14 @@
 //!     bare `DeviceID` CHOICE, `ConnectionID` as an implicit SEQUENCE of
 //!     `call [2]` and the device, `systemStatus` 52 with a bare value,
 //!     events as `callEvent [0]` / `agentStateEvent [2]` choices with
-//!     optional causes, errors tagged from `[1]`. Phase II serves no agent
-//!     state, digits or single-step operations (`reject`,
-//!     `unrecognizedOperation`); agents changed from the test side are still
-//!     reported (after-call work as `workNotReady`; agent busy has no Phase
-//!     II event and is not sent).
+//!     optional causes, errors tagged from `[1]`. Phase II agent states go
+//!     through `setFeature` 15 (`requestedAgentState [3]`) and `queryDevice`
+//!     12 (`agentState` 5), as in the MD110 Application Link module: with no
+//!     agent id or password in the argument, logging on takes the agent whose
+//!     id is the device's number and checks no password. Phase II serves no
+//!     digits or single-step operations (`reject`, `unrecognizedOperation`);
+//!     after-call work is reported as `workNotReady`; agent busy has no Phase
+//!     II event and is not sent.
 //!   * *Identifiers.* Devices go out as `dialingNumber`; requests may use
 //!     any alternative (`deviceNumber` is read as its decimal digits).
 //!     Call ids and monitor cross-reference ids are four big-endian octets

@@ -16,10 +16,10 @@
 //! extensions; both are read. Phase II has no Set/Get Agent State, Generate
 //! Digits or Single Step Transfer operation among those served here.
 
-use super::super::model::{AgentEventKind, CallEvent, CallSnapshot, Event, PartyState};
+use super::super::model::{AgentEventKind, AgentState, CallEvent, CallSnapshot, Event, PartyState};
 use super::super::reply::Reply;
 use super::super::request::Request;
-use super::super::shared::{Conn, CstaError};
+use super::super::shared::{AgentRequest, Conn, CstaError};
 use super::requests::{self, CONNECTION_ID};
 use super::tlv::{cons, int, tlv, BerError, Class, Reader, Tlv};
 use super::values::{self, ArgError, Extras};
@@ -34,7 +34,10 @@ pub const OPS: &[(i64, Op)] = &[
     (7, Op::ConsultationCall),
     (9, Op::HoldCall),
     (10, Op::MakeCall),
+    // queryDevice and setFeature: Phase II's way to ask for and set agent states.
+    (12, Op::GetAgentState),
     (14, Op::RetrieveCall),
+    (15, Op::SetAgentState),
     (16, Op::TransferCall),
     (21, Op::EventReport),
     (52, Op::SystemStatus),
@@ -152,7 +155,62 @@ pub fn request(op: Op, arg: Option<Tlv<'_>>) -> Result<Request, ArgError> {
             r.expect(ENUMERATED, "systemStatus")?.integer()?;
             Request::SystemStatus
         }
+        // QueryDeviceArgs ::= SEQUENCE { device DeviceID, feature QueryDeviceFeature }:
+        // only agentState (5) is served.
+        Op::GetAgentState => {
+            let device = read_device(&r.required("device")?)?;
+            if r.expect(ENUMERATED, "feature")?.integer()? != 5 {
+                return Err(ArgError::Csta(CstaError::UNKNOWN_REQUEST));
+            }
+            Request::GetAgentState {
+                device,
+                agent: None,
+            }
+        }
+        Op::SetAgentState => set_feature(r)?,
         _ => return Err(ArgError::Csta(CstaError::UNKNOWN_REQUEST)),
+    })
+}
+
+/// `SetFeatureArgs ::= SEQUENCE { device DeviceID, feature SetDeviceFeature }`, of
+/// which only `requestedAgentState [3] AgentParameter` is served: `logOn [0]
+/// IMPLICIT SEQUENCE { agentGroup DeviceID OPTIONAL }`, `logOff [1]` likewise,
+/// `notReady [2]`, `readyInfo [3]`, `workNotReady [4]`, `workReady [5]` NULLs.
+/// The argument names no agent: logging on takes the agent whose id is the
+/// device's number, the other states the agent at the device, and there is no
+/// password to check.
+fn set_feature(r: &mut Reader<'_>) -> Result<Request, ArgError> {
+    let device = read_device(&r.required("device")?)?;
+    let feature = r.required("feature")?;
+    if !feature.tag.is(0xa3) {
+        return Err(ArgError::Csta(CstaError::UNKNOWN_REQUEST));
+    }
+    let parameter = feature.inner()?;
+    let group = |t: &Tlv<'_>| -> Result<Option<String>, BerError> {
+        let mut fields = t.children()?;
+        fields.next()?.map(|g| read_device(&g)).transpose()
+    };
+    if parameter.tag.class != Class::Context {
+        return Err(ArgError::Csta(CstaError::Operation("invalidAgentState")));
+    }
+    let (request, agent, group) = match parameter.tag.number {
+        0 => (
+            AgentRequest::LoggedOn,
+            Some(device.clone()),
+            group(&parameter)?,
+        ),
+        1 => (AgentRequest::LoggedOff, None, group(&parameter)?),
+        2 => (AgentRequest::NotReady { reason: None }, None, None),
+        3 | 5 => (AgentRequest::Ready, None, None),
+        4 => (AgentRequest::WorkingAfterCall, None, None),
+        _ => return Err(ArgError::Csta(CstaError::Operation("invalidAgentState"))),
+    };
+    Ok(Request::SetAgentState {
+        device,
+        request,
+        agent,
+        password: None,
+        group,
     })
 }
 
@@ -184,6 +242,17 @@ pub fn result(op: Op, reply: &Reply) -> Option<Vec<u8>> {
         (Op::MakeCall | Op::ConsultationCall, Reply::Call { conn: c, .. }) => conn(c),
         (Op::TransferCall | Op::ConferenceCall, Reply::Call { conn: c, .. }) => {
             cons(SEQUENCE, &[conn(c)])
+        }
+        // QueryDeviceInformation `agentState [5] IMPLICIT AgentState { logOut (0),
+        // notReady (1), ready (2), workNotReady (3), workReady (4) }`.
+        (Op::GetAgentState, Reply::AgentStates(agents)) => {
+            let state = agents.first().map_or(0, |a| match a.state {
+                AgentState::Null => 0,
+                AgentState::NotReady => 1,
+                AgentState::Ready | AgentState::Busy => 2,
+                AgentState::WorkingAfterCall => 3,
+            });
+            int(0x85, state)
         }
         (_, Reply::Done(_)) => tlv(0x05, &[]),
         _ => return None,

@@ -215,7 +215,11 @@ impl Router {
                     agent: agent.as_deref(),
                     password: password.as_deref(),
                     group: group.as_deref(),
-                    check_password: true,
+                    // Phase II's SetFeature carries no password (see fake::ber::phase2).
+                    check_password: !matches!(
+                        &self.cfg.encoding,
+                        super::super::Encoding::Ber(o) if o.phase == super::super::CstaPhase::Two
+                    ),
                 };
                 self.model.set_agent(cmd, &request)?;
                 empty("SetAgentStateResponse")
