@@ -104,7 +104,13 @@ impl Engine {
                 self.offer(&id, device);
             }
             let after = self.calls.get(&id).map(|c| c.view());
-            if new || before != after {
+            // A new call whose pop waits for its CRM look-up is announced by that pop
+            // (with the match); a call.updated now would release it unmatched.
+            let pop_waiting = self
+                .calls
+                .get(&id)
+                .is_some_and(|c| !c.pops_waiting.is_empty());
+            if (new && !pop_waiting) || (!new && before != after) {
                 self.emit_call_event(
                     &id,
                     EventName::CallUpdated,

@@ -312,14 +312,36 @@ fn reconcile_after_a_link_drop_ends_adopts_and_logs_out() {
     let ended: Vec<_> = all.iter().filter(|(n, _, _)| n == "call.ended").collect();
     assert_eq!(ended.len(), 1);
     assert_eq!(ended[0].2["cause"], "cleared_during_link_outage");
-    let adopted = all
+    // The new call is announced by its pop, which waits for the CRM look-up (a
+    // call.updated now would release it without the match).
+    assert!(
+        !all.iter()
+            .any(|(n, _, _)| n == "call.updated" || n == "call.offered"),
+        "{:?}",
+        names(&effects)
+    );
+    let (call, key) = effects
         .iter()
-        .find(|(n, _, d)| n == "call.updated" && d["reconciled"] == true)
-        .expect("the new call adopted");
-    assert_eq!(adopted.2["state"], "ringing");
-    assert!(effects
-        .iter()
-        .any(|e| matches!(e, Effect::Db(DbJob::Lookup { .. }))));
+        .find_map(|e| match e {
+            Effect::Db(DbJob::Lookup { call, key, .. }) => Some((call.clone(), key.clone())),
+            _ => None,
+        })
+        .expect("a look-up for the adopted call");
+    let done = internal(
+        &mut e,
+        Internal::LookupDone {
+            call,
+            key,
+            result: Ok(CallerInfo::default()),
+        },
+    );
+    let pop = events(&done)
+        .into_iter()
+        .find(|(n, _, _)| n == "call.offered")
+        .expect("the adopted call pops");
+    assert_eq!(pop.2["state"], "ringing");
+    assert_eq!(pop.2["device"], "2002");
+    assert_eq!(pop.2["crm"]["pending"], false);
     // a1's phone goes idle as call 1 ends, then the switch no longer lists a1.
     let a1 = all
         .iter()
