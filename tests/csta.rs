@@ -303,13 +303,15 @@ mod in_each_dialect {
         let pop = supervisor
             .event("call.offered", |d| d["device"] == "1002")
             .await;
-        if !matches!(
-            kind,
-            Switch::BerPhase2 | Switch::BerPhase3 | Switch::BerPhase3Acse
-        ) {
-            // ECMA-285/218's SnapshotDevice names a call's connections and their
-            // states, not its caller (the XML switches add it as private data).
+        if !matches!(kind, Switch::BerPhase2) {
+            // ECMA-218's snapshots name a call's connections and their states, not
+            // its caller; ECMA-285's SnapshotCall does (the XML switches add the
+            // caller to SnapshotDevice as private data).
             assert_eq!(pop["data"]["ani"], ANI);
+            assert_eq!(
+                pop["data"]["crm"]["matches"][0]["name"], "Ada Lovelace",
+                "{pop}"
+            );
         }
         let (status, _) = http_get(daemon.port, "/healthz", &[]).await.unwrap();
         assert_eq!(status, 200);

@@ -178,6 +178,16 @@ impl Requests<'_> {
             .finish()
     }
 
+    /// SnapshotCall for the switch's call `call_id` (asked where SnapshotDevice
+    /// did not name the caller).
+    pub fn snapshot_call(&self, call_id: &str) -> String {
+        self.doc("SnapshotCall")
+            .open("snapshotObject")
+            .text("callID", call_id)
+            .close()
+            .finish()
+    }
+
     pub fn get_agent_state(&self, device: &str) -> String {
         self.doc("GetAgentState").text("device", device).finish()
     }

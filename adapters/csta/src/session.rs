@@ -60,6 +60,8 @@ enum Purpose {
     Monitor(String),
     RouteRegister(String),
     SnapshotDevice(String),
+    /// SnapshotCall for a call whose caller the device snapshot did not name.
+    SnapshotCall(String),
     AgentState(String),
     Heartbeat,
     SessionReset,
@@ -93,6 +95,8 @@ struct SnapshotJob {
     builder: SnapshotBuilder,
     outstanding: usize,
     request: Option<CommandRequest>,
+    /// Calls already asked about with SnapshotCall.
+    asked: Vec<String>,
 }
 
 /// State that outlives one connection.
@@ -365,6 +369,7 @@ impl<'a> Session<'a> {
             builder: SnapshotBuilder::default(),
             outstanding: self.snapshot_requests_per_device() * self.devices.len(),
             request,
+            asked: Vec::new(),
         });
         let devices = self.devices;
         for device in devices {
@@ -380,6 +385,37 @@ impl<'a> Session<'a> {
                 self.request(xml, Purpose::AgentState(device.clone()), "GetAgentState")
                     .await?;
             }
+        }
+        Ok(())
+    }
+
+    /// A BER link's SnapshotDevice names a call's connections, not its caller (the
+    /// XML switches add it as private data): ask ECMA-285's SnapshotCall, whose
+    /// result carries the calling and called devices, for each call still without
+    /// one, so a call that began while the link was down pops with its ANI. The
+    /// snapshot waits for these answers too.
+    async fn ask_for_callers(&mut self) -> Result<(), End> {
+        if !matches!(self.wire, Wire::Ber { .. }) || !self.wire.can_send("SnapshotCall") {
+            return Ok(());
+        }
+        let Some(job) = &mut self.snapshot else {
+            return Ok(());
+        };
+        let new: Vec<String> = job
+            .builder
+            .calls_without_caller()
+            .into_iter()
+            .filter(|c| !job.asked.contains(c))
+            .collect();
+        job.asked.extend(new.iter().cloned());
+        job.outstanding += new.len();
+        if self.phase == Phase::Setup {
+            self.setup_outstanding += new.len();
+        }
+        for call in new {
+            let xml = self.requests.snapshot_call(&call);
+            self.request(xml, Purpose::SnapshotCall(call), "SnapshotCall")
+                .await?;
         }
         Ok(())
     }
@@ -648,9 +684,23 @@ impl<'a> Session<'a> {
                         if let Some(job) = &mut self.snapshot {
                             job.builder.add_device(&device, &body);
                         }
+                        self.ask_for_callers().await?;
                     }
                     Err(error) => {
                         tracing::warn!(switch = %self.link.switch, device, "no snapshot of {device}: {error}")
+                    }
+                }
+                self.snapshot_step().await?;
+            }
+            Purpose::SnapshotCall(call) => {
+                match answer {
+                    Ok(body) => {
+                        if let Some(job) = &mut self.snapshot {
+                            job.builder.add_call(&call, &body);
+                        }
+                    }
+                    Err(error) => {
+                        tracing::debug!(switch = %self.link.switch, call, "no call snapshot of {call}: {error}")
                     }
                 }
                 self.snapshot_step().await?;

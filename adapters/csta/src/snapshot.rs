@@ -65,6 +65,29 @@ impl SnapshotBuilder {
         }
     }
 
+    /// The calls whose caller no snapshot named yet.
+    pub fn calls_without_caller(&self) -> Vec<String> {
+        self.calls
+            .values()
+            .filter(|c| c.calling.is_none())
+            .map(|c| c.call_id.clone())
+            .collect()
+    }
+
+    /// Add a `SnapshotCallResponse` for the switch's call `call_id`: its calling
+    /// and called devices (ECMA-285's SnapshotCallResult carries them).
+    pub fn add_call(&mut self, call_id: &str, response: &Element) {
+        let Some(call) = self.calls.get_mut(call_id) else {
+            return;
+        };
+        if call.calling.is_none() {
+            call.calling = response.find("callingDevice").and_then(device_of);
+        }
+        if call.called.is_none() {
+            call.called = response.find("calledDevice").and_then(device_of);
+        }
+    }
+
     /// Add a `GetAgentStateResponse` for `device`.
     pub fn add_agents(&mut self, device: &str, response: &Element) {
         let mut entries = Vec::new();

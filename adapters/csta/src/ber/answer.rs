@@ -26,6 +26,16 @@ pub(super) fn result_children(root: &mut Element, service: &str, body: &Node, mo
     match service {
         "SnapshotDevice" => root.children.push(snapshot(body, module)),
         "GetAgentState" => root.children.push(agent_states(body, module)),
+        // SnapshotCallResult { crossRefIDorSnapshotData, mediaCallCharacteristics,
+        // callCharacteristics, callingDevice [APPLICATION 1], calledDevice
+        // [APPLICATION 2], … }: the caller and the number called, at the top level.
+        "SnapshotCall" => {
+            for (tag, name) in [(app(1), "callingDevice"), (app(2), "calledDevice")] {
+                if let Some(node) = body.children().iter().find(|n| n.is(tag)) {
+                    root.children.push(super::value::device(name, node));
+                }
+            }
+        }
         "QueryDevice" => {
             // QueryDeviceInformation `agentState [5] IMPLICIT AgentState`: one
             // state, of whichever agent is at the device asked about.
@@ -153,6 +163,42 @@ mod tests {
     use crate::ber::read::read;
     use crate::ber::Phase;
     use crate::message::{classify_element, Message};
+
+    #[test]
+    fn a_snapshot_call_answer_names_the_caller() {
+        // returnResult { 8, { snapshotCall (75), SnapshotCallResult { snapshotData
+        // {}, callingDevice [APPLICATION 1] { dialingNumber "+15550100" },
+        // calledDevice [APPLICATION 2] { dialingNumber "8000" } } } }
+        let mut result = vec![0x30, 0x00];
+        result.extend([0x61, 0x0B, 0x30, 0x09, 0x80, 0x07]);
+        result.extend(b"5550100");
+        result.extend([0x62, 0x08, 0x30, 0x06, 0x80, 0x04]);
+        result.extend(b"8000");
+        let mut body = vec![0x02, 0x01, 0x4B, 0x30, result.len() as u8];
+        body.extend(&result);
+        let mut apdu = vec![
+            0xA2,
+            (body.len() + 5) as u8,
+            0x02,
+            0x01,
+            0x08,
+            0x30,
+            body.len() as u8,
+        ];
+        apdu.extend(&body);
+        let inbound = read(&apdu, Phase::Three.module()).unwrap();
+        let Ok(Message::Response(body)) = classify_element(inbound.root) else {
+            panic!("not a response")
+        };
+        assert_eq!(body.name, "SnapshotCallResponse");
+        let calling = body.find("callingDevice").unwrap();
+        assert_eq!(
+            crate::events::device_of(calling).as_deref(),
+            Some("5550100")
+        );
+        let called = body.find("calledDevice").unwrap();
+        assert_eq!(crate::events::device_of(called).as_deref(), Some("8000"));
+    }
 
     #[test]
     fn a_phase_two_query_device_answer_is_an_agent_state() {

@@ -482,6 +482,7 @@ pub static MODULE: Module = Module {
         (71, "MonitorStart"),
         (73, "MonitorStop"),
         (74, "SnapshotDevice"),
+        (75, "SnapshotCall"),
         (211, "SystemStatus"),
         (232, "GenerateDigits"),
         (304, "GetAgentState"),

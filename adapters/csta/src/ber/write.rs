@@ -85,6 +85,9 @@ fn argument(request: &Element, module: &Module) -> Result<Option<Node>, WriteErr
             seq(vec![device(object, form)])
         }
         "SnapshotDevice" => seq(vec![device(text("snapshotObject"), form)]),
+        // ECMA-285 `SnapshotCallArgument ::= SEQUENCE { snapshotObject ConnectionID,
+        // … }`; Phase II's result names no caller, so it is not asked there.
+        "SnapshotCall" if form == ConnectionForm::Three => seq(vec![conn("snapshotObject")?]),
         "GetAgentState" => match form {
             ConnectionForm::Three => seq(vec![device(text("device"), form)]),
             // QueryDevice { device DeviceID, feature QueryDeviceFeature agentState (5) }
@@ -379,6 +382,23 @@ mod tests {
         want.extend(b"1002");
         want.extend([0x0A, 0x01, 0x05]);
         assert_eq!(apdu, want);
+    }
+
+    #[test]
+    fn a_call_snapshot_is_asked_in_phase_three_only() {
+        // snapshotCall (75) { snapshotObject ConnectionID { callID [0] 0A1F } }
+        let request = element(
+            "<SnapshotCall><snapshotObject><callID>0A1F</callID></snapshotObject></SnapshotCall>",
+        );
+        let apdu = write(9, &request, Phase::Three.module()).unwrap();
+        assert_eq!(
+            apdu,
+            [
+                0xA1, 0x0E, 0x02, 0x01, 0x09, 0x02, 0x01, 0x4B, 0x30, 0x06, 0x6B, 0x04, 0x80, 0x02,
+                0x0A, 0x1F
+            ]
+        );
+        assert!(!can_send("SnapshotCall", Phase::Two.module()));
     }
 
     #[test]

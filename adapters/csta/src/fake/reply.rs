@@ -25,6 +25,8 @@ pub enum Reply {
         calls: Vec<CallSnapshot>,
     },
     AgentStates(Vec<AgentSnapshot>),
+    /// One call: its parties with their states, its caller and number called.
+    CallSnapshot(CallSnapshot),
     /// Already written as XML: answers to the requests only XML links make
     /// (application sessions, Avaya device ids, routing registrations).
     Xml(String),

@@ -35,6 +35,10 @@ pub enum Request {
     SnapshotDevice {
         device: String,
     },
+    /// The parties, caller and number called of one call (by the switch's id).
+    SnapshotCall {
+        call: String,
+    },
     GetAgentState {
         device: String,
         agent: Option<String>,
@@ -180,6 +184,9 @@ pub fn parse(root: &Element) -> Result<Request, CstaError> {
         },
         "SnapshotDevice" => Request::SnapshotDevice {
             device: device(r, "snapshotObject")?,
+        },
+        "SnapshotCall" => Request::SnapshotCall {
+            call: text(r, &["snapshotObject", "callID"])?,
         },
         "GetAgentState" => Request::GetAgentState {
             device: device(r, "device")?,

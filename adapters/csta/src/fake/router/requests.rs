@@ -199,6 +199,13 @@ impl Router {
                     calls: self.model.calls(),
                 }))
             }
+            Request::SnapshotCall { call } => self
+                .model
+                .calls()
+                .into_iter()
+                .find(|c| c.id == call)
+                .map(|c| Some(Reply::CallSnapshot(c)))
+                .ok_or(CstaError::Operation("invalidCallID")),
             Request::GetAgentState { device, agent } => {
                 let agents = self.model.agents_at(&device, agent.as_deref())?;
                 Ok(Some(Reply::AgentStates(agents)))
@@ -455,8 +462,32 @@ fn xml_reply(w: &Writer, reply: Reply) -> String {
         }),
         Reply::Snapshot { device, calls } => snapshot(w, &device, &calls),
         Reply::AgentStates(agents) => agent_state_response(w, &agents),
+        Reply::CallSnapshot(call) => call_snapshot(w, &call),
         Reply::Xml(xml) => xml,
     }
+}
+
+/// ECMA-323 SnapshotCallResponse: each party with its connection and state, then
+/// the caller and the number called.
+fn call_snapshot(w: &Writer, call: &CallSnapshot) -> String {
+    w.csta("SnapshotCallResponse", |x| {
+        x.elem("crossRefIDorSnapshotData", |x| {
+            x.elem("snapshotData", |x| {
+                for party in &call.parties {
+                    x.elem("snapshotCallResponseInfo", |x| {
+                        x.elem("deviceOnCall", |x| {
+                            x.leaf("deviceIdentifier", &party.device);
+                        });
+                        message::conn(x, "callIdentifier", &Conn::new(&call.id, &party.device));
+                    });
+                }
+            });
+        });
+        x.elem("callingDevice", |x| {
+            x.leaf("deviceIdentifier", &call.calling)
+        });
+        x.elem("calledDevice", |x| x.leaf("deviceIdentifier", &call.called));
+    })
 }
 
 fn snapshot(w: &Writer, device: &str, calls: &[CallSnapshot]) -> String {
