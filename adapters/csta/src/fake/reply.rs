@@ -25,7 +25,11 @@ pub enum Reply {
         calls: Vec<CallSnapshot>,
     },
     AgentStates(Vec<AgentSnapshot>),
+    /// A routing registration, by its `routeRegisterReqID`.
+    RouteRegistered {
+        reg: u32,
+    },
     /// Already written as XML: answers to the requests only XML links make
-    /// (application sessions, Avaya device ids, routing registrations).
+    /// (application sessions, Avaya device ids, cancelling a registration).
     Xml(String),
 }
