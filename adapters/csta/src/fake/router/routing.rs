@@ -106,7 +106,7 @@ impl Router {
         xref: &str,
         error: Option<CstaError>,
     ) {
-        if !self.link.as_ref().is_some_and(|l| l.id == pending.link) {
+        if self.link.as_ref().is_none_or(|l| l.id != pending.link) {
             return;
         }
         if let Some(encoder) = self.ber.clone() {
