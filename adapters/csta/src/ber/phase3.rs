@@ -2,9 +2,10 @@
 //! the fields read of each event, and the enumerations, in one table.
 //!
 //! Codes and tags are ECMA-285's (`cSTAEventReport` local 21, `systemStatus` 211,
-//! `generateDigits` 232, `getAgentState` 304, `setAgentState` 312; CallControlEvents
-//! `delivered [4]`, LogicalDeviceFeatureEvents `agentLoggedOn [1]`, …). Field names
-//! are ECMA-323's, so the XML event mapping reads BER events unchanged.
+//! `generateDigits` 232, `getAgentState` 304, `setAgentState` 312, the routing
+//! dialogue 31–35 and `routeRegister` 248; CallControlEvents `delivered [4]`,
+//! LogicalDeviceFeatureEvents `agentLoggedOn [1]`, …). Field names are ECMA-323's,
+//! so the XML event mapping reads BER events (and routing invokes) unchanged.
 
 use super::module::{field, ConnectionForm, Event, Events, Field, Invoked, Kind, Module, Names};
 use super::node::{app, ctx, ENUMERATED, INTEGER, OCTET_STRING, SEQUENCE};
