@@ -558,6 +558,7 @@ pub static MODULE: Module = Module {
         (33, "RouteSelectRequest"),
         (34, "RouteUsedRequest"),
         (35, "RouteEndRequest"),
+        (36, "RouteReject"),
         (71, "MonitorStart"),
         (73, "MonitorStop"),
         (74, "SnapshotDevice"),
