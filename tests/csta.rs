@@ -77,11 +77,9 @@ async fn start_in(name: &str, kind: Switch) -> (FakeSwitch, Daemon) {
         CONTACTS,
     );
     let mut text = csta_config_with(port, &dir, &switch, extra);
-    if matches!(
-        kind,
-        Switch::BerPhase2 | Switch::BerPhase3 | Switch::BerPhase3Acse
-    ) {
-        // Routing is not carried over BER (the adapter refuses route_points there).
+    if matches!(kind, Switch::BerPhase2) {
+        // Routing over BER is carried in Phase III only (the adapter refuses
+        // route_points with phase = 2).
         text = text.replace("route_points = [\"7000\"]\nroute_timeout_ms = 800\n", "");
     }
     let daemon = Daemon::start(&dir, port, &text).await;
@@ -318,9 +316,16 @@ mod in_each_dialect {
     }
 
     macro_rules! in_dialect {
-        ($module:ident, $kind:expr) => {
+        ($module:ident, $kind:expr $(, $extra:ident)*) => {
             mod $module {
                 use super::*;
+                // The dialect's own extras: `name(kind)` run as test `name`.
+                $(
+                    #[tokio::test]
+                    async fn $extra() {
+                        super::$extra($kind).await
+                    }
+                )*
                 #[tokio::test]
                 async fn pops_answers_and_hangs_up() {
                     pop($kind).await
@@ -352,8 +357,21 @@ mod in_each_dialect {
     in_dialect!(standard, Switch::Standard);
     in_dialect!(openscape_voice, Switch::OpenScapeVoice);
     in_dialect!(avaya_dmcc, Switch::AvayaDmcc);
-    in_dialect!(ber_phase_3, Switch::BerPhase3);
-    in_dialect!(ber_phase_3_acse, Switch::BerPhase3Acse);
+    /// Routing in a dialect that carries it (the standalone test is ECMA-323's).
+    async fn route_requests_are_answered_from_the_crm(kind: Switch) {
+        route_from_the_crm(kind).await
+    }
+
+    in_dialect!(
+        ber_phase_3,
+        Switch::BerPhase3,
+        route_requests_are_answered_from_the_crm
+    );
+    in_dialect!(
+        ber_phase_3_acse,
+        Switch::BerPhase3Acse,
+        route_requests_are_answered_from_the_crm
+    );
 
     /// A call ringing at an agent's own extension pops the caller's CRM record, with
     /// no ACD log-on.
@@ -549,7 +567,13 @@ async fn a_log_on_is_done_when_the_switch_answers_it() {
 
 #[tokio::test]
 async fn route_requests_are_answered_from_the_crm() {
-    let (switch, daemon) = start("csta-route").await;
+    route_from_the_crm(Switch::Standard).await
+}
+
+/// Data-directed routing: the CRM's route for the caller, or the switch's own
+/// default route once the adapter gives up.
+async fn route_from_the_crm(kind: Switch) {
+    let (switch, daemon) = start_in("csta-route", kind).await;
     // Ada's contact routes to 1002.
     assert_eq!(switch.route(ANI, "7000").await, "1002");
     // Grace has no route: the adapter ends the dialogue after route_timeout_ms and

@@ -303,8 +303,10 @@ impl CstaConfig {
             ),
             (
                 "route_points",
-                !self.route_points.is_empty(),
-                "routing (route_points) is not supported over BER yet",
+                // ECMA-285's routing is carried; ECMA-218's argument forms are not
+                // (no public source gave them), so Phase II cannot route.
+                !self.route_points.is_empty() && self.phase == Some(2),
+                "routing (route_points) over BER is carried in Phase III only (phase = 3)",
             ),
             (
                 "device_ids",
@@ -388,7 +390,7 @@ password = "secret"
 # avaya_switch_name = "CM1"
 # avaya_switch_ip = "10.0.0.6"
 # Older switches (Alcatel OmniPCX, Hicom/HiPath 4000, MD110/MX-ONE): CSTA as ASN.1
-# BER, each APDU after a 2-byte length; no route_points then.
+# BER, each APDU after a 2-byte length; route_points with phase = 3 only.
 # encoding = "ber"                 # xml (default) | ber
 # phase = 3                        # 2 (ECMA-217/218) | 3 (ECMA-285, default)
 # acse = false                     # an AARQ/AARE association first (username/password: its login)
@@ -515,10 +517,13 @@ mod tests {
         assert!(!parse("host='h'\nport=1\nencoding='ber'")
             .unwrap()
             .application_session());
-        assert_eq!(
-            key("host='h'\nport=1\nencoding='ber'\nroute_points=['7000']").as_deref(),
-            Some("route_points")
-        );
+        // Routing over BER: Phase III (the default) only.
+        assert!(ok("host='h'\nport=1\nencoding='ber'\nroute_points=['7000']").is_ok());
+        assert!(ok("host='h'\nport=1\nencoding='ber'\nphase=3\nroute_points=['7000']").is_ok());
+        let err =
+            ok("host='h'\nport=1\nencoding='ber'\nphase=2\nroute_points=['7000']").unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("route_points"));
+        assert!(err.to_string().contains("Phase III only"), "{err}");
         assert!(parse("host='h'\nport=1\nencoding='asn1'").is_err());
     }
 

@@ -9,7 +9,7 @@ use common::{build, fake, settings, Harness};
 use ctibridge_adapter::{
     AgentStateRequest, Command, CommandError, MonitorMode, PartyState, SwitchEvent, TransferMode,
 };
-use ctibridge_csta::fake::{Dialect, FakeConfig, FakeSwitch};
+use ctibridge_csta::fake::{BerOptions, CstaPhase, Dialect, Encoding, FakeConfig, FakeSwitch};
 
 const ANI: &str = "+14155550123";
 const DEVICES: [&str; 3] = ["1001", "1002", "8000"];
@@ -550,13 +550,29 @@ async fn a_refused_login_is_reported_and_retried() {
 
 #[tokio::test]
 async fn route_requests_are_answered_or_fall_back_to_the_default() {
+    route_dialogue(FakeConfig::default(), "").await
+}
+
+/// The same dialogue over ASN.1 BER (ECMA-285): routeRegister, the switch's
+/// routeRequest, our routeSelectRequest, and routeSelectRequest with
+/// route_default when nobody chose.
+#[tokio::test]
+async fn route_requests_over_ber_phase_3_are_answered_or_fall_back_to_the_default() {
+    let config = FakeConfig {
+        encoding: Encoding::Ber(BerOptions::new(CstaPhase::Three)),
+        ..FakeConfig::default()
+    };
+    route_dialogue(config, "encoding = 'ber'\nphase = 3\n").await
+}
+
+async fn route_dialogue(config: FakeConfig, extra: &str) {
     let config = FakeConfig {
         route_timeout: Duration::from_secs(5),
-        ..FakeConfig::default()
+        ..config
     };
     let (switch, mut h) = started(
         config,
-        "route_points = ['7000']\nroute_timeout_ms = 400\nroute_default = '1001'",
+        &format!("{extra}route_points = ['7000']\nroute_timeout_ms = 400\nroute_default = '1001'"),
     )
     .await;
     assert!(switch.received().await.iter().any(|r| r == "RouteRegister"));

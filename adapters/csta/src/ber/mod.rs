@@ -15,6 +15,9 @@
 //! - [`read`] and [`write`]: APDU to element, element to APDU; [`answer`]: the
 //!   results and errors of our requests; [`value`]: the values both read.
 //! - [`acse`]: the AARQ/AARE association some switches want first (`acse = true`).
+//! - Routing (Phase III): the switch's RouteRequest / RouteEndRequest invokes are
+//!   read through the table's `invoked` arguments, our RouteRegister /
+//!   RouteSelectRequest / RouteEndRequest written by [`write`].
 //! - [`framing`]: the 2-byte length before each APDU.
 //! - [`decode`]: `ctibridge decode --adapter csta --format ber`.
 
@@ -31,6 +34,9 @@ pub mod read;
 pub mod rose;
 pub mod value;
 pub mod write;
+
+#[cfg(test)]
+mod routing_tests;
 
 pub use module::Module;
 pub use phase::Phase;

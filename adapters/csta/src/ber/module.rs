@@ -50,6 +50,9 @@ pub struct Module {
     /// ECMA-323 services this phase carries as another of its operations (Phase
     /// II sets agent states with SetFeature and asks for them with QueryDevice).
     pub carried_as: &'static [(&'static str, &'static str)],
+    /// The operations the switch invokes (other than the event report and its
+    /// keep-alive) whose argument is read field by field: the routing dialogue's.
+    pub invoked: &'static [Invoked],
 }
 
 impl Module {
@@ -69,6 +72,15 @@ impl Module {
             .map_or(service, |(_, op)| op);
         value_of(self.operations, service)
     }
+}
+
+/// An operation the switch invokes: its argument's fields (the event table's form,
+/// named as the operation), and whether ROSE wants an answer to it.
+pub struct Invoked {
+    pub argument: Event,
+    /// `ALWAYS RESPONDS FALSE` (the routing dialogue's messages): the switch
+    /// expects no result; the next step of the dialogue is the answer.
+    pub answered: bool,
 }
 
 /// How an event report names its event.
@@ -108,6 +120,9 @@ pub enum Kind {
     /// An octet or character string shown as text.
     Text,
     Integer,
+    /// An octet string shown as hex: binary identifiers (RouteingCrossRefID,
+    /// RouteRegisterReqID) that go back to the switch as they came.
+    Octets,
     /// CSTACommonArguments / CSTAPrivateData: vendor data and the switch's
     /// timestamp, kept for diagnostics.
     Extensions,

@@ -2,11 +2,12 @@
 //! the fields read of each event, and the enumerations, in one table.
 //!
 //! Codes and tags are ECMA-285's (`cSTAEventReport` local 21, `systemStatus` 211,
-//! `generateDigits` 232, `getAgentState` 304, `setAgentState` 312; CallControlEvents
-//! `delivered [4]`, LogicalDeviceFeatureEvents `agentLoggedOn [1]`, …). Field names
-//! are ECMA-323's, so the XML event mapping reads BER events unchanged.
+//! `generateDigits` 232, `getAgentState` 304, `setAgentState` 312, the routing
+//! dialogue 31–35 and `routeRegister` 248; CallControlEvents `delivered [4]`,
+//! LogicalDeviceFeatureEvents `agentLoggedOn [1]`, …). Field names are ECMA-323's,
+//! so the XML event mapping reads BER events (and routing invokes) unchanged.
 
-use super::module::{field, ConnectionForm, Event, Events, Field, Kind, Module, Names};
+use super::module::{field, ConnectionForm, Event, Events, Field, Invoked, Kind, Module, Names};
 use super::node::{app, ctx, ENUMERATED, INTEGER, OCTET_STRING, SEQUENCE};
 use rasn::types::Tag;
 
@@ -299,6 +300,83 @@ const EVENTS: &[(u32, u32, Event)] = &[
     ),
 ];
 
+/// `RouteingCrossRefID ::= [APPLICATION 24] IMPLICIT OCTET STRING`, the route
+/// dialogue; `routeRegisterReqID [0] IMPLICIT RouteRegisterReqID` (an OCTET
+/// STRING), the registration it belongs to. Named as ECMA-323 names them.
+const ROUTE_XREF: Field = field("routingCrossRefID", &[app(24)], Kind::Octets);
+const ROUTE_REGISTER: Field = field("routeRegisterReqID", &[ctx(0)], Kind::Octets);
+
+/// The switch's side of the routing dialogue (ECMA-285 §18): every one is
+/// `ALWAYS RESPONDS FALSE`, so none is answered with a result. Fields not listed
+/// (routeSelAlgorithm, priority, correlatorData, errorValue, …) are kept as
+/// `unknownField`.
+const INVOKED: &[Invoked] = &[
+    Invoked {
+        // RouteRequestArgument { crossRefIdentifier, routeRegisterReqID [0],
+        // currentRoute CalledDeviceID, callingDevice, routeingDevice
+        // SubjectDeviceID, routedCall ConnectionID, routeSelAlgorithm [1], …,
+        // replyTimeout [3] IMPLICIT INTEGER, …, extensions }
+        argument: Event {
+            name: "RouteRequest",
+            fields: &[
+                ROUTE_XREF,
+                ROUTE_REGISTER,
+                field("currentRoute", CALLED, Kind::Device),
+                CALLING_DEVICE,
+                subject("routeingDevice"),
+                conn("routedCall"),
+                field("replyTimeout", &[ctx(3)], Kind::Integer),
+                EXT,
+            ],
+        },
+        answered: false,
+    },
+    Invoked {
+        // ReRouteRequestArgument { crossRefIdentifier, routeRegisterReqID [0],
+        // replyTimeout [1] IMPLICIT INTEGER, … }
+        argument: Event {
+            name: "ReRouteRequest",
+            fields: &[ROUTE_XREF, ROUTE_REGISTER, EXT],
+        },
+        answered: false,
+    },
+    Invoked {
+        // RouteUsedRequestArgument { crossRefIdentifier, routeRegisterReqID [0],
+        // routeUsed CalledDeviceID, callingDevice, … }
+        argument: Event {
+            name: "RouteUsedRequest",
+            fields: &[
+                ROUTE_XREF,
+                ROUTE_REGISTER,
+                field("routeUsed", CALLED, Kind::Device),
+                CALLING_DEVICE,
+                EXT,
+            ],
+        },
+        answered: false,
+    },
+    Invoked {
+        // RouteEndRequestArgument { crossRefIdentifier, routeRegisterReqID [0],
+        // errorValue [1] ErrorValue, correlatorData [2], extensions }
+        argument: Event {
+            name: "RouteEndRequest",
+            fields: &[ROUTE_XREF, ROUTE_REGISTER, EXT],
+        },
+        answered: false,
+    },
+    Invoked {
+        // RouteRegisterAbortArgument { routeRegisterReqID RouteRegisterReqID, … }
+        argument: Event {
+            name: "RouteRegisterAbort",
+            fields: &[
+                field("routeRegisterReqID", &[OCTET_STRING], Kind::Octets),
+                EXT,
+            ],
+        },
+        answered: false,
+    },
+];
+
 /// EventCause (ECMA-285 / ECMA-269 §12.2.15).
 const CAUSES: Names = &[
     (1, "activeParticipation"),
@@ -474,17 +552,22 @@ pub static MODULE: Module = Module {
         (16, "TransferCall"),
         (21, "CSTAEventReport"),
         (50, "SingleStepTransferCall"),
+        // The routing dialogue kept Phase II's codes; the registration is new.
         (31, "RouteRequest"),
         (32, "ReRouteRequest"),
         (33, "RouteSelectRequest"),
         (34, "RouteUsedRequest"),
         (35, "RouteEndRequest"),
+        (36, "RouteReject"),
         (71, "MonitorStart"),
         (73, "MonitorStop"),
         (74, "SnapshotDevice"),
         (75, "SnapshotCall"),
         (211, "SystemStatus"),
         (232, "GenerateDigits"),
+        (248, "RouteRegister"),
+        (249, "RouteRegisterAbort"),
+        (250, "RouteRegisterCancel"),
         (304, "GetAgentState"),
         (312, "SetAgentState"),
     ],
@@ -517,4 +600,5 @@ pub static MODULE: Module = Module {
     ],
     system_status: SYSTEM_STATUS,
     carried_as: &[],
+    invoked: INVOKED,
 };

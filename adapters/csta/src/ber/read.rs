@@ -1,8 +1,9 @@
 //! One BER APDU from the switch as the ECMA-323 element the XML link would have
 //! carried: an event report becomes `DeliveredEvent` (with `monitorCrossRefID`), a
 //! returnResult `MonitorStartResponse`, a returnError or reject `CSTAErrorCode`,
-//! the switch's keep-alive `SystemStatus`. From there the XML classification,
-//! event mapping and snapshot code apply unchanged.
+//! the switch's keep-alive `SystemStatus`, a routing invoke `RouteRequest` (with
+//! `routeRegisterReqID` and `routingCrossRefID`). From there the XML
+//! classification, event mapping and snapshot code apply unchanged.
 
 use super::module::{name_of, Event, Events, Field, Kind, Module};
 use super::node::{self, app, ctx, tag_name, Node, GENERALIZED_TIME, OID, SEQUENCE};
@@ -88,6 +89,36 @@ pub fn read(apdu: &[u8], module: &Module) -> Result<Inbound, ApduError> {
                 .operation(code)
                 .map(String::from)
                 .unwrap_or_else(|| format!("Operation{code}"));
+            if let Some(invoked) = module.invoked.iter().find(|i| i.argument.name == name) {
+                // The routing dialogue: its argument read like an event's body.
+                let argument =
+                    argument.ok_or_else(|| at(0, format!("{name} without its argument")))?;
+                if !argument.is(SEQUENCE) {
+                    // The argument's offsets count from its own first byte; it
+                    // is the invoke's last element, so it ends the APDU's bytes
+                    // (before any end-of-contents octets).
+                    let bytes = invoke
+                        .argument
+                        .as_ref()
+                        .map(|a| a.as_bytes())
+                        .filter(|b| !b.is_empty());
+                    let base = bytes
+                        .and_then(|b| apdu.windows(b.len()).rposition(|w| w == b))
+                        .unwrap_or(0);
+                    return Err(at(
+                        base + argument.offset,
+                        format!(
+                            "{name}: expected its argument SEQUENCE, found {}",
+                            tag_name(argument.tag)
+                        ),
+                    ));
+                }
+                return Ok(Inbound {
+                    invoke_id: id,
+                    root: fields(&invoked.argument, &argument, module),
+                    wants_answer: invoked.answered,
+                });
+            }
             let mut root = Element {
                 name,
                 ..Element::default()
@@ -311,6 +342,7 @@ fn render(field: &Field, node: &Node, module: &Module) -> Element {
         Kind::ConnectionState => text(field.name, enumerated(node, module.connection_states)),
         Kind::ConnectionList => connection_list(field.name, node, module.connection),
         Kind::Text => text(field.name, printable(&node.octets())),
+        Kind::Octets => text(field.name, hex(&node.octets())),
         Kind::Integer => text(
             field.name,
             node.integer().map(|v| v.to_string()).unwrap_or_default(),

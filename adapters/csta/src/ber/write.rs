@@ -1,7 +1,10 @@
 //! Our requests as BER APDUs: the ECMA-323 element the request builders write
 //! (`<MakeCall><callingDevice>1001</callingDevice>…`) becomes the phase's ASN.1
 //! argument inside a ROSE invoke, and a `…Response` we send (to the switch's
-//! SystemStatus) a returnResult.
+//! SystemStatus) a returnResult. The routing dialogue's answers
+//! (RouteSelectRequest, RouteEndRequest) are invokes of our own too: ROSE
+//! operations that want no result, tied to the switch's RouteRequest by its
+//! routingCrossRefID, not by invoke id.
 
 use rasn::types::Any;
 
@@ -163,6 +166,25 @@ fn argument(request: &Element, module: &Module) -> Result<Option<Node>, WriteErr
             }
             seq(children)
         }
+        // ECMA-285 §18: RouteRegisterArgument { routeingDevice DeviceID OPTIONAL, … }.
+        "RouteRegister" if form == ConnectionForm::Three => {
+            seq(vec![device(text("routeingDevice"), form)])
+        }
+        // RouteSelectRequestArgument { crossRefIdentifier, routeRegisterReqID [0]
+        // IMPLICIT OPTIONAL, routeSelected [1] DeviceID, … }: [1] is explicit (the
+        // module has no default tagging).
+        "RouteSelectRequest" if form == ConnectionForm::Three => {
+            let mut children = route_dialogue(request)?;
+            children.push(Node::constructed(
+                ctx(1),
+                vec![device(text("routeSelected"), form)],
+            ));
+            seq(children)
+        }
+        // RouteEndRequestArgument { crossRefIdentifier, routeRegisterReqID [0]
+        // IMPLICIT OPTIONAL, errorValue [1] OPTIONAL, … }: ending the dialogue
+        // because we have no route is not an error, so errorValue is left out.
+        "RouteEndRequest" if form == ConnectionForm::Three => seq(route_dialogue(request)?),
         _ => return Ok(None),
     }))
 }
@@ -182,6 +204,31 @@ fn set_feature_agent_state(device_number: &str, state: i64) -> Node {
         device(device_number, ConnectionForm::Two),
         Node::constructed(ctx(3), vec![parameter]),
     ])
+}
+
+/// `crossRefIdentifier RouteingCrossRefID ([APPLICATION 24] IMPLICIT OCTET
+/// STRING), routeRegisterReqID [0] IMPLICIT OCTET STRING OPTIONAL`: the octets the
+/// switch's RouteRequest carried, back from their hex. The probe of [`can_send`]
+/// has neither; it only needs to know the service is written.
+fn route_dialogue(request: &Element) -> Result<Vec<Node>, WriteError> {
+    let octets = |name: &str| -> Result<Option<Vec<u8>>, WriteError> {
+        match request.child_text(name).filter(|t| !t.is_empty()) {
+            None => Ok(None),
+            Some(hex) => call_octets(hex).map(Some).map_err(|_| {
+                WriteError::Invalid(format!(
+                    "{name} `{hex}` is not the hex octets of the switch's identifier"
+                ))
+            }),
+        }
+    };
+    let mut children = vec![Node::primitive(
+        app(24),
+        octets("routingCrossRefID")?.unwrap_or_default(),
+    )];
+    if let Some(register) = octets("routeRegisterReqID")? {
+        children.push(Node::primitive(ctx(0), register));
+    }
+    Ok(children)
 }
 
 /// A DeviceID holding a dialling number: Phase II's bare CHOICE `dialingNumber
@@ -403,8 +450,10 @@ mod tests {
 
     #[test]
     fn what_a_phase_cannot_carry_is_refused_not_guessed() {
-        for service in ["SingleStepConferenceCall", "RouteRegister"] {
-            assert!(!can_send(service, Phase::Three.module()), "{service}");
+        assert!(!can_send("SingleStepConferenceCall", Phase::Three.module()));
+        for service in ["RouteRegister", "RouteSelectRequest", "RouteEndRequest"] {
+            assert!(can_send(service, Phase::Three.module()), "{service}");
+            assert!(!can_send(service, Phase::Two.module()), "{service}");
         }
         assert!(can_send("SingleStepTransferCall", Phase::Three.module()));
         assert!(!can_send("SingleStepTransferCall", Phase::Two.module()));

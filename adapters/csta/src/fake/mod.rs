@@ -151,9 +151,19 @@
 //!     (call 101 is `00 00 00 65`); a client's call id of up to eight octets
 //!     is read as a big-endian number. An unknown calling device is
 //!     `notKnown`, a missing redirection device `notRequired`.
-//!   * *Answers.* Every invoke gets exactly one `returnResult`,
-//!     `returnError` (`universalFailure`, error code 1) or `reject`, in
-//!     order, before the events it causes (a result or error for an invoke
+//!   * *Routing* (Phase III only; Phase II rejects `routeRegister` as an
+//!     unrecognized operation). `routeRegister` (248) is answered with
+//!     `RouteRegisterResult { routeRegisterReqID }`; a call at a route point
+//!     is offered with a `routeRequest` (31) invoke with the switch's own
+//!     invoke id; `routeSelectRequest` (33) and `routeEndRequest` (35) get
+//!     no result (ECMA-285's `ALWAYS RESPONDS FALSE`), only a `returnError`
+//!     for an unknown dialogue; the switch ends each dialogue with its own
+//!     `routeEndRequest`, with `errorValue [1]` where the XML `RouteEnd`
+//!     has one. Cross references and registration ids are four big-endian
+//!     octets, like call ids.
+//!   * *Answers.* Every invoke but the routing dialogue's gets exactly one
+//!     `returnResult`, `returnError` (`universalFailure`, error code 1) or
+//!     `reject`, in order, before the events it causes (a result or error for an invoke
 //!     id the switch did not send is ignored). Any answer to a keep-alive —
 //!     result, error, or reject naming its invoke id — counts for
 //!     [`FakeConfig::heartbeat_strict`]. Results with nothing to say are

@@ -27,7 +27,11 @@ pub enum Reply {
     AgentStates(Vec<AgentSnapshot>),
     /// One call: its parties with their states, its caller and number called.
     CallSnapshot(CallSnapshot),
+    /// A routing registration, by its `routeRegisterReqID`.
+    RouteRegistered {
+        reg: u32,
+    },
     /// Already written as XML: answers to the requests only XML links make
-    /// (application sessions, Avaya device ids, routing registrations).
+    /// (application sessions, Avaya device ids, cancelling a registration).
     Xml(String),
 }

@@ -175,7 +175,7 @@ fn invoke(phase: CstaPhase, top: &Tlv<'_>) -> Result<Incoming, Rejection> {
     }
     let value = code.integer().map_err(&mistyped)?;
     let op = op_of(phase, value)
-        .filter(|op| *op != Op::EventReport)
+        .filter(|op| !op.switch_only())
         .ok_or_else(|| {
             reject(Some(invoke), Problem::UnrecognizedOperation)(BerError::at(
                 code.offset,

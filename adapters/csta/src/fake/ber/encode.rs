@@ -1,5 +1,5 @@
-//! What the switch sends on a BER link: ROSE envelopes (`invoke` for events
-//! and its own `systemStatus`, `returnResult`, `returnError` with CSTA's
+//! What the switch sends on a BER link: ROSE envelopes (`invoke` for events,
+//! the routing dialogue and its own `systemStatus`, `returnResult`, `returnError` with CSTA's
 //! `universalFailure`, `reject`) around what the phase modules write, and
 //! the ACSE answers (AARE, RLRE).
 
@@ -139,6 +139,48 @@ impl Encoder {
                 argument,
             ],
         ))
+    }
+
+    /// The switch's `routeRequest` invoke for the dialogue `xref` of the
+    /// registration `reg`; `None` in Phase II, whose routing the fake does not
+    /// speak.
+    pub fn route_request(
+        &self,
+        invoke: i64,
+        (reg, xref): (u32, u32),
+        route_point: &str,
+        calling: &str,
+        call: &str,
+    ) -> Option<Vec<u8>> {
+        let argument = match self.phase {
+            CstaPhase::Two => return None,
+            CstaPhase::Three => {
+                phase3::route_request_argument(reg, xref, route_point, calling, call)
+            }
+        };
+        Some(self.invoke(invoke, Op::RouteRequest, argument))
+    }
+
+    /// The switch's `routeEndRequest` invoke, with the error when the
+    /// client's selection could not be used; `None` in Phase II.
+    pub fn route_end(
+        &self,
+        invoke: i64,
+        (reg, xref): (u32, u32),
+        failure: Option<CstaError>,
+    ) -> Option<Vec<u8>> {
+        let argument = match self.phase {
+            CstaPhase::Two => return None,
+            CstaPhase::Three => phase3::route_end_argument(reg, xref, failure),
+        };
+        Some(self.invoke(invoke, Op::RouteEnd, argument))
+    }
+
+    fn invoke(&self, invoke: i64, op: Op, argument: Vec<u8>) -> Vec<u8> {
+        cons(
+            0xa1,
+            &[int(0x02, invoke), int(0x02, self.code(op)), argument],
+        )
     }
 
     /// The switch's own `systemStatus` invoke (status `normal`), its

@@ -9,7 +9,7 @@
 //! both phases write alike), `phase2` and `phase3` (one table of operations,
 //! errors and causes per phase, with the shapes of device and connection
 //! identifiers, requests, results and events; `phase3::events` holds Phase
-//! III's events), `requests` (the request arguments both phases lay out
+//! III's events, `phase3::routing` its routing dialogue), `requests` (the request arguments both phases lay out
 //! alike), `decode` (an APDU from the client to something the router acts
 //! on) and `encode` (ROSE and ACSE
 //! envelopes around what the phase modules write).
@@ -53,6 +53,11 @@ pub enum Op {
     GenerateDigits,
     GetAgentState,
     SetAgentState,
+    RouteRegister,
+    /// The switch's: offers a call at a route point to the registered client.
+    RouteRequest,
+    RouteSelect,
+    RouteEnd,
 }
 
 impl Op {
@@ -81,7 +86,23 @@ impl Op {
             Op::GenerateDigits => "GenerateDigits",
             Op::GetAgentState => "GetAgentState",
             Op::SetAgentState => "SetAgentState",
+            Op::RouteRegister => "RouteRegister",
+            Op::RouteRequest => "RouteRequest",
+            Op::RouteSelect => "RouteSelectRequest",
+            Op::RouteEnd => "RouteEndRequest",
         }
+    }
+
+    /// Invoked by the switch only: a client invoking it is refused.
+    pub fn switch_only(self) -> bool {
+        matches!(self, Op::EventReport | Op::RouteRequest)
+    }
+
+    /// Whether the switch answers the client's invoke when it succeeds: the
+    /// routing dialogue's messages are `ALWAYS RESPONDS FALSE` (an error may
+    /// still go back).
+    pub fn has_result(self) -> bool {
+        !matches!(self, Op::RouteSelect | Op::RouteEnd)
     }
 }
 

@@ -110,6 +110,9 @@ impl Router {
             Ok(req) => self.dispatch(req, None),
         };
         let apdu = match result {
+            // The routing dialogue's messages want no result (ALWAYS RESPONDS
+            // FALSE): the next step of the dialogue is the answer.
+            Ok(_) if !op.has_result() => return,
             Ok(reply) => {
                 // `None` only comes with no link to answer on; noData then.
                 let reply = reply.unwrap_or(Reply::Done(""));

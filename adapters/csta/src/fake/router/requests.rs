@@ -335,9 +335,7 @@ impl Router {
                 let reg = self.next_reg;
                 self.next_reg += 1;
                 link.route_regs.push((reg, device));
-                Ok(Some(Reply::Xml(w.csta("RouteRegisterResponse", |x| {
-                    x.leaf("routeRegisterReqID", &reg.to_string());
-                }))))
+                Ok(Some(Reply::RouteRegistered { reg }))
             }
             Request::RouteRegisterCancel { reg } => {
                 let Some(link) = &mut self.link else {
@@ -463,6 +461,9 @@ fn xml_reply(w: &Writer, reply: Reply) -> String {
         Reply::Snapshot { device, calls } => snapshot(w, &device, &calls),
         Reply::AgentStates(agents) => agent_state_response(w, &agents),
         Reply::CallSnapshot(call) => call_snapshot(w, &call),
+        Reply::RouteRegistered { reg } => w.csta("RouteRegisterResponse", |x| {
+            x.leaf("routeRegisterReqID", &reg.to_string());
+        }),
         Reply::Xml(xml) => xml,
     }
 }

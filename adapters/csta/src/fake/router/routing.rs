@@ -2,7 +2,8 @@
 //! application that registered for it (`RouteRequest`), which selects a
 //! destination (`RouteSelectRequest`) or gives up (`RouteEndRequest`); with
 //! no registration, no answer in time, or an unusable choice, the call
-//! takes the route point's default route.
+//! takes the route point's default route. On a BER link (Phase III) the
+//! switch's messages are `routeRequest` and `routeEndRequest` invokes.
 
 use super::super::shared::CstaError;
 use super::super::wire::EVENT_INVOKE_ID;
@@ -50,14 +51,26 @@ impl Router {
                 link,
             },
         );
-        let xml = self.writer.route_request(
-            &reg.to_string(),
-            &xref.to_string(),
-            route_point,
-            &calling,
-            call,
-        );
-        self.send(EVENT_INVOKE_ID, &xml);
+        if let Some(encoder) = self.ber.clone() {
+            // BER: an invoke of its own (ROSE numbers every invoke), wanting
+            // no result; the client's routeSelectRequest answers it.
+            let Some(invoke) = self.link.as_mut().map(|l| i64::from(l.invoke_id())) else {
+                return;
+            };
+            match encoder.route_request(invoke, (reg, xref), route_point, &calling, call) {
+                Some(apdu) => self.send_apdu(&apdu),
+                None => tracing::warn!("fake switch: no BER routeRequest in this phase"),
+            }
+        } else {
+            let xml = self.writer.route_request(
+                &reg.to_string(),
+                &xref.to_string(),
+                route_point,
+                &calling,
+                call,
+            );
+            self.send(EVENT_INVOKE_ID, &xml);
+        }
         self.after(self.cfg.route_timeout, TimerMsg::RouteTimeout { xref });
     }
 
@@ -93,7 +106,20 @@ impl Router {
         xref: &str,
         error: Option<CstaError>,
     ) {
-        if self.link.as_ref().is_some_and(|l| l.id == pending.link) {
+        if self.link.as_ref().is_none_or(|l| l.id != pending.link) {
+            return;
+        }
+        if let Some(encoder) = self.ber.clone() {
+            let Some(xref) = xref.parse::<u32>().ok() else {
+                return;
+            };
+            let Some(invoke) = self.link.as_mut().map(|l| i64::from(l.invoke_id())) else {
+                return;
+            };
+            if let Some(apdu) = encoder.route_end(invoke, (pending.reg, xref), error) {
+                self.send_apdu(&apdu);
+            }
+        } else {
             let xml = self.writer.route_end(&pending.reg.to_string(), xref, error);
             self.send(EVENT_INVOKE_ID, &xml);
         }

@@ -8,6 +8,7 @@
 //! alternative holds `callID [0] IMPLICIT` and `deviceID [1]`.
 
 mod events;
+mod routing;
 
 use super::super::model::{AgentSnapshot, AgentState, CallSnapshot};
 use super::super::reply::Reply;
@@ -19,6 +20,7 @@ use super::values::{self, ArgError};
 use super::Op;
 
 pub use events::event;
+pub use routing::{route_end_argument, route_request_argument};
 
 /// `CODE local:n` of every operation the fake knows.
 pub const OPS: &[(i64, Op)] = &[
@@ -32,6 +34,11 @@ pub const OPS: &[(i64, Op)] = &[
     (14, Op::RetrieveCall),
     (16, Op::TransferCall),
     (21, Op::EventReport),
+    // ECMA-285 §18: the routing dialogue keeps Phase II's codes (31 to 35);
+    // the registration is new.
+    (31, Op::RouteRequest),
+    (33, Op::RouteSelect),
+    (35, Op::RouteEnd),
     (50, Op::SingleStepTransfer),
     (71, Op::MonitorStart),
     (73, Op::MonitorStop),
@@ -39,6 +46,7 @@ pub const OPS: &[(i64, Op)] = &[
     (75, Op::SnapshotCall),
     (211, Op::SystemStatus),
     (232, Op::GenerateDigits),
+    (248, Op::RouteRegister),
     (304, Op::GetAgentState),
     (312, Op::SetAgentState),
 ];
@@ -115,7 +123,7 @@ pub(super) fn conn_list(id: u8, items: &[(Conn, Option<Conn>)]) -> Vec<u8> {
 }
 
 /// A `DeviceID` from the client.
-fn read_device(t: &Tlv<'_>) -> Result<String, BerError> {
+pub(super) fn read_device(t: &Tlv<'_>) -> Result<String, BerError> {
     if !t.tag.is(SEQUENCE) {
         return Err(BerError::at(
             t.offset,
@@ -223,6 +231,7 @@ pub fn request(op: Op, arg: Option<Tlv<'_>>) -> Result<Request, ArgError> {
             call: read_conn(&r.required("snapshotObject")?)?.call,
         },
         Op::SetAgentState => set_agent_state(r)?,
+        Op::RouteRegister | Op::RouteSelect | Op::RouteEnd => routing::request(op, r)?,
         _ => return Err(ArgError::Csta(CstaError::UNKNOWN_REQUEST)),
     })
 }
@@ -281,6 +290,7 @@ pub fn result(op: Op, reply: &Reply) -> Option<Vec<u8>> {
         (Op::SnapshotDevice, Reply::Snapshot { device, calls }) => snapshot(device, calls),
         (Op::GetAgentState, Reply::AgentStates(agents)) => agent_states(agents),
         (Op::SnapshotCall, Reply::CallSnapshot(call)) => call_snapshot(call),
+        (Op::RouteRegister, Reply::RouteRegistered { reg }) => routing::register_result(*reg),
         // SetAgentStateResult ::= SEQUENCE { pendingAgentState OPTIONAL, … }
         (Op::SetAgentState, Reply::Done(_)) => cons(SEQUENCE, &[]),
         (

@@ -3,7 +3,8 @@
 //! produced by the fake's encoder or read by its decoder): requests,
 //! results, events, rejects and ACSE, for both phases. This file holds the
 //! client and what the tests share; `calls` drives calls and agents,
-//! `link` the link itself (keep-alives, rejects, ACSE, extras).
+//! `link` the link itself (keep-alives, rejects, ACSE, extras), `routing`
+//! the routing dialogue.
 
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use super::super::{BerOptions, CstaPhase, Encoding, FakeConfig, FakeSwitch};
 
 mod calls;
 mod link;
+mod routing;
 
 const WAIT: Duration = Duration::from_secs(3);
 
