@@ -1,0 +1,634 @@
+//! The click-to-dial fallback for a refused REFER: third-party call control by
+//! re-INVITE (RFC 3725), the adapter placing the call to the destination itself and
+//! joining the agent's phone to it.
+//!
+//! The phone is already in a dialog with us, holding our `inactive` offer and its
+//! answer: the first half of RFC 3725 §4.4 Flow IV. So the rest of that flow:
+//! INVITE the destination (through the PBX, the URI the Refer-To named) without SDP;
+//! its 2xx carries its offer; a re-INVITE gives that offer to the phone (with our own
+//! `o=` line, the next version of the session the phone knows); the phone's 2xx
+//! carries the answer; we ACK the phone and ACK the destination with that answer.
+//! Flow I (the phone's fresh offer first) would need an INVITE without SDP to the
+//! phone, which we sent with one to ask it to answer on its own, and would leave the
+//! phone's 2xx unacknowledged while the destination rings (RFC 3725 §5 keeps Flow I
+//! for a destination that answers at once); Flow II's offer to the destination is
+//! one it has to answer before anybody can. With Flow IV the destination rings for
+//! as long as it likes: only its 2xx waits (for one re-INVITE) for our ACK.
+//!
+//! From then on we stay in both dialogs for the call's life: a BYE from either side
+//! is answered and passed on to the other. A re-INVITE or UPDATE of either side
+//! (hold, codec change) would need relaying to the other; it is refused with 488 and
+//! the call goes on as set up. The caller identity the destination sees is ours
+//! (the bridge's account) unless the PBX sets another.
+
+use std::time::Duration;
+
+use ctibridge_adapter::{CommandError, CommandOk};
+use tokio::time::Instant;
+
+use super::requests::{address, reason_of, refer_outcome_error, route_set, uri_of, via};
+use super::{token, Dial, DialContext, Stage, Tx};
+use crate::digest::{take_challenge, Credentials};
+use crate::message::{self, Message};
+use crate::subscriptions::Local;
+
+/// How long the destination may ring before we give up on it (CANCEL). The phone's
+/// own `request_timeout_s` is for an auto-answering phone; a person called rings
+/// longer, and a REFER'd call has no limit of ours at all.
+pub const DESTINATION_RING_LIMIT: Duration = Duration::from_secs(60);
+
+/// Final answers to a REFER that mean "no REFER here", so placing the call
+/// ourselves is worth a try: 405 and 501 (the phone or PBX has no REFER at all,
+/// RFC 3261 §8.2.1, as SIP stacks without transfer support answer), 420 (it wants an
+/// extension to take REFER that we do not offer), 403 and 603 (transfers are off for
+/// this phone: Asterisk's `allow_transfer = no` answers 603, phones and PBXs with
+/// transfer disabled answer 403 or 603), and pjsip's `500 Unhandled by dialog
+/// usages` (a pjsip-based phone or softphone built without the transfer module has
+/// nothing in the dialog that takes REFER). Not these: 401/407 (our credentials;
+/// an INVITE would fail the same way), 404/410/484/604 (the destination is
+/// unknown: our INVITE would hear the same), 481 (the phone left our dialog), other
+/// 4xx/5xx (a fault in the request or a passing failure, not a missing feature).
+pub(super) fn refer_unavailable(code: u16, reason: &str) -> bool {
+    matches!(code, 403 | 405 | 420 | 501 | 603)
+        || (code == 500 && reason.eq_ignore_ascii_case("unhandled by dialog usages"))
+}
+
+/// Our dialog with the destination.
+#[derive(Debug)]
+pub(super) struct Bridge {
+    call_id: String,
+    from_tag: String,
+    to_tag: Option<String>,
+    cseq: u32,
+    /// The destination: our INVITE's Request-URI and To.
+    target: String,
+    /// Where in-dialog requests go (the 2xx's Contact) and through which proxies.
+    remote_target: String,
+    route: Vec<String>,
+    /// Our INVITE's branch and CSeq number.
+    invite: Option<(String, u32)>,
+    /// The destination's offer (its 2xx's body), until the phone has answered it.
+    offer: Option<Vec<u8>>,
+    /// Our ACK of the destination's 2xx, sent again when the 2xx is repeated.
+    pub(super) ack: Option<Vec<u8>>,
+    /// 401/407s answered in a row.
+    challenges: u8,
+    /// We CANCELled our INVITE (rang too long, or the agent hung up).
+    cancelled: bool,
+    /// The phone met our re-INVITE with one of its own (491): when to try again.
+    pub(super) retry_at: Option<Instant>,
+}
+
+impl Bridge {
+    fn new(target: &str) -> Bridge {
+        Bridge {
+            call_id: format!("{}@ctibridge", token()),
+            from_tag: token(),
+            to_tag: None,
+            cseq: 0,
+            target: target.to_string(),
+            remote_target: target.to_string(),
+            route: Vec::new(),
+            invite: None,
+            offer: None,
+            ack: None,
+            challenges: 0,
+            cancelled: false,
+            retry_at: None,
+        }
+    }
+
+    pub(super) fn invite_branch(&self) -> Option<&str> {
+        self.invite.as_ref().map(|(b, _)| b.as_str())
+    }
+
+    /// Is this request in our dialog with the destination?
+    pub(super) fn owns(&self, request: &Message) -> bool {
+        request.header("call-id") == Some(self.call_id.as_str())
+            && request.tag("to") == Some(self.from_tag.as_str())
+    }
+
+    fn to(&self) -> String {
+        match &self.to_tag {
+            Some(tag) => format!("<{}>;tag={tag}", self.target),
+            None => format!("<{}>", self.target),
+        }
+    }
+
+    fn opening(
+        &self,
+        ctx: &DialContext,
+        branch: &str,
+        to: String,
+        cseq: String,
+    ) -> Vec<(&'static str, String)> {
+        let from = format!(
+            "<sip:{}@{}>;tag={}",
+            ctx.local.user, ctx.local.domain, self.from_tag
+        );
+        vec![
+            via(ctx, branch),
+            ("Max-Forwards", "70".to_string()),
+            ("From", from),
+            ("To", to),
+            ("Call-ID", self.call_id.clone()),
+            ("CSeq", cseq),
+        ]
+    }
+
+    /// A new request in this dialog (the next CSeq): (branch, bytes).
+    fn build(
+        &mut self,
+        method: &str,
+        extra: Vec<(&'static str, String)>,
+        ctx: &DialContext,
+        credentials: &mut Option<Credentials>,
+    ) -> (String, Vec<u8>) {
+        self.cseq += 1;
+        let uri = if method == "INVITE" {
+            self.target.clone()
+        } else {
+            self.remote_target.clone()
+        };
+        let branch = format!("z9hG4bK{}", token());
+        let cseq = format!("{} {method}", self.cseq);
+        let mut headers = self.opening(ctx, &branch, self.to(), cseq);
+        headers.push(("Contact", ctx.local.contact()));
+        headers.extend(self.route.iter().map(|r| ("Route", r.clone())));
+        headers.extend(extra);
+        headers.push((
+            "User-Agent",
+            concat!("ctibridge/", env!("CARGO_PKG_VERSION")).to_string(),
+        ));
+        if let Some(header) = credentials
+            .as_mut()
+            .and_then(|c| c.authorization(method, &uri))
+        {
+            headers.push(header);
+        }
+        let bytes = message::request(method, &uri, &headers, b"");
+        (branch, bytes)
+    }
+
+    /// The ACK of the destination's 2xx, carrying our answer to its offer.
+    fn ack_2xx(&self, ctx: &DialContext, answer: &[u8]) -> Vec<u8> {
+        let cseq = self.invite.as_ref().map_or(self.cseq, |(_, c)| *c);
+        let branch = format!("z9hG4bK{}", token());
+        let mut headers = self.opening(ctx, &branch, self.to(), format!("{cseq} ACK"));
+        headers.extend(self.route.iter().map(|r| ("Route", r.clone())));
+        if !answer.is_empty() {
+            headers.push(("Content-Type", "application/sdp".to_string()));
+        }
+        message::request("ACK", &self.remote_target, &headers, answer)
+    }
+
+    /// The ACK of a failure, in the INVITE's transaction, or the CANCEL of it.
+    fn in_invite_transaction(&self, ctx: &DialContext, method: &str, to: Option<&str>) -> Vec<u8> {
+        let Some((branch, cseq)) = &self.invite else {
+            return Vec::new();
+        };
+        let to = to.map_or_else(|| format!("<{}>", self.target), str::to_string);
+        let headers = self.opening(ctx, branch, to, format!("{cseq} {method}"));
+        message::request(method, &self.target, &headers, b"")
+    }
+}
+
+impl Dial {
+    /// The REFER was refused (see [`refer_unavailable`]): call the destination.
+    pub(super) fn start_bridge(
+        &mut self,
+        code: u16,
+        reason: &str,
+        ctx: &DialContext,
+        credentials: &mut Option<Credentials>,
+        now: Instant,
+    ) -> Vec<Vec<u8>> {
+        tracing::info!(device = %self.device, "the PBX refused our REFER ({code} {reason}); calling {} ourselves and joining the phone to it", self.destination);
+        self.bridge = Some(Box::new(Bridge::new(&self.destination)));
+        self.stage = Stage::Bridging;
+        vec![self.bridge_invite(ctx, credentials, now)]
+    }
+
+    fn bridge_invite(
+        &mut self,
+        ctx: &DialContext,
+        credentials: &mut Option<Credentials>,
+        now: Instant,
+    ) -> Vec<u8> {
+        let Some(bridge) = self.bridge.as_mut() else {
+            return Vec::new();
+        };
+        // No SDP: the destination's 2xx makes the offer (RFC 3725 §4.4).
+        let extra = vec![("Allow", "INVITE, ACK, CANCEL, BYE".to_string())];
+        let (branch, bytes) = bridge.build("INVITE", extra, ctx, credentials);
+        bridge.invite = Some((branch.clone(), bridge.cseq));
+        self.push_bridge_tx(branch, "INVITE", bytes.clone(), ctx, now);
+        bytes
+    }
+
+    fn bridge_bye(
+        &mut self,
+        ctx: &DialContext,
+        credentials: &mut Option<Credentials>,
+        now: Instant,
+    ) -> Vec<u8> {
+        self.stage = Stage::Leaving;
+        let Some(bridge) = self.bridge.as_mut() else {
+            return Vec::new();
+        };
+        let (branch, bytes) = bridge.build("BYE", Vec::new(), ctx, credentials);
+        self.push_bridge_tx(branch, "BYE", bytes.clone(), ctx, now);
+        bytes
+    }
+
+    fn push_bridge_tx(
+        &mut self,
+        branch: String,
+        method: &'static str,
+        bytes: Vec<u8>,
+        ctx: &DialContext,
+        now: Instant,
+    ) {
+        self.push_tx(branch, method, bytes, ctx, now);
+        if let Some(tx) = self.txs.last_mut() {
+            tx.bridge = true;
+        }
+    }
+
+    /// Our re-INVITE to the phone with the destination's offer.
+    fn reinvite(
+        &mut self,
+        ctx: &DialContext,
+        credentials: &mut Option<Credentials>,
+        now: Instant,
+    ) -> Vec<u8> {
+        let offer = self.bridge.as_ref().and_then(|b| b.offer.as_deref());
+        let Some(body) = offer.and_then(|o| reoffer(o, self.sdp_session, &ctx.local)) else {
+            return Vec::new();
+        };
+        let uri = self.remote_target.clone();
+        let extra = vec![
+            (
+                "Allow",
+                "INVITE, ACK, CANCEL, BYE, NOTIFY, REFER".to_string(),
+            ),
+            ("Content-Type", "application/sdp".to_string()),
+        ];
+        let (branch, bytes) = self.send_new("INVITE", &uri, extra, &body, (ctx, credentials, now));
+        self.invite = Some((branch, self.cseq));
+        bytes
+    }
+
+    /// Refuse the destination's offer in the ACK its 2xx needs (RFC 3261 §13.2.2.4:
+    /// an offer we cannot take is answered, then the call left) and leave it.
+    fn drop_destination(
+        &mut self,
+        ctx: &DialContext,
+        credentials: &mut Option<Credentials>,
+        now: Instant,
+    ) -> Vec<Vec<u8>> {
+        let Some(bridge) = self.bridge.as_mut() else {
+            return Vec::new();
+        };
+        let offer = bridge.offer.take().unwrap_or_default();
+        let ack = bridge.ack_2xx(ctx, &refusing_answer(&offer, &ctx.local));
+        bridge.ack = Some(ack.clone());
+        vec![ack, self.bridge_bye(ctx, credentials, now)]
+    }
+
+    /// A final answer in the destination's dialog.
+    pub(super) fn on_bridge_final(
+        &mut self,
+        response: &Message,
+        code: u16,
+        tx: &Tx,
+        ctx: &DialContext,
+        credentials: &mut Option<Credentials>,
+        now: Instant,
+    ) -> Vec<Vec<u8>> {
+        if tx.method != "INVITE" {
+            return Vec::new(); // BYE, CANCEL: nothing more to do
+        }
+        let Some(bridge) = self.bridge.as_mut() else {
+            return Vec::new();
+        };
+        if (200..300).contains(&code) {
+            bridge.challenges = 0;
+            bridge.to_tag = response.tag("to").map(str::to_string);
+            if let Some(target) = response.header("contact").and_then(uri_of) {
+                bridge.remote_target = target;
+            }
+            bridge.route = route_set(response);
+            bridge.offer = Some(response.body.clone());
+            if self.stage != Stage::Bridging {
+                // Answered as we gave up on it (the agent hung up).
+                return self.drop_destination(ctx, credentials, now);
+            }
+            if reoffer(&response.body, self.sdp_session, &ctx.local).is_none() {
+                tracing::warn!(device = %self.device, "{} answered without an SDP offer", self.destination);
+                self.answer(Err(CommandError::Rejected(format!(
+                    "{} answered without a media offer",
+                    self.destination
+                ))));
+                let mut out = self.drop_destination(ctx, credentials, now);
+                out.push(self.bye(ctx, credentials, now));
+                return out;
+            }
+            self.answer(Ok(CommandOk::default()));
+            self.stage = Stage::Joining;
+            return vec![self.reinvite(ctx, credentials, now)];
+        }
+        let ack = bridge.in_invite_transaction(ctx, "ACK", response.header("to"));
+        if (code == 401 || code == 407) && !bridge.cancelled && self.stage == Stage::Bridging {
+            let challenged = take_challenge(
+                response,
+                code,
+                credentials,
+                &mut bridge.challenges,
+                "the PBX",
+            );
+            match challenged {
+                Ok(()) => return vec![ack, self.bridge_invite(ctx, credentials, now)],
+                Err(e) => {
+                    self.answer(Err(CommandError::Rejected(e)));
+                    return vec![ack, self.bye(ctx, credentials, now)];
+                }
+            }
+        }
+        let reason = reason_of(response);
+        tracing::info!(device = %self.device, "the call to {} failed: {code} {reason}", self.destination);
+        let error = match code {
+            487 if bridge.cancelled => CommandError::Timeout,
+            408 => CommandError::Timeout,
+            _ => refer_outcome_error(&self.destination, code, &reason),
+        };
+        self.answer(Err(error));
+        if self.stage == Stage::Bridging {
+            // The phone is off-hook in a silent call of ours: end it.
+            return vec![ack, self.bye(ctx, credentials, now)];
+        }
+        vec![ack]
+    }
+
+    /// The phone's final answer to our re-INVITE.
+    pub(super) fn on_reinvite_final(
+        &mut self,
+        response: &Message,
+        code: u16,
+        tx: &Tx,
+        ctx: &DialContext,
+        credentials: &mut Option<Credentials>,
+        now: Instant,
+    ) -> Vec<Vec<u8>> {
+        if (200..300).contains(&code) {
+            // A re-INVITE's 2xx refreshes the remote target (RFC 3261 §12.2.1.2).
+            if let Some(target) = response.header("contact").and_then(uri_of) {
+                self.remote_target = target;
+            }
+            let ack = self.ack_for_2xx(ctx);
+            self.ack_2xx = Some(ack.clone());
+            if self.stage != Stage::Joining {
+                return vec![ack]; // someone left meanwhile; our BYE is out
+            }
+            let answer = &response.body;
+            if !looks_like_sdp(answer) {
+                tracing::warn!(device = %self.device, "the phone answered our re-INVITE without SDP");
+                let mut out = vec![ack];
+                out.extend(self.drop_destination(ctx, credentials, now));
+                out.push(self.bye(ctx, credentials, now));
+                return out;
+            }
+            let Some(bridge) = self.bridge.as_mut() else {
+                return vec![ack];
+            };
+            let ack_destination = bridge.ack_2xx(ctx, answer);
+            bridge.ack = Some(ack_destination.clone());
+            bridge.offer = None;
+            self.stage = Stage::Connected;
+            tracing::info!(device = %self.device, "click-to-dial: the phone is connected to {}", self.destination);
+            return vec![ack, ack_destination];
+        }
+        let ack = self.ack_for_failure(response, tx, ctx);
+        if self.stage != Stage::Joining {
+            return vec![ack];
+        }
+        if code == 491 {
+            // Glare with a re-INVITE of the phone's: we chose this dialog's Call-ID,
+            // so we wait 2.1 to 4 s before trying again (RFC 3261 §14.1).
+            let wait = Duration::from_millis(2100 + rand::random::<u64>() % 1900);
+            if let Some(bridge) = self.bridge.as_mut() {
+                bridge.retry_at = Some(now + wait);
+            }
+            return vec![ack];
+        }
+        if (code == 401 || code == 407) && self.challenged(response, code, credentials).is_ok() {
+            return vec![ack, self.reinvite(ctx, credentials, now)];
+        }
+        let reason = reason_of(response);
+        tracing::warn!(device = %self.device, "the phone refused the call to {}'s media: {code} {reason}", self.destination);
+        self.answer(Err(CommandError::Rejected(format!(
+            "the phone at {} could not take the call to {}: {code} {reason}",
+            self.device, self.destination
+        ))));
+        let mut out = vec![ack];
+        out.extend(self.drop_destination(ctx, credentials, now));
+        // A failed re-INVITE leaves the dialog as it was (RFC 3261 §14.1): end it.
+        out.push(self.bye(ctx, credentials, now));
+        out
+    }
+
+    /// A request while our own call to the destination exists: `None` for one the
+    /// REFER dialog's handling answers as before.
+    pub(super) fn on_bridged_request(
+        &mut self,
+        request: &Message,
+        ctx: &DialContext,
+        credentials: &mut Option<Credentials>,
+        now: Instant,
+    ) -> Option<(u16, Vec<Vec<u8>>)> {
+        let from_destination = self.bridge.as_ref()?.owns(request);
+        match request.method() {
+            Some("BYE") if from_destination => {
+                let out = match self.stage {
+                    // The destination left: so does the phone.
+                    Stage::Joining | Stage::Connected => {
+                        if let Some(bridge) = self.bridge.as_mut() {
+                            bridge.offer = None;
+                        }
+                        vec![self.bye(ctx, credentials, now)]
+                    }
+                    _ => Vec::new(),
+                };
+                self.txs.retain(|t| !t.bridge);
+                self.settle();
+                Some((200, out))
+            }
+            Some("BYE") => {
+                // The agent hung up.
+                self.answer(Err(CommandError::Rejected(format!(
+                    "the phone at {} hung up before {} answered",
+                    self.device, self.destination
+                ))));
+                let out = match self.stage {
+                    Stage::Bridging => self.cancel_destination(ctx, now),
+                    Stage::Joining => self.drop_destination(ctx, credentials, now),
+                    Stage::Connected => vec![self.bridge_bye(ctx, credentials, now)],
+                    _ => Vec::new(),
+                };
+                self.stage = Stage::Leaving;
+                // Our requests to the phone are over with its dialog.
+                self.txs.retain(|t| t.bridge);
+                self.verdict_at = None;
+                self.settle();
+                Some((200, out))
+            }
+            // Hold, resume, a codec change: a new offer we would have to carry to the
+            // other side. Glare while our re-INVITE is out (RFC 3261 §14.2).
+            Some("INVITE" | "UPDATE") => {
+                let ours_out =
+                    !from_destination && self.txs.iter().any(|t| !t.bridge && t.method == "INVITE");
+                let destination_unacked = from_destination && self.stage == Stage::Joining;
+                Some((
+                    if ours_out || destination_unacked {
+                        491
+                    } else {
+                        488
+                    },
+                    Vec::new(),
+                ))
+            }
+            Some("ACK") if from_destination => Some((0, Vec::new())),
+            Some("OPTIONS") if from_destination => Some((200, Vec::new())),
+            Some(_) if from_destination => Some((405, Vec::new())),
+            _ => None,
+        }
+    }
+
+    /// CANCEL our INVITE to the destination; its 487 is acknowledged when it comes.
+    fn cancel_destination(&mut self, ctx: &DialContext, now: Instant) -> Vec<Vec<u8>> {
+        let Some(bridge) = self.bridge.as_mut() else {
+            return Vec::new();
+        };
+        let open = self.txs.iter().any(|t| t.bridge && t.method == "INVITE");
+        if !open || bridge.cancelled {
+            return Vec::new();
+        }
+        bridge.cancelled = true;
+        let cancel = bridge.in_invite_transaction(ctx, "CANCEL", None);
+        let branch = bridge.invite_branch().unwrap_or_default().to_string();
+        self.push_bridge_tx(branch, "CANCEL", cancel.clone(), ctx, now);
+        vec![cancel]
+    }
+
+    /// A transaction of the fallback's ran out of time (`tx` is out of `txs`).
+    pub(super) fn on_bridge_timeout(
+        &mut self,
+        mut tx: Tx,
+        ctx: &DialContext,
+        credentials: &mut Option<Credentials>,
+        now: Instant,
+    ) -> Vec<Vec<u8>> {
+        let cancelled = self.bridge.as_ref().is_some_and(|b| b.cancelled);
+        let mut out = Vec::new();
+        match (tx.bridge, tx.method) {
+            (true, "INVITE") if tx.proceeding && !cancelled => {
+                // Rang too long. The INVITE stays for its 487 to be acknowledged.
+                tracing::info!(device = %self.device, "{} rang too long; giving up", self.destination);
+                tx.deadline = now + ctx.t1 * 64;
+                self.txs.push(tx);
+                out.extend(self.cancel_destination(ctx, now));
+                self.answer(Err(CommandError::Timeout));
+            }
+            (true, "INVITE") => {
+                // No final answer at all: the PBX does not route our call.
+                self.answer(Err(CommandError::Timeout));
+                if self.stage == Stage::Bridging {
+                    out.push(self.bye(ctx, credentials, now));
+                }
+            }
+            (false, "INVITE") if self.stage == Stage::Joining => {
+                // The phone does not answer in its own dialog any more.
+                self.answer(Err(CommandError::Timeout));
+                out.extend(self.drop_destination(ctx, credentials, now));
+            }
+            _ => {}
+        }
+        self.settle();
+        out
+    }
+
+    /// The re-INVITE again once the glare wait is over.
+    pub(super) fn on_retry(
+        &mut self,
+        ctx: &DialContext,
+        credentials: &mut Option<Credentials>,
+        now: Instant,
+    ) -> Vec<Vec<u8>> {
+        let Some(bridge) = self.bridge.as_mut() else {
+            return Vec::new();
+        };
+        if !bridge.retry_at.is_some_and(|at| now >= at) {
+            return Vec::new();
+        }
+        bridge.retry_at = None;
+        if self.stage != Stage::Joining {
+            return Vec::new();
+        }
+        vec![self.reinvite(ctx, credentials, now)]
+    }
+}
+
+fn looks_like_sdp(body: &[u8]) -> bool {
+    std::str::from_utf8(body).is_ok_and(|t| t.trim_start().starts_with("v=0"))
+}
+
+/// The destination's offer as ours to the phone: its media lines as they are (the
+/// media flows between phone and destination), the origin line ours, the next
+/// version of the session the phone has from our first INVITE (RFC 3264 §8). None
+/// when `offer` is no SDP with media.
+pub(super) fn reoffer(offer: &[u8], session: u32, local: &Local) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(offer).ok()?;
+    if !looks_like_sdp(offer) || !text.lines().any(|l| l.starts_with("m=")) {
+        return None;
+    }
+    let (kind, ip) = address(local);
+    let mut out = String::new();
+    let mut origin = false;
+    for line in text.lines().map(|l| l.trim_end_matches('\r')) {
+        if line.starts_with("o=") {
+            origin = true;
+            let version = u64::from(session) + 1;
+            out.push_str(&format!(
+                "o=ctibridge {session} {version} IN {kind} {ip}\r\n"
+            ));
+        } else if !line.is_empty() {
+            out.push_str(line);
+            out.push_str("\r\n");
+        }
+    }
+    origin.then(|| out.into_bytes())
+}
+
+/// An answer that refuses every stream of `offer` (port 0, RFC 3264 §6): what the
+/// ACK of a 2xx carries when we leave the call at once.
+pub(super) fn refusing_answer(offer: &[u8], local: &Local) -> Vec<u8> {
+    let (kind, ip) = address(local);
+    let session = rand::random::<u32>() >> 1;
+    let mut out = format!(
+        "v=0\r\no=ctibridge {session} {session} IN {kind} {ip}\r\ns=ctibridge\r\n\
+         c=IN {kind} {ip}\r\nt=0 0\r\n"
+    );
+    let text = String::from_utf8_lossy(offer);
+    for line in text.lines().filter_map(|l| l.strip_prefix("m=")) {
+        let mut fields = line.split_whitespace();
+        if let (Some(media), Some(_port), Some(proto), Some(format)) =
+            (fields.next(), fields.next(), fields.next(), fields.next())
+        {
+            out.push_str(&format!("m={media} 0 {proto} {format}\r\n"));
+        }
+    }
+    out.into_bytes()
+}
+
+#[cfg(test)]
+mod tests;
