@@ -245,11 +245,21 @@ async fn a_pbx_that_does_not_answer_is_named_and_retried() {
 /// subscription for 1001 is its first dialog, the dial its second): the command's
 /// answer, once SIPp's scenario has passed.
 async fn dial_against(scenario: &str, to: &str) -> Option<Result<CommandOk, CommandError>> {
+    dial_against_calls(scenario, to, 2).await
+}
+
+/// [`dial_against`] for a scenario of `calls` dialogs (the REFER fallback adds our
+/// call to the destination).
+async fn dial_against_calls(
+    scenario: &str,
+    to: &str,
+    calls: u32,
+) -> Option<Result<CommandOk, CommandError>> {
     if !sipp_available() {
         return None;
     }
     let port = free_udp_port();
-    let pbx = sipp_calls(scenario, port, "u1", 2);
+    let pbx = sipp_calls(scenario, port, "u1", calls);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut adapter = start_adapter(port, "");
     assert_eq!(adapter.next().await, SwitchEvent::LinkUp);
@@ -285,6 +295,16 @@ async fn a_number_the_pbx_reports_unknown_after_accepting_the_refer_is_an_error(
         let err = result.unwrap_err();
         assert_eq!(err.code(), "invalid_destination", "{err}");
         assert!(err.to_string().contains("404 Not Found"), "{err}");
+    }
+}
+
+/// The phone refuses the REFER (405): the adapter calls the destination itself,
+/// joins the phone to it by re-INVITE and passes the phone's BYE on; SIPp checks
+/// the offer and answer went across and that the destination got the BYE.
+#[tokio::test]
+async fn a_refused_refer_falls_back_to_reinvite_and_the_bye_is_passed_on() {
+    if let Some(result) = dial_against_calls("dial_refer_refused.xml", "+442079460123", 3).await {
+        assert_eq!(result, Ok(CommandOk::default()));
     }
 }
 
