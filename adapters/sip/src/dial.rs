@@ -29,7 +29,7 @@
 
 use std::time::Duration;
 
-use ctibridge_adapter::{CommandError, CommandOk, CommandRequest, SwitchEvent};
+use ctibridge_adapter::{CommandError, CommandOk, CommandRequest};
 use tokio::time::Instant;
 
 use crate::digest::{take_challenge, Credentials};
@@ -127,78 +127,6 @@ pub struct Dial {
     sdp_session: u32,
     /// Our own call to the destination, once the REFER was refused.
     bridge: Option<Box<Bridge>>,
-}
-
-/// Our own leg to the agent's phone shows in the phone's dialog state like any call
-/// ringing at it. It is not a call the agent has (the agent asked to call someone),
-/// so its events are kept from the engine: no screen pop of "ctibridge". A dialog
-/// ringing at a phone we are dialling is ours when it names our call-id (proxies that
-/// pass it, Kamailio), our user as the caller, or no caller at all (Asterisk reports
-/// no identities); every later event of that call is dropped with it.
-#[derive(Debug, Default)]
-pub struct OwnLegs {
-    calls: Vec<String>,
-}
-
-impl OwnLegs {
-    /// True when `event` belongs to one of our legs and must not reach the engine.
-    pub fn is_own(&mut self, event: &SwitchEvent, dials: &[Dial], user: &str) -> bool {
-        if let SwitchEvent::Delivered {
-            call_id,
-            device,
-            calling,
-            ..
-        } = event
-        {
-            let ours = dials.iter().any(|d| {
-                !d.is_done()
-                    && &d.device == device
-                    && (d.call_id() == call_id || calling.as_deref().is_none_or(|c| c == user))
-            });
-            if ours {
-                self.calls.push(call_id.clone());
-            }
-            return ours;
-        }
-        let Some(call_id) = event.call_id() else {
-            return false;
-        };
-        let Some(index) = self.calls.iter().position(|c| c == call_id) else {
-            return false;
-        };
-        if matches!(event, SwitchEvent::ConnectionCleared { .. }) {
-            self.calls.remove(index);
-        }
-        true
-    }
-}
-
-/// `to` as a Refer-To URI: a SIP or tel URI as given, or `sip:NUMBER@domain` for a
-/// dial string. What cannot be a dial string is refused, naming the character.
-pub fn destination_uri(to: &str, domain: &str) -> Result<String, CommandError> {
-    let to = to.trim();
-    if to.starts_with("sip:") || to.starts_with("sips:") || to.starts_with("tel:") {
-        if to.contains(['<', '>', '"', ' ', '\r', '\n']) {
-            return Err(CommandError::InvalidDestination(format!(
-                "`{to}` is not a usable URI"
-            )));
-        }
-        return Ok(to.to_string());
-    }
-    if to.is_empty() || to.len() > 64 {
-        return Err(CommandError::InvalidDestination(
-            "the destination must be 1 to 64 characters".into(),
-        ));
-    }
-    if let Some((at, bad)) = to
-        .char_indices()
-        .find(|(_, c)| !(c.is_ascii_alphanumeric() || "+*#.-_".contains(*c)))
-    {
-        return Err(CommandError::InvalidDestination(format!(
-            "`{to}` has `{bad}` at position {at}; a dial string has digits, letters, + * # . - _"
-        )));
-    }
-    Ok(format!("sip:{to}@{domain}"))
 }
 
 impl Dial {
@@ -640,7 +568,11 @@ fn token() -> String {
     hex::encode(rand::random::<[u8; 8]>())
 }
 
+mod own_legs;
 mod reinvite;
 pub(crate) mod requests;
+
+pub use own_legs::OwnLegs;
+pub use requests::destination_uri;
 #[cfg(test)]
 mod tests;

@@ -196,7 +196,7 @@ impl Session<'_> {
             let kind = request.command.kind();
             request.respond(Err(CommandError::NotSupported(format!(
                 "{kind:?} is not possible over SIP dialog events: only click-to-dial \
-                 (INVITE to the agent's phone, then REFER) is; use the phone itself"
+                 (INVITE to the agent's phone, then REFER or re-INVITE) is; use the phone itself"
             ))));
             return Ok(());
         };

@@ -26,11 +26,16 @@ use std::time::Duration;
 use ctibridge_adapter::{CommandError, CommandOk};
 use tokio::time::Instant;
 
-use super::requests::{address, reason_of, refer_outcome_error, route_set, uri_of, via};
-use super::{token, Dial, DialContext, Stage, Tx};
+use super::requests::{reason_of, refer_outcome_error, route_set, uri_of};
+use super::{Dial, DialContext, Stage, Tx};
 use crate::digest::{take_challenge, Credentials};
-use crate::message::{self, Message};
-use crate::subscriptions::Local;
+use crate::message::Message;
+use sdp::{looks_like_sdp, refusing_answer, reoffer};
+
+mod leg;
+mod sdp;
+
+pub(super) use leg::Bridge;
 
 /// How long the destination may ring before we give up on it (CANCEL). The phone's
 /// own `request_timeout_s` is for an auto-answering phone; a person called rings
@@ -51,146 +56,6 @@ pub const DESTINATION_RING_LIMIT: Duration = Duration::from_secs(60);
 pub(super) fn refer_unavailable(code: u16, reason: &str) -> bool {
     matches!(code, 403 | 405 | 420 | 501 | 603)
         || (code == 500 && reason.eq_ignore_ascii_case("unhandled by dialog usages"))
-}
-
-/// Our dialog with the destination.
-#[derive(Debug)]
-pub(super) struct Bridge {
-    call_id: String,
-    from_tag: String,
-    to_tag: Option<String>,
-    cseq: u32,
-    /// The destination: our INVITE's Request-URI and To.
-    target: String,
-    /// Where in-dialog requests go (the 2xx's Contact) and through which proxies.
-    remote_target: String,
-    route: Vec<String>,
-    /// Our INVITE's branch and CSeq number.
-    invite: Option<(String, u32)>,
-    /// The destination's offer (its 2xx's body), until the phone has answered it.
-    offer: Option<Vec<u8>>,
-    /// Our ACK of the destination's 2xx, sent again when the 2xx is repeated.
-    pub(super) ack: Option<Vec<u8>>,
-    /// 401/407s answered in a row.
-    challenges: u8,
-    /// We CANCELled our INVITE (rang too long, or the agent hung up).
-    cancelled: bool,
-    /// The phone met our re-INVITE with one of its own (491): when to try again.
-    pub(super) retry_at: Option<Instant>,
-}
-
-impl Bridge {
-    fn new(target: &str) -> Bridge {
-        Bridge {
-            call_id: format!("{}@ctibridge", token()),
-            from_tag: token(),
-            to_tag: None,
-            cseq: 0,
-            target: target.to_string(),
-            remote_target: target.to_string(),
-            route: Vec::new(),
-            invite: None,
-            offer: None,
-            ack: None,
-            challenges: 0,
-            cancelled: false,
-            retry_at: None,
-        }
-    }
-
-    pub(super) fn invite_branch(&self) -> Option<&str> {
-        self.invite.as_ref().map(|(b, _)| b.as_str())
-    }
-
-    /// Is this request in our dialog with the destination?
-    pub(super) fn owns(&self, request: &Message) -> bool {
-        request.header("call-id") == Some(self.call_id.as_str())
-            && request.tag("to") == Some(self.from_tag.as_str())
-    }
-
-    fn to(&self) -> String {
-        match &self.to_tag {
-            Some(tag) => format!("<{}>;tag={tag}", self.target),
-            None => format!("<{}>", self.target),
-        }
-    }
-
-    fn opening(
-        &self,
-        ctx: &DialContext,
-        branch: &str,
-        to: String,
-        cseq: String,
-    ) -> Vec<(&'static str, String)> {
-        let from = format!(
-            "<sip:{}@{}>;tag={}",
-            ctx.local.user, ctx.local.domain, self.from_tag
-        );
-        vec![
-            via(ctx, branch),
-            ("Max-Forwards", "70".to_string()),
-            ("From", from),
-            ("To", to),
-            ("Call-ID", self.call_id.clone()),
-            ("CSeq", cseq),
-        ]
-    }
-
-    /// A new request in this dialog (the next CSeq): (branch, bytes).
-    fn build(
-        &mut self,
-        method: &str,
-        extra: Vec<(&'static str, String)>,
-        ctx: &DialContext,
-        credentials: &mut Option<Credentials>,
-    ) -> (String, Vec<u8>) {
-        self.cseq += 1;
-        let uri = if method == "INVITE" {
-            self.target.clone()
-        } else {
-            self.remote_target.clone()
-        };
-        let branch = format!("z9hG4bK{}", token());
-        let cseq = format!("{} {method}", self.cseq);
-        let mut headers = self.opening(ctx, &branch, self.to(), cseq);
-        headers.push(("Contact", ctx.local.contact()));
-        headers.extend(self.route.iter().map(|r| ("Route", r.clone())));
-        headers.extend(extra);
-        headers.push((
-            "User-Agent",
-            concat!("ctibridge/", env!("CARGO_PKG_VERSION")).to_string(),
-        ));
-        if let Some(header) = credentials
-            .as_mut()
-            .and_then(|c| c.authorization(method, &uri))
-        {
-            headers.push(header);
-        }
-        let bytes = message::request(method, &uri, &headers, b"");
-        (branch, bytes)
-    }
-
-    /// The ACK of the destination's 2xx, carrying our answer to its offer.
-    fn ack_2xx(&self, ctx: &DialContext, answer: &[u8]) -> Vec<u8> {
-        let cseq = self.invite.as_ref().map_or(self.cseq, |(_, c)| *c);
-        let branch = format!("z9hG4bK{}", token());
-        let mut headers = self.opening(ctx, &branch, self.to(), format!("{cseq} ACK"));
-        headers.extend(self.route.iter().map(|r| ("Route", r.clone())));
-        if !answer.is_empty() {
-            headers.push(("Content-Type", "application/sdp".to_string()));
-        }
-        message::request("ACK", &self.remote_target, &headers, answer)
-    }
-
-    /// The ACK of a failure, in the INVITE's transaction, or the CANCEL of it.
-    fn in_invite_transaction(&self, ctx: &DialContext, method: &str, to: Option<&str>) -> Vec<u8> {
-        let Some((branch, cseq)) = &self.invite else {
-            return Vec::new();
-        };
-        let to = to.map_or_else(|| format!("<{}>", self.target), str::to_string);
-        let headers = self.opening(ctx, branch, to, format!("{cseq} {method}"));
-        message::request(method, &self.target, &headers, b"")
-    }
 }
 
 impl Dial {
@@ -567,7 +432,7 @@ impl Dial {
         let Some(bridge) = self.bridge.as_mut() else {
             return Vec::new();
         };
-        if !bridge.retry_at.is_some_and(|at| now >= at) {
+        if bridge.retry_at.is_none_or(|at| now < at) {
             return Vec::new();
         }
         bridge.retry_at = None;
@@ -576,58 +441,6 @@ impl Dial {
         }
         vec![self.reinvite(ctx, credentials, now)]
     }
-}
-
-fn looks_like_sdp(body: &[u8]) -> bool {
-    std::str::from_utf8(body).is_ok_and(|t| t.trim_start().starts_with("v=0"))
-}
-
-/// The destination's offer as ours to the phone: its media lines as they are (the
-/// media flows between phone and destination), the origin line ours, the next
-/// version of the session the phone has from our first INVITE (RFC 3264 §8). None
-/// when `offer` is no SDP with media.
-pub(super) fn reoffer(offer: &[u8], session: u32, local: &Local) -> Option<Vec<u8>> {
-    let text = std::str::from_utf8(offer).ok()?;
-    if !looks_like_sdp(offer) || !text.lines().any(|l| l.starts_with("m=")) {
-        return None;
-    }
-    let (kind, ip) = address(local);
-    let mut out = String::new();
-    let mut origin = false;
-    for line in text.lines().map(|l| l.trim_end_matches('\r')) {
-        if line.starts_with("o=") {
-            origin = true;
-            let version = u64::from(session) + 1;
-            out.push_str(&format!(
-                "o=ctibridge {session} {version} IN {kind} {ip}\r\n"
-            ));
-        } else if !line.is_empty() {
-            out.push_str(line);
-            out.push_str("\r\n");
-        }
-    }
-    origin.then(|| out.into_bytes())
-}
-
-/// An answer that refuses every stream of `offer` (port 0, RFC 3264 §6): what the
-/// ACK of a 2xx carries when we leave the call at once.
-pub(super) fn refusing_answer(offer: &[u8], local: &Local) -> Vec<u8> {
-    let (kind, ip) = address(local);
-    let session = rand::random::<u32>() >> 1;
-    let mut out = format!(
-        "v=0\r\no=ctibridge {session} {session} IN {kind} {ip}\r\ns=ctibridge\r\n\
-         c=IN {kind} {ip}\r\nt=0 0\r\n"
-    );
-    let text = String::from_utf8_lossy(offer);
-    for line in text.lines().filter_map(|l| l.strip_prefix("m=")) {
-        let mut fields = line.split_whitespace();
-        if let (Some(media), Some(_port), Some(proto), Some(format)) =
-            (fields.next(), fields.next(), fields.next(), fields.next())
-        {
-            out.push_str(&format!("m={media} 0 {proto} {format}\r\n"));
-        }
-    }
-    out.into_bytes()
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! What a click-to-dial sends and reads: the INVITE with its auto-answer headers
-//! and media-less offer, REFER, BYE, CANCEL and both kinds of ACK (RFC 3261 §13,
+//! What a click-to-dial sends and reads: the destination as a URI, the INVITE with
+//! its auto-answer headers and media-less offer, REFER, BYE, CANCEL and both kinds of ACK (RFC 3261 §13,
 //! §17.1.1.3), and what is read out of the PBX's answers (Contact, Record-Route,
 //! sipfrag status, reason phrase) and what a failure means for the command.
 
@@ -292,6 +292,34 @@ pub(crate) fn reason_of(response: &Message) -> String {
         }
         message::StartLine::Request { .. } => String::new(),
     }
+}
+
+/// `to` as a Refer-To URI: a SIP or tel URI as given, or `sip:NUMBER@domain` for a
+/// dial string. What cannot be a dial string is refused, naming the character.
+pub fn destination_uri(to: &str, domain: &str) -> Result<String, CommandError> {
+    let to = to.trim();
+    if to.starts_with("sip:") || to.starts_with("sips:") || to.starts_with("tel:") {
+        if to.contains(['<', '>', '"', ' ', '\r', '\n']) {
+            return Err(CommandError::InvalidDestination(format!(
+                "`{to}` is not a usable URI"
+            )));
+        }
+        return Ok(to.to_string());
+    }
+    if to.is_empty() || to.len() > 64 {
+        return Err(CommandError::InvalidDestination(
+            "the destination must be 1 to 64 characters".into(),
+        ));
+    }
+    if let Some((at, bad)) = to
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || "+*#.-_".contains(*c)))
+    {
+        return Err(CommandError::InvalidDestination(format!(
+            "`{to}` has `{bad}` at position {at}; a dial string has digits, letters, + * # . - _"
+        )));
+    }
+    Ok(format!("sip:{to}@{domain}"))
 }
 
 /// What a failed INVITE to the agent's own phone means for the command.

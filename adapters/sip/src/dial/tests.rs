@@ -1,7 +1,7 @@
 //! The click-to-dial state machine against answers written as PBXs send them.
 
 use super::*;
-use ctibridge_adapter::{Command, SwitchEvent};
+use ctibridge_adapter::Command;
 use tokio::sync::oneshot;
 
 pub(super) fn ctx(udp: bool) -> DialContext {
@@ -300,54 +300,6 @@ async fn the_pbx_hanging_up_first_ends_the_dial() {
         result.try_recv().unwrap().is_ok(),
         "taken over, then let go"
     );
-}
-
-#[tokio::test]
-async fn our_own_leg_to_the_phone_never_pops() {
-    let ctx = ctx(false);
-    let (mut dial, _result) = dial();
-    dial.start(&ctx, &mut None, Instant::now());
-    let mut own = OwnLegs::default();
-    let ringing = |call: &str, calling: Option<&str>| SwitchEvent::Delivered {
-        call_id: call.into(),
-        device: "1001".into(),
-        calling: calling.map(str::to_string),
-        called: Some("1001".into()),
-        original_called: None,
-        trunk: None,
-        queue: None,
-        digits: None,
-    };
-    let dials = std::slice::from_ref(&dial);
-    // Asterisk: no identity at all; Kamailio: our user as the caller.
-    assert!(own.is_own(&ringing("1001/a/1", None), dials, "ctibridge"));
-    assert!(own.is_own(&ringing("k-77", Some("ctibridge")), dials, "ctibridge"));
-    // Its later events go with it, up to its end.
-    let answered = SwitchEvent::Established {
-        call_id: "k-77".into(),
-        device: "1001".into(),
-        calling: Some("ctibridge".into()),
-        called: Some("1001".into()),
-    };
-    assert!(own.is_own(&answered, dials, "ctibridge"));
-    let cleared = SwitchEvent::ConnectionCleared {
-        call_id: "k-77".into(),
-        device: "1001".into(),
-        cause: None,
-    };
-    assert!(own.is_own(&cleared, dials, "ctibridge"));
-    assert!(
-        !own.is_own(&cleared, dials, "ctibridge"),
-        "forgotten once ended"
-    );
-    // A real caller, another phone, or no dial under way: popped as ever.
-    assert!(!own.is_own(&ringing("c-1", Some("+14155550123")), dials, "ctibridge"));
-    let mut elsewhere = ringing("c-2", None);
-    if let SwitchEvent::Delivered { device, .. } = &mut elsewhere {
-        *device = "1002".into();
-    }
-    assert!(!own.is_own(&elsewhere, dials, "ctibridge"));
-    assert!(!own.is_own(&ringing("c-3", None), &[], "ctibridge"));
 }
 
 /// Whatever the PBX sends, in whatever order, with whatever header values, the
