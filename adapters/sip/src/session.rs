@@ -420,7 +420,14 @@ impl Session<'_> {
         } else {
             let (code, out) =
                 dial.on_request(message, &self.dial_ctx, &mut self.carry.credentials, now);
-            if code != 0 {
+            if code == 200 && message.method() == Some("UPDATE") {
+                // UPDATE is a target refresh request: its 2xx names our Contact
+                // (RFC 3311 §5.2).
+                let tag = hex::encode(rand::random::<[u8; 4]>());
+                let contact = [("Contact", self.local.contact())];
+                let response = message.response_with(code, &tag, &contact, b"");
+                self.transport.send(response.as_bytes()).await?;
+            } else if code != 0 {
                 self.respond(message, code).await?;
             }
             out

@@ -17,8 +17,9 @@
 //!
 //! From then on we stay in both dialogs for the call's life: a BYE from either side
 //! is answered and passed on to the other. A re-INVITE or UPDATE of either side
-//! (hold, codec change) would need relaying to the other; it is refused with 488 and
-//! the call goes on as set up. The caller identity the destination sees is ours
+//! with a new offer (hold, codec change) would need relaying to the other; it is
+//! refused with 488 and the call goes on as set up. An UPDATE without an offer (a
+//! session refresh) is taken. The caller identity the destination sees is ours
 //! (the bridge's account) unless the PBX sets another.
 
 use std::time::Duration;
@@ -84,7 +85,7 @@ impl Dial {
             return Vec::new();
         };
         // No SDP: the destination's 2xx makes the offer (RFC 3725 §4.4).
-        let extra = vec![("Allow", "INVITE, ACK, CANCEL, BYE".to_string())];
+        let extra = vec![("Allow", "INVITE, ACK, CANCEL, BYE, UPDATE".to_string())];
         let (branch, bytes) = bridge.build("INVITE", extra, ctx, credentials);
         bridge.invite = Some((branch.clone(), bridge.cseq));
         self.push_bridge_tx(branch, "INVITE", bytes.clone(), ctx, now);
@@ -135,7 +136,7 @@ impl Dial {
         let extra = vec![
             (
                 "Allow",
-                "INVITE, ACK, CANCEL, BYE, NOTIFY, REFER".to_string(),
+                "INVITE, ACK, CANCEL, BYE, NOTIFY, REFER, UPDATE".to_string(),
             ),
             ("Content-Type", "application/sdp".to_string()),
         ];
@@ -347,6 +348,10 @@ impl Dial {
                 self.settle();
                 Some((200, out))
             }
+            // An UPDATE without an offer changes nothing of the media: a session-timer
+            // refresh (pjsip sends those as UPDATE where the peer allows UPDATE, as we
+            // do from the fallback's requests on) or Asterisk's connected-line update.
+            Some("UPDATE") if request.body.is_empty() => Some((200, Vec::new())),
             // Hold, resume, a codec change: a new offer we would have to carry to the
             // other side. Glare while our re-INVITE is out (RFC 3261 §14.2).
             Some("INVITE" | "UPDATE") => {

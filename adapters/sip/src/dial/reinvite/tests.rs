@@ -205,7 +205,7 @@ async fn a_bye_from_either_side_is_passed_to_the_other() {
 }
 
 #[tokio::test]
-async fn mid_call_offers_are_refused_and_the_call_goes_on() {
+async fn mid_call_offers_are_refused_refreshes_taken_and_the_call_goes_on() {
     let ctx = ctx(false);
     let now = Instant::now();
     let ((mut dial, _, _, reinvite), call, _) = connected(&ctx, now);
@@ -216,7 +216,13 @@ async fn mid_call_offers_are_refused_and_the_call_goes_on() {
         26118,
     );
     assert_eq!(dial.on_request(&hold, &ctx, &mut None, now), (488, vec![]));
-    let update = from_pbx("UPDATE", &call, "e5b2c7a0-4d19-4f83-b6a1-0f92d3c8e7b4", 2);
+    let mut update = from_pbx("UPDATE", &call, "e5b2c7a0-4d19-4f83-b6a1-0f92d3c8e7b4", 2);
+    // Without an offer (a session refresh, a connected-line update): fine.
+    assert_eq!(
+        dial.on_request(&update, &ctx, &mut None, now),
+        (200, vec![])
+    );
+    update.body = PHONE_ANSWER.as_bytes().to_vec();
     assert_eq!(
         dial.on_request(&update, &ctx, &mut None, now),
         (488, vec![])
