@@ -234,7 +234,8 @@ impl Dial {
         if code < 200 {
             let tx = &mut self.txs[index];
             tx.proceeding = true;
-            let rings = tx.bridge && tx.method == "INVITE" && code >= 180;
+            let destination = tx.bridge && tx.method == "INVITE";
+            let rings = destination && code >= 180;
             if tx.method == "INVITE" {
                 // Timer A stops; the phone (or destination) rings until it answers
                 // or the limit.
@@ -252,6 +253,9 @@ impl Dial {
             if rings {
                 // As a REFER's ringing report: the call is placed.
                 self.answer(Ok(CommandOk::default()));
+            }
+            if destination {
+                return self.on_destination_provisional(ctx, now);
             }
             return Vec::new();
         }

@@ -8,12 +8,12 @@
 //! its 2xx carries its offer; a re-INVITE gives that offer to the phone (with our own
 //! `o=` line, the next version of the session the phone knows); the phone's 2xx
 //! carries the answer; we ACK the phone and ACK the destination with that answer.
-//! Flow I (the phone's fresh offer first) would need an INVITE without SDP to the
-//! phone, which we sent with one to ask it to answer on its own, and would leave the
-//! phone's 2xx unacknowledged while the destination rings (RFC 3725 §5 keeps Flow I
-//! for a destination that answers at once); Flow II's offer to the destination is
-//! one it has to answer before anybody can. With Flow IV the destination rings for
-//! as long as it likes: only its 2xx waits (for one re-INVITE) for our ACK.
+//! Flow I (the phone's own offer carried to the destination) would need our first
+//! INVITE without SDP, and would leave the phone's 2xx unacknowledged for as long as
+//! the destination rings: RFC 3725 keeps it for a second party that answers at once,
+//! which a person called is not. With Flow IV the destination rings for as long as
+//! it likes: only its 2xx waits (for one re-INVITE to an auto-answered phone) for
+//! our ACK.
 //!
 //! From then on we stay in both dialogs for the call's life: a BYE from either side
 //! is answered and passed on to the other. A re-INVITE or UPDATE of either side
@@ -375,19 +375,38 @@ impl Dial {
     }
 
     /// CANCEL our INVITE to the destination; its 487 is acknowledged when it comes.
+    /// Not before a provisional answer (RFC 3261 §9.1): until one comes we only
+    /// note that we gave up, and [`Dial::on_destination_provisional`] sends it.
     fn cancel_destination(&mut self, ctx: &DialContext, now: Instant) -> Vec<Vec<u8>> {
         let Some(bridge) = self.bridge.as_mut() else {
             return Vec::new();
         };
-        let open = self.txs.iter().any(|t| t.bridge && t.method == "INVITE");
-        if !open || bridge.cancelled {
+        bridge.cancelled = true;
+        let proceeding = self
+            .txs
+            .iter()
+            .any(|t| t.bridge && t.method == "INVITE" && t.proceeding);
+        let sent = self.txs.iter().any(|t| t.bridge && t.method == "CANCEL");
+        if !proceeding || sent {
             return Vec::new();
         }
-        bridge.cancelled = true;
         let cancel = bridge.in_invite_transaction(ctx, "CANCEL", None);
         let branch = bridge.invite_branch().unwrap_or_default().to_string();
         self.push_bridge_tx(branch, "CANCEL", cancel.clone(), ctx, now);
         vec![cancel]
+    }
+
+    /// A provisional answer to our INVITE to the destination: the CANCEL we held
+    /// back, if we gave up before it came.
+    pub(super) fn on_destination_provisional(
+        &mut self,
+        ctx: &DialContext,
+        now: Instant,
+    ) -> Vec<Vec<u8>> {
+        if self.bridge.as_ref().is_some_and(|b| b.cancelled) {
+            return self.cancel_destination(ctx, now);
+        }
+        Vec::new()
     }
 
     /// A transaction of the fallback's ran out of time (`tx` is out of `txs`).

@@ -454,3 +454,28 @@ fn offers_are_taken_over_only_when_they_are_sdp_with_media() {
         "{answer}"
     );
 }
+
+#[tokio::test]
+async fn the_agent_hanging_up_before_the_destination_answered_at_all_waits_to_cancel() {
+    let ctx = ctx(false);
+    let now = Instant::now();
+    let ((mut dial, _, invite, _), call) = bridging(&ctx, now, "refer-405-allow-without-refer.sip");
+    let bye = from_pbx(
+        "BYE",
+        &invite,
+        "0c7d4a2e-91b3-4f6a-a8e2-5b61c0d9e3f4",
+        26117,
+    );
+    // No provisional answer yet: no CANCEL may go out (RFC 3261 §9.1)…
+    assert_eq!(dial.on_request(&bye, &ctx, &mut None, now), (200, vec![]));
+    // …until the first one; a second one sends no second CANCEL.
+    let out = dial.on_response(&answer(&call, 100, &[]), &ctx, &mut None, now);
+    assert_eq!(parse(&out[0]).method(), Some("CANCEL"));
+    assert!(dial
+        .on_response(&answer(&call, 180, &[]), &ctx, &mut None, now)
+        .is_empty());
+    dial.on_response(&answer(&out[0], 200, &[]), &ctx, &mut None, now);
+    let out = dial.on_response(&answer(&call, 487, &[]), &ctx, &mut None, now);
+    assert_eq!(out.len(), 1, "only the ACK: the phone is gone already");
+    assert!(dial.is_done());
+}
