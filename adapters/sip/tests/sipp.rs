@@ -308,6 +308,18 @@ async fn a_refused_refer_falls_back_to_reinvite_and_the_bye_is_passed_on() {
     }
 }
 
+/// The phone answers REFER with 501; the destination of our own call is busy: the
+/// command says so and the phone is left (SIPp checks our ACK and BYE).
+#[tokio::test]
+async fn a_busy_destination_of_the_fallback_is_named_and_the_phone_left() {
+    let scenario = "dial_refer_refused_busy.xml";
+    if let Some(result) = dial_against_calls(scenario, "+442079460123", 3).await {
+        let err = result.unwrap_err();
+        assert_eq!(err.code(), "not_supported", "{err}");
+        assert!(err.to_string().contains("is busy (486 Busy Here)"), "{err}");
+    }
+}
+
 #[tokio::test]
 async fn a_dial_string_that_cannot_be_dialled_is_refused_before_any_request() {
     if !sipp_available() {
