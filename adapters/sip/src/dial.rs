@@ -53,6 +53,8 @@ pub struct DialContext {
     pub udp: bool,
     /// How long the agent's phone may ring before we give up (CANCEL).
     pub ring_limit: Duration,
+    /// A refused REFER starts the re-INVITE fallback (`refer_fallback`).
+    pub refer_fallback: bool,
 }
 
 /// Where one click-to-dial stands.
@@ -356,10 +358,16 @@ impl Dial {
             }
         }
         let reason = reason_of(response);
-        if refer_unavailable(code, &reason) {
+        let unavailable = refer_unavailable(code, &reason);
+        if unavailable && ctx.refer_fallback {
             return self.start_bridge(code, &reason, ctx, credentials, now);
         }
         self.answer(Err(match code {
+            _ if unavailable => CommandError::NotSupported(format!(
+                "the phone at {} does not take REFER ({code} {reason}), so it cannot be \
+                 told to dial; enable transfers for it on the PBX, or set refer_fallback",
+                self.device
+            )),
             // What the PBX would answer our own INVITE to the destination too.
             404 | 410 | 484 | 604 => refer_outcome_error(&self.destination, code, &reason),
             401 | 407 => CommandError::Rejected(format!(

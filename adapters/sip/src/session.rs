@@ -108,6 +108,7 @@ pub async fn run(
         t1: config.t1(),
         udp: transport.is_udp(),
         ring_limit: config.request_timeout,
+        refer_fallback: config.refer_fallback,
     };
     let mut session = Session {
         dials: Vec::new(),

@@ -15,6 +15,7 @@ pub(super) fn ctx(udp: bool) -> DialContext {
         t1: Duration::from_millis(500),
         udp,
         ring_limit: Duration::from_secs(10),
+        refer_fallback: true,
     }
 }
 

@@ -479,3 +479,23 @@ async fn the_agent_hanging_up_before_the_destination_answered_at_all_waits_to_ca
     assert_eq!(out.len(), 1, "only the ACK: the phone is gone already");
     assert!(dial.is_done());
 }
+
+#[tokio::test]
+async fn with_the_fallback_off_a_refused_refer_is_not_supported() {
+    let ctx = DialContext {
+        refer_fallback: false,
+        ..ctx(false)
+    };
+    let now = Instant::now();
+    let (mut dial, mut result, _, refer) = referring(&ctx, now);
+    let declined = captured("asterisk-pjsip-refer-603.sip", &refer);
+    let out = dial.on_response(&declined, &ctx, &mut None, now);
+    assert_eq!(parse(&out[0]).method(), Some("BYE"), "{out:?}");
+    let err = result.try_recv().unwrap().unwrap_err();
+    assert_eq!(err.code(), "not_supported");
+    let message = err.to_string();
+    assert!(
+        message.contains("603 Decline") && message.contains("refer_fallback"),
+        "{message}"
+    );
+}
