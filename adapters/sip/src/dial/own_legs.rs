@@ -11,10 +11,14 @@ use super::Dial;
 /// so its events are kept from the engine: no screen pop of "ctibridge". A dialog
 /// ringing at a phone we are dialling is ours when it names our call-id (proxies that
 /// pass it, Kamailio), our user as the caller, or no caller at all (Asterisk reports
-/// no identities); every later event of that call is dropped with it.
+/// no identities); every later event of that call is dropped with it. A dial has
+/// one leg to the phone, so it claims one such dialog: a second call ringing at the
+/// phone while the dial goes on (a call waiting during a call the REFER fallback
+/// joined, which lasts as long as the call) is the agent's and pops.
 #[derive(Debug, Default)]
 pub struct OwnLegs {
-    calls: Vec<String>,
+    /// (the monitor's call id of our leg, the dial's Call-ID)
+    calls: Vec<(String, String)>,
 }
 
 impl OwnLegs {
@@ -27,20 +31,23 @@ impl OwnLegs {
             ..
         } = event
         {
-            let ours = dials.iter().any(|d| {
+            let claimed = |d: &Dial| self.calls.iter().any(|(_, dial)| dial == d.call_id());
+            let ours = dials.iter().find(|d| {
                 !d.is_done()
                     && &d.device == device
+                    && !claimed(d)
                     && (d.call_id() == call_id || calling.as_deref().is_none_or(|c| c == user))
             });
-            if ours {
-                self.calls.push(call_id.clone());
+            if let Some(dial) = ours {
+                self.calls
+                    .push((call_id.clone(), dial.call_id().to_string()));
             }
-            return ours;
+            return ours.is_some();
         }
         let Some(call_id) = event.call_id() else {
             return false;
         };
-        let Some(index) = self.calls.iter().position(|c| c == call_id) else {
+        let Some(index) = self.calls.iter().position(|(c, _)| c == call_id) else {
             return false;
         };
         if matches!(event, SwitchEvent::ConnectionCleared { .. }) {
@@ -74,8 +81,11 @@ mod tests {
         };
         let dials = std::slice::from_ref(&dial);
         // Asterisk: no identity at all; Kamailio: our user as the caller.
-        assert!(own.is_own(&ringing("1001/a/1", None), dials, "ctibridge"));
+        assert!(OwnLegs::default().is_own(&ringing("1001/a/1", None), dials, "ctibridge"));
         assert!(own.is_own(&ringing("k-77", Some("ctibridge")), dials, "ctibridge"));
+        // The dial's one leg is claimed: a second call ringing without identity
+        // (call waiting while the dial goes on) is the agent's.
+        assert!(!own.is_own(&ringing("1001/a/2", None), dials, "ctibridge"));
         // Its later events go with it, up to its end.
         let answered = SwitchEvent::Established {
             call_id: "k-77".into(),
