@@ -20,8 +20,8 @@
 //!
 //! A REFER refused outright (the PBX or phone has transfers off, or no REFER at all)
 //! does not end the dial: the adapter places the call itself and joins the phone to
-//! it by re-INVITE, RFC 3725's third-party call control without REFER (see
-//! [`reinvite`]). The command's answer then comes when the destination rings or
+//! it by re-INVITE, RFC 3725's third-party call control without REFER (the
+//! `reinvite` module). The command's answer then comes when the destination rings or
 //! answers, as it would from the REFER's verdict.
 //!
 //! Sans-I/O like [`subscriptions`](crate::subscriptions): the session sends the bytes
@@ -254,7 +254,7 @@ impl Dial {
             }
             if rings {
                 // As a REFER's ringing report: the call is placed.
-                self.answer(Ok(CommandOk::default()));
+                self.answer(Ok(CommandOk::call(self.call_id.clone())));
             }
             if destination {
                 return self.on_destination_provisional(ctx, now);

@@ -234,7 +234,17 @@ impl Session<'_> {
                 self.transport.send(&bytes).await?;
             }
         }
+        // What the dials report of calls they placed themselves (the REFER
+        // fallback), taken before a finished dial is dropped.
+        let events: Vec<SwitchEvent> = self.dials.iter_mut().flat_map(Dial::take_events).collect();
         self.dials.retain(|d| !d.is_done());
+        if self.up {
+            for event in events {
+                if !self.link.send(event).await {
+                    break; // the engine is gone; the main loop sees it
+                }
+            }
+        }
         Ok(())
     }
 

@@ -21,10 +21,15 @@
 //! refused with 488 and the call goes on as set up. An UPDATE without an offer (a
 //! session refresh) is taken. The caller identity the destination sees is ours
 //! (the bridge's account) unless the PBX sets another.
+//!
+//! The monitor keeps our leg to the phone from the engine (see
+//! [`OwnLegs`](super::OwnLegs)), so the call is reported from here, under our
+//! Call-ID: `Originated` when we call the destination, `Established` once the
+//! phone is joined, `ConnectionCleared` or `Failed` at its end.
 
 use std::time::Duration;
 
-use ctibridge_adapter::{CommandError, CommandOk};
+use ctibridge_adapter::{CommandError, CommandOk, SwitchEvent};
 use tokio::time::Instant;
 
 use super::requests::{reason_of, refer_outcome_error, route_set, uri_of};
@@ -72,6 +77,11 @@ impl Dial {
         tracing::info!(device = %self.device, "the PBX refused our REFER ({code} {reason}); calling {} ourselves and joining the phone to it", self.destination);
         self.bridge = Some(Box::new(Bridge::new(&self.destination)));
         self.stage = Stage::Bridging;
+        self.report(SwitchEvent::Originated {
+            call_id: self.call_id.clone(),
+            device: self.device.clone(),
+            called: Some(number(&self.destination)),
+        });
         vec![self.bridge_invite(ctx, credentials, now)]
     }
 
@@ -196,11 +206,12 @@ impl Dial {
                     "{} answered without a media offer",
                     self.destination
                 ))));
+                self.report_end(true, "error (no media offer)".into());
                 let mut out = self.drop_destination(ctx, credentials, now);
                 out.push(self.bye(ctx, credentials, now));
                 return out;
             }
-            self.answer(Ok(CommandOk::default()));
+            self.answer(Ok(CommandOk::call(self.call_id.clone())));
             self.stage = Stage::Joining;
             return vec![self.reinvite(ctx, credentials, now)];
         }
@@ -217,6 +228,7 @@ impl Dial {
                 Ok(()) => return vec![ack, self.bridge_invite(ctx, credentials, now)],
                 Err(e) => {
                     self.answer(Err(CommandError::Rejected(e)));
+                    self.report_end(true, format!("rejected ({code})"));
                     return vec![ack, self.bye(ctx, credentials, now)];
                 }
             }
@@ -229,6 +241,7 @@ impl Dial {
             _ => refer_outcome_error(&self.destination, code, &reason),
         };
         self.answer(Err(error));
+        self.report_end(true, format!("{reason} ({code})"));
         if self.stage == Stage::Bridging {
             // The phone is off-hook in a silent call of ours: end it.
             return vec![ack, self.bye(ctx, credentials, now)];
@@ -259,6 +272,7 @@ impl Dial {
             let answer = &response.body;
             if !looks_like_sdp(answer) {
                 tracing::warn!(device = %self.device, "the phone answered our re-INVITE without SDP");
+                self.report_end(true, "error (no media answer)".into());
                 let mut out = vec![ack];
                 out.extend(self.drop_destination(ctx, credentials, now));
                 out.push(self.bye(ctx, credentials, now));
@@ -271,6 +285,12 @@ impl Dial {
             bridge.ack = Some(ack_destination.clone());
             bridge.offer = None;
             self.stage = Stage::Connected;
+            self.report(SwitchEvent::Established {
+                call_id: self.call_id.clone(),
+                device: self.device.clone(),
+                calling: Some(self.device.clone()),
+                called: Some(number(&self.destination)),
+            });
             tracing::info!(device = %self.device, "click-to-dial: the phone is connected to {}", self.destination);
             return vec![ack, ack_destination];
         }
@@ -296,6 +316,7 @@ impl Dial {
             "the phone at {} could not take the call to {}: {code} {reason}",
             self.device, self.destination
         ))));
+        self.report_end(true, format!("{reason} ({code})"));
         let mut out = vec![ack];
         out.extend(self.drop_destination(ctx, credentials, now));
         // A failed re-INVITE leaves the dialog as it was (RFC 3261 §14.1): end it.
@@ -321,6 +342,7 @@ impl Dial {
                         if let Some(bridge) = self.bridge.as_mut() {
                             bridge.offer = None;
                         }
+                        self.report_end(false, "remote-bye".into());
                         vec![self.bye(ctx, credentials, now)]
                     }
                     _ => Vec::new(),
@@ -335,6 +357,7 @@ impl Dial {
                     "the phone at {} hung up before {} answered",
                     self.device, self.destination
                 ))));
+                self.report_end(false, "local-bye".into());
                 let out = match self.stage {
                     Stage::Bridging => self.cancel_destination(ctx, now),
                     Stage::Joining => self.drop_destination(ctx, credentials, now),
@@ -431,6 +454,7 @@ impl Dial {
             (true, "INVITE") => {
                 // No final answer at all: the PBX does not route our call.
                 self.answer(Err(CommandError::Timeout));
+                self.report_end(true, "timeout".into());
                 if self.stage == Stage::Bridging {
                     out.push(self.bye(ctx, credentials, now));
                 }
@@ -438,12 +462,54 @@ impl Dial {
             (false, "INVITE") if self.stage == Stage::Joining => {
                 // The phone does not answer in its own dialog any more.
                 self.answer(Err(CommandError::Timeout));
+                self.report_end(true, "timeout".into());
                 out.extend(self.drop_destination(ctx, credentials, now));
             }
             _ => {}
         }
         self.settle();
         out
+    }
+
+    /// What this dial reports of the call it placed itself, since the last time.
+    pub fn take_events(&mut self) -> Vec<SwitchEvent> {
+        self.bridge
+            .as_mut()
+            .map(|b| std::mem::take(&mut b.events))
+            .unwrap_or_default()
+    }
+
+    fn report(&mut self, event: SwitchEvent) {
+        if let Some(bridge) = self.bridge.as_mut() {
+            bridge.events.push(event);
+        }
+    }
+
+    /// The call ended (once): `Failed` when it never connected the two, else
+    /// `ConnectionCleared`; `cause` as RFC 4235's dialog events name it.
+    fn report_end(&mut self, failed: bool, cause: String) {
+        let Some(bridge) = self.bridge.as_mut() else {
+            return;
+        };
+        if bridge.ended {
+            return;
+        }
+        bridge.ended = true;
+        let (call_id, device, cause) = (self.call_id.clone(), self.device.clone(), Some(cause));
+        let connected = self.stage == Stage::Connected;
+        bridge.events.push(if failed && !connected {
+            SwitchEvent::Failed {
+                call_id,
+                device,
+                cause,
+            }
+        } else {
+            SwitchEvent::ConnectionCleared {
+                call_id,
+                device,
+                cause,
+            }
+        });
     }
 
     /// The re-INVITE again once the glare wait is over.
@@ -465,6 +531,14 @@ impl Dial {
         }
         vec![self.reinvite(ctx, credentials, now)]
     }
+}
+
+/// The number a destination URI names, as the engine shows it: its user part
+/// (`sip:+442079460123@pbx` → `+442079460123`, `tel:+1415…;ext=1` → `+1415…`).
+fn number(uri: &str) -> String {
+    let rest = uri.split_once(':').map_or(uri, |(_, rest)| rest);
+    let user = rest.split(['@', ';']).next().unwrap_or(rest);
+    user.to_string()
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! SDP, ACK of its 2xx with our answer, ACK of a failure and CANCEL in the INVITE's
 //! transaction, BYE).
 
+use ctibridge_adapter::SwitchEvent;
 use tokio::time::Instant;
 
 use super::super::requests::via;
@@ -34,6 +35,11 @@ pub(in crate::dial) struct Bridge {
     pub(in crate::dial) cancelled: bool,
     /// The phone met our re-INVITE with one of its own (491): when to try again.
     pub(in crate::dial) retry_at: Option<Instant>,
+    /// What to report of the call: the monitor keeps our leg to the phone from
+    /// the engine, so the call the agent asked for is reported from here.
+    pub(in crate::dial) events: Vec<SwitchEvent>,
+    /// Its end has been reported.
+    pub(in crate::dial) ended: bool,
 }
 
 impl Bridge {
@@ -52,6 +58,8 @@ impl Bridge {
             challenges: 0,
             cancelled: false,
             retry_at: None,
+            events: Vec::new(),
+            ended: false,
         }
     }
 

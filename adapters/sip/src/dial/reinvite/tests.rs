@@ -4,7 +4,7 @@
 use super::super::tests::{answer, captured, ctx, parse, referring, text, Referring};
 use super::*;
 use crate::dial::REFER_VERDICT_WAIT;
-use ctibridge_adapter::CommandOk;
+use ctibridge_adapter::SwitchEvent;
 
 /// The phone's SDP answer to the destination's offer.
 const PHONE_ANSWER: &str = "v=0\r\no=- 1826354 1826357 IN IP4 203.0.113.5\r\ns=Asterisk\r\n\
@@ -93,6 +93,13 @@ async fn a_refused_refer_calls_the_destination_and_joins_the_phone() {
     assert_ne!(request.header("call-id"), parse(&invite).header("call-id"));
     assert_eq!(request.header("cseq"), Some("1 INVITE"));
     assert!(request.body.is_empty() && request.header("content-type").is_none());
+    // The engine hears of the call from the dial (the monitor keeps our leg away).
+    let originated = SwitchEvent::Originated {
+        call_id: dial.call_id().to_string(),
+        device: "1001".into(),
+        called: Some("+442079460123".into()),
+    };
+    assert_eq!(dial.take_events(), vec![originated]);
 
     // Trying is nothing yet; ringing answers the command, as a REFER's report would.
     assert!(dial
@@ -102,7 +109,12 @@ async fn a_refused_refer_calls_the_destination_and_joins_the_phone() {
     assert!(dial
         .on_response(&answer(&call, 180, &[]), &ctx, &mut None, now)
         .is_empty());
-    assert_eq!(result.try_recv().unwrap(), Ok(CommandOk::default()));
+    let answer = result.try_recv().unwrap().unwrap();
+    assert_eq!(
+        answer.call_id.as_deref(),
+        Some(dial.call_id()),
+        "the call it reports"
+    );
     assert_eq!(dial.wake_at(), Some(now + DESTINATION_RING_LIMIT));
 
     // Answered with its offer: the phone gets it in a re-INVITE of our dialog, with
@@ -160,6 +172,13 @@ async fn a_refused_refer_calls_the_destination_and_joins_the_phone() {
     assert_eq!(ack_call.header("content-type"), Some("application/sdp"));
     assert_eq!(ack_call.body, PHONE_ANSWER.as_bytes());
     assert_eq!(dial.stage(), Stage::Connected);
+    let established = SwitchEvent::Established {
+        call_id: dial.call_id().to_string(),
+        device: "1001".into(),
+        calling: Some("1001".into()),
+        called: Some("+442079460123".into()),
+    };
+    assert_eq!(dial.take_events(), vec![established]);
     // A repeated 2xx from the destination gets the same ACK again.
     assert_eq!(
         dial.on_response(&offer, &ctx, &mut None, now),
@@ -196,6 +215,16 @@ async fn a_bye_from_either_side_is_passed_to_the_other() {
         let next = if destination_leaves { "4 BYE" } else { "2 BYE" };
         assert_eq!(ours.header("cseq"), Some(next));
         assert_eq!(dial.stage(), Stage::Leaving);
+        let cause = if destination_leaves {
+            "remote-bye"
+        } else {
+            "local-bye"
+        };
+        let events = dial.take_events();
+        assert!(
+            matches!(&events[..], [.., SwitchEvent::ConnectionCleared { cause: Some(c), .. }] if c == cause),
+            "{events:?}"
+        );
         dial.on_response(&answer(&out[0], 200, &[]), &ctx, &mut None, now);
         assert!(
             dial.is_done(),
@@ -265,6 +294,12 @@ async fn busy_and_unknown_destinations_are_named_and_the_phone_left() {
         assert_eq!(err.code(), api, "{code}");
         assert!(err.to_string().contains(words), "{err}");
         assert!(err.to_string().contains("+442079460123"), "{err}");
+        let events = dial.take_events();
+        assert!(
+            matches!(&events[..], [SwitchEvent::Originated { .. }, SwitchEvent::Failed { cause: Some(c), .. }]
+                if c.ends_with(&format!("({code})"))),
+            "{events:?}"
+        );
         dial.on_response(&answer(&out[1], 200, &[]), &ctx, &mut None, now);
         assert!(dial.is_done());
     }
