@@ -345,6 +345,16 @@ impl Dial {
                         self.report_end(false, "remote-bye".into());
                         vec![self.bye(ctx, credentials, now)]
                     }
+                    // Not a BYE a callee may send before its 2xx (RFC 3261 §15), but
+                    // the call is over all the same.
+                    Stage::Bridging => {
+                        self.answer(Err(CommandError::Rejected(format!(
+                            "{} hung up before answering",
+                            self.destination
+                        ))));
+                        self.report_end(true, "remote-bye".into());
+                        vec![self.bye(ctx, credentials, now)]
+                    }
                     _ => Vec::new(),
                 };
                 self.txs.retain(|t| !t.bridge);

@@ -72,6 +72,12 @@ proptest! {
                 }
             }
             prop_assert!(dial.wake_at().is_none(), "{:?}", dial.stage());
+        // Nothing due any more: the dial is over, or the call it joined runs.
+        prop_assert!(
+            matches!(dial.stage(), Stage::Done | Stage::Connected),
+            "stuck in {:?}",
+            dial.stage()
+        );
             dial.abandon();
             Ok(())
         })?;
