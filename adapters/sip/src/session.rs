@@ -432,8 +432,8 @@ impl Session<'_> {
             let (code, out) =
                 dial.on_request(message, &self.dial_ctx, &mut self.carry.credentials, now);
             if code == 200 && message.method() == Some("UPDATE") {
-                // UPDATE is a target refresh request: its 2xx names our Contact
-                // (RFC 3311 §5.2).
+                // UPDATE is a target refresh request (RFC 3311): its 2xx names our
+                // Contact, as a 2xx to a re-INVITE would.
                 let tag = hex::encode(rand::random::<[u8; 4]>());
                 let contact = [("Contact", self.local.contact())];
                 let response = message.response_with(code, &tag, &contact, b"");
