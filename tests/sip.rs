@@ -172,6 +172,51 @@ async fn call_dial_invites_the_agents_phone_and_refers_it_to_the_number() {
     );
 }
 
+/// Click-to-dial where the phone refuses the REFER (405): the adapter calls the
+/// number itself and joins the phone to it by re-INVITE (RFC 3725); the agent sees
+/// that call originated (with the CRM's reference), answered, and ended when the
+/// phone hangs up (adapters/sip/tests/sipp/dial_refer_refused.xml plays PBX, phone
+/// and destination).
+#[tokio::test]
+async fn call_dial_where_refer_is_refused_is_joined_by_reinvite_and_reported() {
+    if !sipp_available() {
+        return;
+    }
+    let pbx = free_udp_port();
+    let sipp = sipp_pbx("dial_refer_refused.xml", pbx, 3);
+    let dir = temp_dir("sip-dial-3pcc");
+    let port = free_port();
+    let daemon = Daemon::start(&dir, port, &sip_config(port, &dir, pbx, free_udp_port())).await;
+    let (mut agent, _) = Client::login(&daemon.url(), AGENT_1001).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while http_get(daemon.port, "/healthz", &[]).await.unwrap().0 != 200 {
+        assert!(tokio::time::Instant::now() < deadline, "{}", daemon.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let params = serde_json::json!({"to": "+442079460123", "client_ref": "crm-3pcc"});
+    let result = agent.ok("call.dial", params).await;
+    let call = result["call"]
+        .as_str()
+        .expect("the call placed")
+        .to_string();
+    let originated = agent
+        .event("call.originated", |d| d["call"] == call.as_str())
+        .await;
+    assert_eq!(originated["data"]["to"], "+442079460123", "{originated}");
+    assert_eq!(originated["data"]["client_ref"], "crm-3pcc", "{originated}");
+    agent
+        .event("call.answered", |d| d["call"] == call.as_str())
+        .await;
+    agent
+        .event("call.ended", |d| d["call"] == call.as_str())
+        .await;
+    assert!(
+        sipp_passed(sipp).await,
+        "SIPp's scenario (PBX, phone, destination) failed: {}",
+        daemon.log()
+    );
+}
+
 #[tokio::test]
 async fn a_pbx_that_does_not_answer_makes_healthz_503_naming_it() {
     let dir = temp_dir("sip-away");

@@ -70,6 +70,11 @@ pub struct SipConfig {
         with = "seconds"
     )]
     pub reconnect_max: Duration,
+    /// Click-to-dial where the phone or PBX refuses REFER: call the destination
+    /// ourselves and join the phone to it by re-INVITE (RFC 3725), staying in the
+    /// call's signalling path. Off: such a dial fails with `not_supported`.
+    #[serde(default = "default_refer_fallback")]
+    pub refer_fallback: bool,
 }
 
 /// The `mode = …` key.
@@ -101,6 +106,9 @@ impl Transport {
     }
 }
 
+fn default_refer_fallback() -> bool {
+    true
+}
 fn default_expires() -> u32 {
     3600
 }
@@ -239,6 +247,7 @@ password = "secret"
 # timer_t1_ms = 500                # RFC 3261 T1; the PBX is away after 64×T1 unanswered
 # reconnect_min_s = 1
 # reconnect_max_s = 60
+# refer_fallback = true            # REFER refused: call the destination and re-INVITE the phone
 "#;
 
 #[cfg(test)]
@@ -259,6 +268,7 @@ mod tests {
         assert_eq!(c.transport, Transport::Udp);
         assert_eq!(c.expires, 3600);
         assert_eq!(c.domain(), "pbx");
+        assert!(c.refer_fallback);
         c.validate(&["1001".into()]).unwrap();
         let u = parse("mode='uacsta'\nhost='pbx'\ndomain='example.com'").unwrap();
         u.validate(&["1001".into()]).unwrap();

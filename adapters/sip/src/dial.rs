@@ -18,18 +18,25 @@
 //! monitor reports the call like any other. A phone that never answers our INVITE is
 //! CANCELled after `request_timeout_s`.
 //!
+//! A REFER refused outright (the PBX or phone has transfers off, or no REFER at all)
+//! does not end the dial: the adapter places the call itself and joins the phone to
+//! it by re-INVITE, RFC 3725's third-party call control without REFER (the
+//! `reinvite` module). The command's answer then comes when the destination rings or
+//! answers, as it would from the REFER's verdict.
+//!
 //! Sans-I/O like [`subscriptions`](crate::subscriptions): the session sends the bytes
 //! this builds and feeds back what the PBX sends.
 
 use std::time::Duration;
 
-use ctibridge_adapter::{CommandError, CommandOk, CommandRequest, SwitchEvent};
+use ctibridge_adapter::{CommandError, CommandOk, CommandRequest};
 use tokio::time::Instant;
 
 use crate::digest::{take_challenge, Credentials};
 use crate::message::Message;
 use crate::subscriptions::Local;
 use crate::transaction::T2;
+use reinvite::{refer_unavailable, Bridge, DESTINATION_RING_LIMIT};
 use requests::{invite_error, reason_of, refer_outcome_error, route_set, sipfrag_status, uri_of};
 
 /// How long after the `202` to a REFER a failure report may still turn the command's
@@ -46,6 +53,8 @@ pub struct DialContext {
     pub udp: bool,
     /// How long the agent's phone may ring before we give up (CANCEL).
     pub ring_limit: Duration,
+    /// A refused REFER starts the re-INVITE fallback (`refer_fallback`).
+    pub refer_fallback: bool,
 }
 
 /// Where one click-to-dial stands.
@@ -59,6 +68,12 @@ pub enum Stage {
     Referring,
     /// The phone took the REFER; waiting for its report of the new call.
     Transferring,
+    /// The REFER was refused: our own INVITE to the destination is out.
+    Bridging,
+    /// The destination answered with its offer; our re-INVITE carries it to the phone.
+    Joining,
+    /// Phone and destination talk; we stay in both dialogs until one side leaves.
+    Connected,
     /// Our BYE is out.
     Leaving,
     Done,
@@ -77,6 +92,8 @@ struct Tx {
     deadline: Instant,
     /// A provisional answer came.
     proceeding: bool,
+    /// In the dialog with the destination (the REFER fallback), not the phone's.
+    bridge: bool,
 }
 
 /// One click-to-dial, from the INVITE to the agent's phone to our BYE.
@@ -108,78 +125,10 @@ pub struct Dial {
     report_deadline: Option<Instant>,
     /// When an accepted REFER with no verdict yet counts as a success.
     verdict_at: Option<Instant>,
-}
-
-/// Our own leg to the agent's phone shows in the phone's dialog state like any call
-/// ringing at it. It is not a call the agent has (the agent asked to call someone),
-/// so its events are kept from the engine: no screen pop of "ctibridge". A dialog
-/// ringing at a phone we are dialling is ours when it names our call-id (proxies that
-/// pass it, Kamailio), our user as the caller, or no caller at all (Asterisk reports
-/// no identities); every later event of that call is dropped with it.
-#[derive(Debug, Default)]
-pub struct OwnLegs {
-    calls: Vec<String>,
-}
-
-impl OwnLegs {
-    /// True when `event` belongs to one of our legs and must not reach the engine.
-    pub fn is_own(&mut self, event: &SwitchEvent, dials: &[Dial], user: &str) -> bool {
-        if let SwitchEvent::Delivered {
-            call_id,
-            device,
-            calling,
-            ..
-        } = event
-        {
-            let ours = dials.iter().any(|d| {
-                !d.is_done()
-                    && &d.device == device
-                    && (d.call_id() == call_id || calling.as_deref().is_none_or(|c| c == user))
-            });
-            if ours {
-                self.calls.push(call_id.clone());
-            }
-            return ours;
-        }
-        let Some(call_id) = event.call_id() else {
-            return false;
-        };
-        let Some(index) = self.calls.iter().position(|c| c == call_id) else {
-            return false;
-        };
-        if matches!(event, SwitchEvent::ConnectionCleared { .. }) {
-            self.calls.remove(index);
-        }
-        true
-    }
-}
-
-/// `to` as a Refer-To URI: a SIP or tel URI as given, or `sip:NUMBER@domain` for a
-/// dial string. What cannot be a dial string is refused, naming the character.
-pub fn destination_uri(to: &str, domain: &str) -> Result<String, CommandError> {
-    let to = to.trim();
-    if to.starts_with("sip:") || to.starts_with("sips:") || to.starts_with("tel:") {
-        if to.contains(['<', '>', '"', ' ', '\r', '\n']) {
-            return Err(CommandError::InvalidDestination(format!(
-                "`{to}` is not a usable URI"
-            )));
-        }
-        return Ok(to.to_string());
-    }
-    if to.is_empty() || to.len() > 64 {
-        return Err(CommandError::InvalidDestination(
-            "the destination must be 1 to 64 characters".into(),
-        ));
-    }
-    if let Some((at, bad)) = to
-        .char_indices()
-        .find(|(_, c)| !(c.is_ascii_alphanumeric() || "+*#.-_".contains(*c)))
-    {
-        return Err(CommandError::InvalidDestination(format!(
-            "`{to}` has `{bad}` at position {at}; a dial string has digits, letters, + * # . - _"
-        )));
-    }
-    Ok(format!("sip:{to}@{domain}"))
+    /// The `o=` session id of our SDP to the phone (a later offer keeps it).
+    sdp_session: u32,
+    /// Our own call to the destination, once the REFER was refused.
+    bridge: Option<Box<Bridge>>,
 }
 
 impl Dial {
@@ -204,6 +153,8 @@ impl Dial {
             challenges: 0,
             report_deadline: None,
             verdict_at: None,
+            sdp_session: rand::random::<u32>() >> 1,
+            bridge: None,
         }
     }
 
@@ -234,13 +185,18 @@ impl Dial {
         let branch = response.branch();
         branch.is_some()
             && (self.txs.iter().any(|t| Some(t.branch.as_str()) == branch)
-                || self.invite.as_ref().map(|(b, _)| b.as_str()) == branch)
+                || self.invite.as_ref().map(|(b, _)| b.as_str()) == branch
+                || self
+                    .bridge
+                    .as_ref()
+                    .is_some_and(|b| b.invite_branch() == branch))
     }
 
     /// Is this request (NOTIFY of the REFER's subscription, BYE) in our dialog?
     pub fn owns_request(&self, request: &Message) -> bool {
-        request.header("call-id") == Some(self.call_id.as_str())
-            && request.tag("to") == Some(self.from_tag.as_str())
+        (request.header("call-id") == Some(self.call_id.as_str())
+            && request.tag("to") == Some(self.from_tag.as_str()))
+            || self.bridge.as_ref().is_some_and(|b| b.owns(request))
     }
 
     /// A response to one of our requests: what to send now.
@@ -263,8 +219,16 @@ impl Dial {
             .iter()
             .position(|t| t.branch == branch && t.method == method)
         else {
-            // A repeated 2xx to the INVITE: our ACK was lost.
+            // A repeated 2xx to an INVITE: our ACK was lost (or, from the
+            // destination, not sent yet: the phone has not answered its offer).
             if method == "INVITE" && (200..300).contains(&code) {
+                if let Some(bridge) = self
+                    .bridge
+                    .as_ref()
+                    .filter(|b| b.invite_branch() == Some(branch))
+                {
+                    return bridge.ack.iter().cloned().collect();
+                }
                 return self.ack_2xx.iter().cloned().collect();
             }
             return Vec::new();
@@ -272,25 +236,50 @@ impl Dial {
         if code < 200 {
             let tx = &mut self.txs[index];
             tx.proceeding = true;
+            let destination = tx.bridge && tx.method == "INVITE";
+            let rings = destination && code >= 180;
             if tx.method == "INVITE" {
-                // Timer A stops; the phone rings until it answers or the limit.
+                // Timer A stops; the phone (or destination) rings until it answers
+                // or the limit.
                 tx.next_send = None;
-                tx.deadline = now + ctx.ring_limit;
+                tx.deadline = now
+                    + if tx.bridge {
+                        DESTINATION_RING_LIMIT
+                    } else {
+                        ctx.ring_limit
+                    };
             } else if tx.next_send.is_some() {
                 tx.interval = T2;
                 tx.next_send = Some(now + T2);
             }
+            if rings {
+                // As a REFER's ringing report: the call is placed.
+                self.answer(Ok(CommandOk::call(self.call_id.clone())));
+            }
+            if destination {
+                return self.on_destination_provisional(ctx, now);
+            }
             return Vec::new();
         }
         let tx = self.txs.remove(index);
-        match tx.method {
+        let out = match tx.method {
+            _ if tx.bridge => self.on_bridge_final(response, code, &tx, ctx, credentials, now),
             "INVITE" => self.on_invite_final(response, code, &tx, ctx, credentials, now),
             "REFER" => self.on_refer_final(response, code, ctx, credentials, now),
-            "BYE" => {
+            "BYE" if self.bridge.is_none() => {
                 self.stage = Stage::Done;
                 Vec::new()
             }
             _ => Vec::new(), // CANCEL: the INVITE's own answer (487) decides
+        };
+        self.settle();
+        out
+    }
+
+    /// Leaving both dialogs ends the dial once nothing of ours is outstanding.
+    fn settle(&mut self) {
+        if self.stage == Stage::Leaving && self.bridge.is_some() && self.txs.is_empty() {
+            self.stage = Stage::Done;
         }
     }
 
@@ -303,7 +292,12 @@ impl Dial {
         credentials: &mut Option<Credentials>,
         now: Instant,
     ) -> Vec<Vec<u8>> {
+        if self.to_tag.is_some() {
+            // In the dialog already: our re-INVITE carrying the destination's offer.
+            return self.on_reinvite_final(response, code, tx, ctx, credentials, now);
+        }
         if (200..300).contains(&code) {
+            self.challenges = 0;
             self.to_tag = response.tag("to").map(str::to_string);
             if let Some(target) = response.header("contact").and_then(uri_of) {
                 self.remote_target = target;
@@ -364,14 +358,24 @@ impl Dial {
             }
         }
         let reason = reason_of(response);
+        let unavailable = refer_unavailable(code, &reason);
+        if unavailable && ctx.refer_fallback {
+            return self.start_bridge(code, &reason, ctx, credentials, now);
+        }
         self.answer(Err(match code {
-            401 | 407 | 403 => CommandError::Rejected(format!(
+            _ if unavailable => CommandError::NotSupported(format!(
+                "the phone at {} does not take REFER ({code} {reason}), so it cannot be \
+                 told to dial; enable transfers for it on the PBX, or set refer_fallback",
+                self.device
+            )),
+            // What the PBX would answer our own INVITE to the destination too.
+            404 | 410 | 484 | 604 => refer_outcome_error(&self.destination, code, &reason),
+            401 | 407 => CommandError::Rejected(format!(
                 "the PBX refused our REFER to the phone at {}: {code} {reason}",
                 self.device
             )),
-            _ => CommandError::NotSupported(format!(
-                "the phone at {} does not take REFER ({code} {reason}), so it cannot be \
-                 told to dial; enable transfers for it on the PBX",
+            _ => CommandError::Rejected(format!(
+                "the phone at {} did not take our REFER: {code} {reason}",
                 self.device
             )),
         }));
@@ -386,6 +390,11 @@ impl Dial {
         credentials: &mut Option<Credentials>,
         now: Instant,
     ) -> (u16, Vec<Vec<u8>>) {
+        if self.bridge.is_some() {
+            if let Some(answer) = self.on_bridged_request(request, ctx, credentials, now) {
+                return answer;
+            }
+        }
         match request.method() {
             Some("BYE") => {
                 if let Some(request) = self.request.take() {
@@ -441,10 +450,11 @@ impl Dial {
 
     /// When something is due: a retransmission, a timeout, the ring limit.
     pub fn wake_at(&self) -> Option<Instant> {
-        let mut wake = match (self.report_deadline, self.verdict_at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let retry = self.bridge.as_ref().and_then(|b| b.retry_at);
+        let mut wake = [self.report_deadline, self.verdict_at, retry]
+            .into_iter()
+            .flatten()
+            .min();
         for tx in &self.txs {
             let at = tx.next_send.map_or(tx.deadline, |n| n.min(tx.deadline));
             wake = Some(wake.map_or(at, |w| w.min(at)));
@@ -475,6 +485,11 @@ impl Dial {
                 index += 1;
                 continue;
             }
+            if tx.bridge || (tx.method == "INVITE" && self.bridge.is_some()) {
+                let tx = self.txs.remove(index);
+                out.extend(self.on_bridge_timeout(tx, ctx, credentials, now));
+                continue;
+            }
             if tx.method == "INVITE" && tx.proceeding && self.stage == Stage::Inviting {
                 // Rang too long: give up on the phone. The INVITE stays, for its 487
                 // to be acknowledged.
@@ -499,6 +514,7 @@ impl Dial {
                 }
             }
         }
+        out.extend(self.on_retry(ctx, credentials, now));
         if self.verdict_at.is_some_and(|at| now >= at) {
             self.verdict_at = None;
             self.answer(Ok(CommandOk::default()));
@@ -555,6 +571,7 @@ impl Dial {
             interval: ctx.t1,
             deadline: now + ctx.t1 * 64,
             proceeding: false,
+            bridge: false,
         });
     }
 }
@@ -563,6 +580,11 @@ fn token() -> String {
     hex::encode(rand::random::<[u8; 8]>())
 }
 
+mod own_legs;
+mod reinvite;
 pub(crate) mod requests;
+
+pub use own_legs::OwnLegs;
+pub use requests::destination_uri;
 #[cfg(test)]
 mod tests;

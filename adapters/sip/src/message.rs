@@ -69,7 +69,11 @@ impl Message {
             },
             rsip::SipMessage::Response(response) => StartLine::Response {
                 code: response.status_code.code(),
-                reason: response.status_code.to_string(),
+                // rsip writes its own text for a known code; the phrase sent can say
+                // more (pjsip's `500 Unhandled by dialog usages`), so it is kept.
+                reason: sent_reason(bytes)
+                    .map(|phrase| format!("{} {phrase}", response.status_code.code()))
+                    .unwrap_or_else(|| response.status_code.to_string()),
             },
         };
         let headers = parsed
@@ -247,6 +251,15 @@ fn canonical(name: &str) -> String {
         .find(|(short, _)| *short == lower)
         .map(|(_, long)| long.to_string())
         .unwrap_or(lower)
+}
+
+/// The reason phrase of a status line as sent (`SIP/2.0 500 Unhandled by dialog
+/// usages`), when there is one.
+fn sent_reason(bytes: &[u8]) -> Option<String> {
+    let end = bytes.iter().position(|b| *b == b'\r' || *b == b'\n')?;
+    let line = std::str::from_utf8(&bytes[..end]).ok()?;
+    let phrase = line.strip_prefix("SIP/2.0 ")?.get(4..)?.trim();
+    (!phrase.is_empty()).then(|| phrase.to_string())
 }
 
 fn first_line(text: &str) -> String {

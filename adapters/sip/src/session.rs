@@ -108,6 +108,7 @@ pub async fn run(
         t1: config.t1(),
         udp: transport.is_udp(),
         ring_limit: config.request_timeout,
+        refer_fallback: config.refer_fallback,
     };
     let mut session = Session {
         dials: Vec::new(),
@@ -196,7 +197,7 @@ impl Session<'_> {
             let kind = request.command.kind();
             request.respond(Err(CommandError::NotSupported(format!(
                 "{kind:?} is not possible over SIP dialog events: only click-to-dial \
-                 (INVITE to the agent's phone, then REFER) is; use the phone itself"
+                 (INVITE to the agent's phone, then REFER or re-INVITE) is; use the phone itself"
             ))));
             return Ok(());
         };
@@ -233,7 +234,17 @@ impl Session<'_> {
                 self.transport.send(&bytes).await?;
             }
         }
+        // What the dials report of calls they placed themselves (the REFER
+        // fallback), taken before a finished dial is dropped.
+        let events: Vec<SwitchEvent> = self.dials.iter_mut().flat_map(Dial::take_events).collect();
         self.dials.retain(|d| !d.is_done());
+        if self.up {
+            for event in events {
+                if !self.link.send(event).await {
+                    break; // the engine is gone; the main loop sees it
+                }
+            }
+        }
         Ok(())
     }
 
@@ -420,7 +431,14 @@ impl Session<'_> {
         } else {
             let (code, out) =
                 dial.on_request(message, &self.dial_ctx, &mut self.carry.credentials, now);
-            if code != 0 {
+            if code == 200 && message.method() == Some("UPDATE") {
+                // UPDATE is a target refresh request (RFC 3311): its 2xx names our
+                // Contact, as a 2xx to a re-INVITE would.
+                let tag = hex::encode(rand::random::<[u8; 4]>());
+                let contact = [("Contact", self.local.contact())];
+                let response = message.response_with(code, &tag, &contact, b"");
+                self.transport.send(response.as_bytes()).await?;
+            } else if code != 0 {
                 self.respond(message, code).await?;
             }
             out

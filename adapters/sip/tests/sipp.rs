@@ -245,11 +245,23 @@ async fn a_pbx_that_does_not_answer_is_named_and_retried() {
 /// subscription for 1001 is its first dialog, the dial its second): the command's
 /// answer, once SIPp's scenario has passed.
 async fn dial_against(scenario: &str, to: &str) -> Option<Result<CommandOk, CommandError>> {
+    dial_against_calls(scenario, to, 2)
+        .await
+        .map(|(result, _)| result)
+}
+
+/// [`dial_against`] for a scenario of `calls` dialogs (the REFER fallback adds our
+/// call to the destination), with the events the engine got after the snapshot.
+async fn dial_against_calls(
+    scenario: &str,
+    to: &str,
+    calls: u32,
+) -> Option<(Result<CommandOk, CommandError>, Vec<SwitchEvent>)> {
     if !sipp_available() {
         return None;
     }
     let port = free_udp_port();
-    let pbx = sipp_calls(scenario, port, "u1", 2);
+    let pbx = sipp_calls(scenario, port, "u1", calls);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut adapter = start_adapter(port, "");
     assert_eq!(adapter.next().await, SwitchEvent::LinkUp);
@@ -267,8 +279,12 @@ async fn dial_against(scenario: &str, to: &str) -> Option<Result<CommandOk, Comm
         passed(pbx).await,
         "SIPp's scenario {scenario} failed (see its log in the temp dir)"
     );
+    let mut events = Vec::new();
+    while let Ok((_, event)) = adapter.events.try_recv() {
+        events.push(event.event);
+    }
     adapter.shutdown.cancel();
-    Some(result)
+    Some((result, events))
 }
 
 #[tokio::test]
@@ -285,6 +301,47 @@ async fn a_number_the_pbx_reports_unknown_after_accepting_the_refer_is_an_error(
         let err = result.unwrap_err();
         assert_eq!(err.code(), "invalid_destination", "{err}");
         assert!(err.to_string().contains("404 Not Found"), "{err}");
+    }
+}
+
+/// The phone refuses the REFER (405): the adapter calls the destination itself,
+/// joins the phone to it by re-INVITE and passes the phone's BYE on; SIPp checks
+/// the offer and answer went across and that the destination got the BYE.
+#[tokio::test]
+async fn a_refused_refer_falls_back_to_reinvite_and_the_bye_is_passed_on() {
+    let to = "+442079460123";
+    if let Some((result, events)) = dial_against_calls("dial_refer_refused.xml", to, 3).await {
+        let call = result
+            .unwrap()
+            .call_id
+            .expect("the call the adapter placed");
+        // The engine hears of the call from the dial: placed, connected, ended by
+        // the agent.
+        let ours: Vec<_> = events
+            .iter()
+            .filter(|e| e.call_id() == Some(call.as_str()))
+            .map(|e| e.kind())
+            .collect();
+        assert_eq!(
+            ours,
+            ["originated", "established", "connection_cleared"],
+            "{events:?}"
+        );
+        assert!(
+            matches!(&events[..], [SwitchEvent::Originated { called: Some(n), .. }, ..] if n == to)
+        );
+    }
+}
+
+/// The phone answers REFER with 501; the destination of our own call is busy: the
+/// command says so and the phone is left (SIPp checks our ACK and BYE).
+#[tokio::test]
+async fn a_busy_destination_of_the_fallback_is_named_and_the_phone_left() {
+    let scenario = "dial_refer_refused_busy.xml";
+    if let Some((result, _)) = dial_against_calls(scenario, "+442079460123", 3).await {
+        let err = result.unwrap_err();
+        assert_eq!(err.code(), "not_supported", "{err}");
+        assert!(err.to_string().contains("is busy (486 Busy Here)"), "{err}");
     }
 }
 

@@ -1,5 +1,5 @@
-//! What a click-to-dial sends and reads: the INVITE with its auto-answer headers
-//! and media-less offer, REFER, BYE, CANCEL and both kinds of ACK (RFC 3261 §13,
+//! What a click-to-dial sends and reads: the destination as a URI, the INVITE with
+//! its auto-answer headers and media-less offer, REFER, BYE, CANCEL and both kinds of ACK (RFC 3261 §13,
 //! §17.1.1.3), and what is read out of the PBX's answers (Contact, Record-Route,
 //! sipfrag status, reason phrase) and what a failure means for the command.
 
@@ -19,7 +19,7 @@ impl Dial {
         credentials: &mut Option<Credentials>,
         now: Instant,
     ) -> Vec<u8> {
-        let sdp = inactive_offer(&ctx.local);
+        let sdp = inactive_offer(&ctx.local, self.sdp_session);
         let uri = self.agent_uri.clone();
         let extra = vec![
             (
@@ -65,7 +65,8 @@ impl Dial {
     ) -> Vec<u8> {
         self.stage = Stage::Leaving;
         self.report_deadline = None;
-        self.txs.retain(|t| t.method == "INVITE");
+        // The destination's transactions (the REFER fallback) run on.
+        self.txs.retain(|t| t.method == "INVITE" || t.bridge);
         let uri = self.remote_target.clone();
         self.send_new("BYE", &uri, Vec::new(), b"", (ctx, credentials, now))
             .1
@@ -73,7 +74,7 @@ impl Dial {
 
     /// A new request in our dialog (the next CSeq), kept as a client transaction
     /// until its final answer: (branch, bytes to send).
-    fn send_new(
+    pub(super) fn send_new(
         &mut self,
         method: &'static str,
         uri: &str,
@@ -114,7 +115,9 @@ impl Dial {
             .map_or_else(|| format!("<{}>", self.agent_uri), str::to_string);
         let mut headers = self.opening(ctx, &tx.branch, to, format!("{cseq} ACK"));
         headers.extend(self.route.iter().map(|r| ("Route", r.clone())));
-        message::request("ACK", &self.agent_uri, &headers, b"")
+        // The Request-URI of the INVITE answered: the phone's AOR for the first one,
+        // its Contact for a re-INVITE (remote_target is the AOR until the 2xx).
+        message::request("ACK", &self.remote_target, &headers, b"")
     }
 
     /// The ACK of a 2xx: a request of its own in the dialog (RFC 3261 §13.2.2.4).
@@ -205,18 +208,22 @@ pub(super) fn via(ctx: &DialContext, branch: &str) -> (&'static str, String) {
 
 /// An offer that carries no media: the agent's leg to us only exists until the
 /// phone has taken the REFER (RFC 3725 §4: a controller without media of its own).
-pub(super) fn inactive_offer(local: &Local) -> String {
-    let (kind, ip) = match local.addr.ip() {
-        std::net::IpAddr::V4(ip) => ("IP4", ip.to_string()),
-        std::net::IpAddr::V6(ip) => ("IP6", ip.to_string()),
-    };
-    let session = rand::random::<u32>();
+pub(super) fn inactive_offer(local: &Local, session: u32) -> String {
+    let (kind, ip) = address(local);
     format!(
         "v=0\r\no=ctibridge {session} {session} IN {kind} {ip}\r\ns=ctibridge\r\n\
          c=IN {kind} {ip}\r\nt=0 0\r\nm=audio 9 RTP/AVP 0 8 101\r\n\
          a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n\
          a=rtpmap:101 telephone-event/8000\r\na=inactive\r\n"
     )
+}
+
+/// Our address as SDP writes it: (`IP4`/`IP6`, address).
+pub(super) fn address(local: &Local) -> (&'static str, String) {
+    match local.addr.ip() {
+        std::net::IpAddr::V4(ip) => ("IP4", ip.to_string()),
+        std::net::IpAddr::V6(ip) => ("IP6", ip.to_string()),
+    }
 }
 
 /// The URI inside a Contact value (`"A" <sip:1001@10.0.0.5:5060>;expires=60`).
@@ -264,6 +271,8 @@ pub(super) fn sipfrag_status(body: &[u8]) -> Option<(u16, String)> {
 /// for the command: the destination's status, not the agent's phone's.
 pub(super) fn refer_outcome_error(destination: &str, code: u16, reason: &str) -> CommandError {
     match code {
+        // The contract has no error of its own for a busy far end; the text says it.
+        486 | 600 => CommandError::Rejected(format!("{destination} is busy ({code} {reason})")),
         404 | 410 | 484 | 604 => CommandError::InvalidDestination(format!(
             "the PBX cannot reach {destination} ({code} {reason})"
         )),
@@ -283,6 +292,34 @@ pub(crate) fn reason_of(response: &Message) -> String {
         }
         message::StartLine::Request { .. } => String::new(),
     }
+}
+
+/// `to` as a Refer-To URI: a SIP or tel URI as given, or `sip:NUMBER@domain` for a
+/// dial string. What cannot be a dial string is refused, naming the character.
+pub fn destination_uri(to: &str, domain: &str) -> Result<String, CommandError> {
+    let to = to.trim();
+    if to.starts_with("sip:") || to.starts_with("sips:") || to.starts_with("tel:") {
+        if to.contains(['<', '>', '"', ' ', '\r', '\n']) {
+            return Err(CommandError::InvalidDestination(format!(
+                "`{to}` is not a usable URI"
+            )));
+        }
+        return Ok(to.to_string());
+    }
+    if to.is_empty() || to.len() > 64 {
+        return Err(CommandError::InvalidDestination(
+            "the destination must be 1 to 64 characters".into(),
+        ));
+    }
+    if let Some((at, bad)) = to
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || "+*#.-_".contains(*c)))
+    {
+        return Err(CommandError::InvalidDestination(format!(
+            "`{to}` has `{bad}` at position {at}; a dial string has digits, letters, + * # . - _"
+        )));
+    }
+    Ok(format!("sip:{to}@{domain}"))
 }
 
 /// What a failed INVITE to the agent's own phone means for the command.

@@ -1,10 +1,10 @@
 //! The click-to-dial state machine against answers written as PBXs send them.
 
 use super::*;
-use ctibridge_adapter::{Command, SwitchEvent};
+use ctibridge_adapter::Command;
 use tokio::sync::oneshot;
 
-fn ctx(udp: bool) -> DialContext {
+pub(super) fn ctx(udp: bool) -> DialContext {
     DialContext {
         local: Local {
             transport: if udp { "UDP" } else { "TCP" },
@@ -15,10 +15,11 @@ fn ctx(udp: bool) -> DialContext {
         t1: Duration::from_millis(500),
         udp,
         ring_limit: Duration::from_secs(10),
+        refer_fallback: true,
     }
 }
 
-fn dial() -> (Dial, oneshot::Receiver<Result<CommandOk, CommandError>>) {
+pub(super) fn dial() -> (Dial, oneshot::Receiver<Result<CommandOk, CommandError>>) {
     let (request, answer) = CommandRequest::new(Command::MakeCall {
         from: "1001".into(),
         to: "+442079460123".into(),
@@ -27,12 +28,12 @@ fn dial() -> (Dial, oneshot::Receiver<Result<CommandOk, CommandError>>) {
     (Dial::new(request, "1001", to, "pbx.example"), answer)
 }
 
-fn parse(bytes: &[u8]) -> Message {
+pub(super) fn parse(bytes: &[u8]) -> Message {
     Message::parse(bytes).unwrap()
 }
 
 /// The PBX's answer to `request`, with extra header lines.
-fn answer(request: &[u8], code: u16, extra: &[&str]) -> Message {
+pub(super) fn answer(request: &[u8], code: u16, extra: &[&str]) -> Message {
     let request = parse(request);
     let text = request.response(code, "ph0ne");
     let (head, _) = text.split_once("Content-Length").unwrap();
@@ -45,12 +46,12 @@ fn answer(request: &[u8], code: u16, extra: &[&str]) -> Message {
     parse(out.as_bytes())
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(super) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// A NOTIFY of the REFER's implicit subscription, from the phone to us.
-fn notify(dial_invite: &[u8], frag: &str, state: &str) -> Message {
+pub(super) fn notify(dial_invite: &[u8], frag: &str, state: &str) -> Message {
     let invite = parse(dial_invite);
     let body = format!("{frag}\r\n");
     let raw = format!(
@@ -195,7 +196,7 @@ async fn challenge_answer_refer_report_and_leave() {
 }
 
 #[tokio::test]
-async fn a_phone_that_refuses_refer_is_not_supported_and_left() {
+async fn a_refer_the_phone_cannot_take_is_an_error_and_the_phone_left() {
     let ctx = ctx(false);
     let mut creds = None;
     let (mut dial, mut result) = dial();
@@ -207,10 +208,11 @@ async fn a_phone_that_refuses_refer_is_not_supported_and_left() {
         &mut creds,
         now,
     );
-    let out = dial.on_response(&answer(&out[1], 405, &[]), &ctx, &mut creds, now);
+    // 488: something in the request, not a missing REFER (no fallback: see reinvite).
+    let out = dial.on_response(&answer(&out[1], 488, &[]), &ctx, &mut creds, now);
     let err = result.try_recv().unwrap().unwrap_err();
     assert_eq!(err.code(), "not_supported");
-    assert!(err.to_string().contains("405"), "{err}");
+    assert!(err.to_string().contains("488"), "{err}");
     assert_eq!(parse(&out[0]).method(), Some("BYE"));
 }
 
@@ -299,54 +301,6 @@ async fn the_pbx_hanging_up_first_ends_the_dial() {
         result.try_recv().unwrap().is_ok(),
         "taken over, then let go"
     );
-}
-
-#[tokio::test]
-async fn our_own_leg_to_the_phone_never_pops() {
-    let ctx = ctx(false);
-    let (mut dial, _result) = dial();
-    dial.start(&ctx, &mut None, Instant::now());
-    let mut own = OwnLegs::default();
-    let ringing = |call: &str, calling: Option<&str>| SwitchEvent::Delivered {
-        call_id: call.into(),
-        device: "1001".into(),
-        calling: calling.map(str::to_string),
-        called: Some("1001".into()),
-        original_called: None,
-        trunk: None,
-        queue: None,
-        digits: None,
-    };
-    let dials = std::slice::from_ref(&dial);
-    // Asterisk: no identity at all; Kamailio: our user as the caller.
-    assert!(own.is_own(&ringing("1001/a/1", None), dials, "ctibridge"));
-    assert!(own.is_own(&ringing("k-77", Some("ctibridge")), dials, "ctibridge"));
-    // Its later events go with it, up to its end.
-    let answered = SwitchEvent::Established {
-        call_id: "k-77".into(),
-        device: "1001".into(),
-        calling: Some("ctibridge".into()),
-        called: Some("1001".into()),
-    };
-    assert!(own.is_own(&answered, dials, "ctibridge"));
-    let cleared = SwitchEvent::ConnectionCleared {
-        call_id: "k-77".into(),
-        device: "1001".into(),
-        cause: None,
-    };
-    assert!(own.is_own(&cleared, dials, "ctibridge"));
-    assert!(
-        !own.is_own(&cleared, dials, "ctibridge"),
-        "forgotten once ended"
-    );
-    // A real caller, another phone, or no dial under way: popped as ever.
-    assert!(!own.is_own(&ringing("c-1", Some("+14155550123")), dials, "ctibridge"));
-    let mut elsewhere = ringing("c-2", None);
-    if let SwitchEvent::Delivered { device, .. } = &mut elsewhere {
-        *device = "1002".into();
-    }
-    assert!(!own.is_own(&elsewhere, dials, "ctibridge"));
-    assert!(!own.is_own(&ringing("c-3", None), &[], "ctibridge"));
 }
 
 /// Whatever the PBX sends, in whatever order, with whatever header values, the
@@ -441,7 +395,7 @@ mod arbitrary_answers {
 /// dialog: the identifiers a real PBX copies from our request (Call-ID, our tag, our
 /// Via branch and CSeq for a response) are this dial's; everything else is as
 /// captured.
-fn captured(name: &str, ours: &[u8]) -> Message {
+pub(super) fn captured(name: &str, ours: &[u8]) -> Message {
     let text = std::fs::read_to_string(format!(
         "{}/../../tests/captures/sip/{name}",
         env!("CARGO_MANIFEST_DIR")
@@ -470,7 +424,7 @@ fn captured(name: &str, ours: &[u8]) -> Message {
 }
 
 /// A dial, its answer, and our INVITE and REFER.
-type Referring = (
+pub(super) type Referring = (
     Dial,
     oneshot::Receiver<Result<CommandOk, CommandError>>,
     Vec<u8>,
@@ -478,7 +432,7 @@ type Referring = (
 );
 
 /// Up to our REFER, the PBX answering the INVITE as Asterisk does.
-fn referring(ctx: &DialContext, now: Instant) -> Referring {
+pub(super) fn referring(ctx: &DialContext, now: Instant) -> Referring {
     let (mut dial, result) = dial();
     let invite = dial.start(ctx, &mut None, now);
     let ok = captured("asterisk-pjsip-invite-200.sip", &invite);
@@ -556,20 +510,33 @@ async fn asterisk_reports_ringing_then_answered() {
 }
 
 #[tokio::test]
-async fn asterisk_with_transfers_off_declines_the_refer() {
-    // `allow_transfer = no` on the endpoint: 603 to the REFER itself.
+async fn asterisk_with_transfers_off_declines_the_refer_and_we_call_ourselves() {
+    // `allow_transfer = no` on the endpoint: 603 to the REFER itself. The phone
+    // stays; the fallback (reinvite) calls the destination.
     let ctx = ctx(true);
     let now = Instant::now();
     let (mut dial, mut result, _, refer) = referring(&ctx, now);
     let declined = captured("asterisk-pjsip-refer-603.sip", &refer);
     let out = dial.on_response(&declined, &ctx, &mut None, now);
-    assert_eq!(parse(&out[0]).method(), Some("BYE"));
-    let err = result.try_recv().unwrap().unwrap_err();
-    assert_eq!(err.code(), "not_supported");
-    let message = err.to_string();
+    assert_eq!(out.len(), 1);
+    assert!(text(&out[0]).starts_with("INVITE sip:+442079460123@pbx.example SIP/2.0"));
+    assert_eq!(dial.stage(), Stage::Bridging);
     assert!(
-        message.contains("603 Decline") && message.contains("enable transfers"),
-        "{message}"
+        result.try_recv().is_err(),
+        "no answer before the destination rings"
+    );
+}
+
+#[tokio::test]
+async fn a_refer_to_an_unknown_number_refused_outright_is_an_invalid_destination() {
+    let ctx = ctx(false);
+    let now = Instant::now();
+    let (mut dial, mut result, _, refer) = referring(&ctx, now);
+    let out = dial.on_response(&answer(&refer, 404, &[]), &ctx, &mut None, now);
+    assert_eq!(parse(&out[0]).method(), Some("BYE"), "no fallback: {out:?}");
+    assert_eq!(
+        result.try_recv().unwrap().unwrap_err().code(),
+        "invalid_destination"
     );
 }
 
