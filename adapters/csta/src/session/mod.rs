@@ -14,11 +14,15 @@
 //! request given up on keeps its place, so a late answer cannot be taken for the
 //! next request's). The [`Wire`] turns what comes in into elements and our request
 //! elements into bytes, so the rest of the session is the same for XML and BER.
+//!
+//! Here: the connection's loop, set-up and what the switch sends; [`answers`]: the
+//! answers to our requests; [`resync`]: the snapshot; [`commands`]: the engine's
+//! commands and the deadlines.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use ctibridge_adapter::{AdapterLink, CommandError, CommandOk, CommandRequest, SwitchEvent};
+use ctibridge_adapter::{AdapterLink, CommandError, CommandRequest, SwitchEvent};
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -33,11 +37,14 @@ use crate::devices::DeviceNames;
 use crate::events::{CstaEvent, Mapped};
 use crate::framing::{Decoded, Frame, EVENT_INVOKE_ID};
 use crate::ids::CallIds;
-use crate::message::{classify_element, CstaError, Message};
+use crate::message::{classify_element, Message};
 use crate::requests::{Requests, Yields};
 use crate::snapshot::SnapshotBuilder;
 use crate::wire::{LinkCodec, Wire};
-use crate::xml::Element;
+
+mod answers;
+mod commands;
+mod resync;
 
 /// Why a session ended.
 #[derive(Debug)]
@@ -356,76 +363,6 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
-    async fn start_snapshot(&mut self, request: Option<CommandRequest>) -> Result<(), End> {
-        if self.snapshot.is_some() {
-            // One at a time; a second ask is answered by the one under way.
-            if let Some(request) = request {
-                request.respond(Ok(CommandOk::default()));
-            }
-            return Ok(());
-        }
-        let agent_states = self.wire.can_send("GetAgentState");
-        self.snapshot = Some(SnapshotJob {
-            builder: SnapshotBuilder::default(),
-            outstanding: self.snapshot_requests_per_device() * self.devices.len(),
-            request,
-            asked: Vec::new(),
-        });
-        let devices = self.devices;
-        for device in devices {
-            let xml = self.requests.snapshot_device(&self.switch_device(device));
-            self.request(
-                xml,
-                Purpose::SnapshotDevice(device.clone()),
-                "SnapshotDevice",
-            )
-            .await?;
-            if agent_states {
-                let xml = self.requests.get_agent_state(&self.switch_device(device));
-                self.request(xml, Purpose::AgentState(device.clone()), "GetAgentState")
-                    .await?;
-            }
-        }
-        Ok(())
-    }
-
-    /// A BER link's SnapshotDevice names a call's connections, not its caller (the
-    /// XML switches add it as private data): ask ECMA-285's SnapshotCall, whose
-    /// result carries the calling and called devices, for each call still without
-    /// one, so a call that began while the link was down pops with its ANI. The
-    /// snapshot waits for these answers too.
-    async fn ask_for_callers(&mut self) -> Result<(), End> {
-        if !matches!(self.wire, Wire::Ber { .. }) || !self.wire.can_send("SnapshotCall") {
-            return Ok(());
-        }
-        let Some(job) = &mut self.snapshot else {
-            return Ok(());
-        };
-        let new: Vec<String> = job
-            .builder
-            .calls_without_caller()
-            .into_iter()
-            .filter(|c| !job.asked.contains(c))
-            .collect();
-        job.asked.extend(new.iter().cloned());
-        job.outstanding += new.len();
-        if self.phase == Phase::Setup {
-            self.setup_outstanding += new.len();
-        }
-        for call in new {
-            let xml = self.requests.snapshot_call(&call);
-            self.request(xml, Purpose::SnapshotCall(call), "SnapshotCall")
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// SnapshotDevice, and GetAgentState where the link has it (CSTA Phase II has
-    /// no such service).
-    fn snapshot_requests_per_device(&self) -> usize {
-        1 + usize::from(self.wire.can_send("GetAgentState"))
-    }
-
     fn next_deadline(&self) -> Option<Instant> {
         let pending = self.pending.iter().map(|p| p.deadline).min();
         let routes = self.routes.iter().map(|(_, t)| *t).min();
@@ -591,329 +528,6 @@ impl<'a> Session<'a> {
         } else {
             Err(End::EngineGone)
         }
-    }
-
-    /// The pending request an answer belongs to.
-    fn take_pending(&mut self, invoke: Option<u16>) -> Option<Pending> {
-        let position = if self.ordered {
-            (!self.pending.is_empty()).then_some(0)
-        } else {
-            // An ACSE AARE carries no invoke id: it answers the session's opening.
-            self.pending.iter().position(|p| match invoke {
-                Some(_) => p.invoke == invoke,
-                None => matches!(p.purpose, Purpose::Session),
-            })
-        };
-        position.and_then(|i| self.pending.remove(i))
-    }
-
-    async fn on_answer(
-        &mut self,
-        invoke: Option<u16>,
-        answer: Result<Element, CstaError>,
-    ) -> Result<(), End> {
-        let Some(pending) = self.take_pending(invoke) else {
-            match answer {
-                Err(error) => {
-                    tracing::warn!(switch = %self.link.switch, ?invoke, "the switch reported an error for no outstanding request: {error}")
-                }
-                Ok(body) => {
-                    tracing::debug!(switch = %self.link.switch, ?invoke, "answer {} to no outstanding request", body.name)
-                }
-            }
-            return Ok(());
-        };
-        let what = pending.what;
-        match pending.purpose {
-            Purpose::Abandoned => {}
-            Purpose::DeviceId(extension) => {
-                match answer.map(|body| body.find_text("device").map(String::from)) {
-                    Ok(Some(id)) => self.carry.names.learn(&extension, &id),
-                    Ok(None) => tracing::warn!(switch = %self.link.switch, extension, "GetDeviceId answered without a device id"),
-                    Err(error) => tracing::warn!(switch = %self.link.switch, extension, "no device id for {extension}: {error}"),
-                }
-                self.setup_outstanding = self.setup_outstanding.saturating_sub(1);
-                if self.setup_outstanding == 0 {
-                    self.setup().await?;
-                }
-            }
-            Purpose::Session => match answer {
-                Ok(_) if matches!(self.wire, Wire::Ber { .. }) => {
-                    // The ACSE association has no session id and no timer to reset.
-                    self.associated = true;
-                    self.before_setup().await?;
-                }
-                Ok(body) => {
-                    self.session_id = body.find_text("sessionID").map(String::from);
-                    let granted = body
-                        .find_text("actualSessionDuration")
-                        .and_then(|d| d.parse::<u64>().ok())
-                        .unwrap_or(u64::from(self.config.session_duration_s));
-                    // Reset at half the granted time, so one lost reset does not
-                    // end the session.
-                    self.session_reset_every =
-                        Some(Duration::from_millis((granted.max(1) * 1000) / 2));
-                    self.before_setup().await?;
-                }
-                Err(error) if matches!(self.wire, Wire::Ber { .. }) => {
-                    return Err(End::Lost(format!(
-                        "the switch refused the ACSE association ({error}); check username, password and acse_context"
-                    )))
-                }
-                Err(error) => {
-                    return Err(End::Lost(format!(
-                        "the switch refused the application session ({error}); check username, password and application_id"
-                    )))
-                }
-            },
-            Purpose::Monitor(device) => {
-                if let Err(error) = answer {
-                    tracing::warn!(switch = %self.link.switch, device, "cannot monitor device {device}: {error}");
-                }
-                self.setup_step().await?;
-            }
-            Purpose::RouteRegister(device) => {
-                if let Err(error) = answer {
-                    tracing::warn!(switch = %self.link.switch, device, "cannot register as the router of {device}: {error}");
-                }
-                self.setup_step().await?;
-            }
-            Purpose::SnapshotDevice(device) => {
-                match answer {
-                    Ok(body) => {
-                        if let Some(job) = &mut self.snapshot {
-                            job.builder.add_device(&device, &body);
-                        }
-                        self.ask_for_callers().await?;
-                    }
-                    Err(error) => {
-                        tracing::warn!(switch = %self.link.switch, device, "no snapshot of {device}: {error}")
-                    }
-                }
-                self.snapshot_step().await?;
-            }
-            Purpose::SnapshotCall(call) => {
-                match answer {
-                    Ok(body) => {
-                        if let Some(job) = &mut self.snapshot {
-                            job.builder.add_call(&call, &body);
-                        }
-                    }
-                    Err(error) => {
-                        tracing::debug!(switch = %self.link.switch, call, "no call snapshot of {call}: {error}")
-                    }
-                }
-                self.snapshot_step().await?;
-            }
-            Purpose::AgentState(device) => {
-                match answer {
-                    Ok(body) => {
-                        if let Some(job) = &mut self.snapshot {
-                            job.builder.add_agents(&device, &body);
-                        }
-                    }
-                    // ACD groups and phones without an agent answer with an error.
-                    Err(error) => {
-                        tracing::debug!(switch = %self.link.switch, device, "no agent state at {device}: {error}")
-                    }
-                }
-                self.snapshot_step().await?;
-            }
-            Purpose::Heartbeat => {}
-            Purpose::SessionReset => {
-                if let Err(error) = answer {
-                    return Err(End::Lost(format!(
-                        "the switch refused to extend the application session: {error}"
-                    )));
-                }
-            }
-            Purpose::Command { request, yields } => {
-                let result = match answer {
-                    Ok(body) => Ok(yields.answer(&body, &self.carry.ids)),
-                    Err(error) => {
-                        tracing::info!(switch = %self.link.switch, "{what} refused: {error}");
-                        Err(error.to_command_error())
-                    }
-                };
-                request.respond(result);
-            }
-        }
-        Ok(())
-    }
-
-    async fn setup_step(&mut self) -> Result<(), End> {
-        self.setup_outstanding = self.setup_outstanding.saturating_sub(1);
-        self.maybe_up().await
-    }
-
-    async fn snapshot_step(&mut self) -> Result<(), End> {
-        if self.phase == Phase::Setup {
-            self.setup_outstanding = self.setup_outstanding.saturating_sub(1);
-        }
-        let done = match &mut self.snapshot {
-            Some(job) => {
-                job.outstanding = job.outstanding.saturating_sub(1);
-                job.outstanding == 0
-            }
-            None => false,
-        };
-        if done && self.phase == Phase::Up {
-            if let Some(job) = self.snapshot.take() {
-                let mut event = SwitchEvent::Snapshot(job.builder.finish());
-                self.named_by_snapshot(&mut event);
-                self.for_engine(&mut event);
-                self.emit(event).await?;
-                if let Some(request) = job.request {
-                    request.respond(Ok(CommandOk::default()));
-                }
-            }
-        }
-        self.maybe_up().await
-    }
-
-    /// Setup is complete: tell the engine, with the snapshot, then what waited.
-    async fn maybe_up(&mut self) -> Result<(), End> {
-        if self.phase != Phase::Setup || self.setup_outstanding > 0 {
-            return Ok(());
-        }
-        self.phase = Phase::Up;
-        tracing::info!(switch = %self.link.switch, devices = self.devices.len(), "CSTA link up");
-        self.emit(SwitchEvent::LinkUp).await?;
-        let snapshot = self
-            .snapshot
-            .take()
-            .map(|job| job.builder.finish())
-            .unwrap_or_default();
-        let mut event = SwitchEvent::Snapshot(snapshot);
-        self.named_by_snapshot(&mut event);
-        self.for_engine(&mut event);
-        self.emit(event).await?;
-        for event in std::mem::take(&mut self.waiting) {
-            self.emit(event).await?;
-        }
-        Ok(())
-    }
-
-    async fn on_command(&mut self, mut request: CommandRequest) -> Result<(), End> {
-        if self.phase != Phase::Up {
-            request.respond(Err(CommandError::SwitchUnavailable));
-            return Ok(());
-        }
-        self.carry.ids.command_to_switch(&mut request.command);
-        if self.config.device_ids == DeviceIds::Avaya {
-            self.carry.names.command_to_switch(&mut request.command);
-        }
-        if matches!(request.command, ctibridge_adapter::Command::Snapshot) {
-            return self.start_snapshot(Some(request)).await;
-        }
-        if let ctibridge_adapter::Command::RouteSelect { route_id, .. } = &request.command {
-            let Some(pos) = self.routes.iter().position(|(id, _)| id == route_id) else {
-                let message = format!("route dialogue {route_id} has ended");
-                request.respond(Err(CommandError::CallNotFound(message)));
-                return Ok(());
-            };
-            self.routes.remove(pos);
-        }
-        let built = self.requests.command(&request.command);
-        let built = match built {
-            Ok(built) => built,
-            Err(error) => {
-                request.respond(Err(error));
-                return Ok(());
-            }
-        };
-        let service = Element::parse(built.xml.as_bytes())
-            .map(|e| e.name)
-            .unwrap_or_default();
-        if !self.wire.can_send(&service) {
-            request.respond(Err(CommandError::NotSupported(format!(
-                "{service} is not carried by this switch's CSTA (BER phase {})",
-                if self.config.phase == Some(2) { 2 } else { 3 }
-            ))));
-            return Ok(());
-        }
-        if let Some(error) = self.wire.refusal(&built.xml) {
-            request.respond(Err(error));
-            return Ok(());
-        }
-        if built.no_response {
-            // A route dialogue message: the switch answers with the next step of the
-            // dialogue (or an error we can only log), not a response.
-            let invoke = (!self.ordered).then(|| self.invoke_id());
-            self.write(invoke, built.xml).await?;
-            request.respond(Ok(CommandOk::default()));
-            return Ok(());
-        }
-        let what = command_name(&request.command);
-        self.request(
-            built.xml,
-            Purpose::Command {
-                request,
-                yields: built.yields,
-            },
-            what,
-        )
-        .await
-    }
-
-    /// Give up on requests past their deadline and answer routes nobody chose.
-    async fn expire(&mut self, now: Instant) -> Result<(), End> {
-        let mut index = 0;
-        while index < self.pending.len() {
-            if self.pending[index].deadline > now {
-                index += 1;
-                continue;
-            }
-            let what = self.pending[index].what;
-            let purpose = std::mem::replace(&mut self.pending[index].purpose, Purpose::Abandoned);
-            match purpose {
-                Purpose::Command { request, .. } => {
-                    tracing::warn!(switch = %self.link.switch, "no answer to {what} in time");
-                    request.respond(Err(CommandError::Timeout));
-                }
-                Purpose::Abandoned => {
-                    // Even a late answer did not come: the link is not working.
-                    return Err(End::Lost(format!("no answer to {what}, even late")));
-                }
-                _ => {
-                    return Err(End::Lost(format!(
-                        "no answer to {what} within {:?}",
-                        self.config.request_timeout
-                    )))
-                }
-            }
-            if self.ordered {
-                // Keep the place: the late answer must not be taken for the next one.
-                self.pending[index].deadline = now + self.config.request_timeout;
-                index += 1;
-            } else {
-                self.pending.remove(index);
-            }
-        }
-        let expired: Vec<String> = self
-            .routes
-            .iter()
-            .filter(|(_, t)| *t <= now)
-            .map(|(id, _)| id.clone())
-            .collect();
-        self.routes.retain(|(_, t)| *t > now);
-        for route_id in expired {
-            let built = match &self.config.route_default {
-                Some(default) => {
-                    tracing::info!(switch = %self.link.switch, route_id, default, "no route chosen in time; using route_default");
-                    self.requests.route_select(&route_id, default)
-                }
-                None => {
-                    tracing::info!(switch = %self.link.switch, route_id, "no route chosen in time; leaving it to the switch");
-                    self.requests.route_end(&route_id)
-                }
-            };
-            if let Ok(built) = built {
-                let invoke = (!self.ordered).then(|| self.invoke_id());
-                self.write(invoke, built.xml).await?;
-            }
-        }
-        Ok(())
     }
 
     async fn stop_session(&mut self) {
