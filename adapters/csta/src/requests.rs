@@ -149,6 +149,21 @@ impl Requests<'_> {
         self.doc("SystemStatusResponse").finish()
     }
 
+    /// Our end of the application session (on a BER link: the RLRQ).
+    pub fn stop_session(&self, session_id: &str) -> String {
+        self.doc("StopApplicationSession")
+            .text("sessionID", session_id)
+            .open("sessionEndReason")
+            .text("definedEndReason", "normal")
+            .close()
+            .finish()
+    }
+
+    /// The answer to the switch's end of the session (on a BER link: the RLRE).
+    pub fn stop_session_response(&self) -> String {
+        self.doc("StopApplicationSessionPosResponse").finish()
+    }
+
     /// Avaya DMCC: the device id of an extension.
     pub fn get_device_id(
         &self,

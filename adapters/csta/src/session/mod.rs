@@ -455,11 +455,7 @@ impl<'a> Session<'a> {
                 // An XML StopApplicationSession and a BER RLRQ want their answer; an
                 // ABRT wants none. Either way the session is over: reconnect.
                 if wants_answer || matches!(self.wire, Wire::Xml(_)) {
-                    let xml = crate::xml::Writer::new(
-                        "StopApplicationSessionPosResponse",
-                        &self.config.namespace,
-                    )
-                    .finish();
+                    let xml = self.requests.stop_session_response();
                     let _ = self.send(answer_id, xml).await;
                 }
                 self.session_id = None;
@@ -532,12 +528,7 @@ impl<'a> Session<'a> {
 
     async fn stop_session(&mut self) {
         let id = self.session_id.clone().unwrap_or_default();
-        let xml = crate::xml::Writer::new("StopApplicationSession", &self.config.namespace)
-            .text("sessionID", &id)
-            .open("sessionEndReason")
-            .text("definedEndReason", "normal")
-            .close()
-            .finish();
+        let xml = self.requests.stop_session(&id);
         let invoke = (!self.ordered).then(|| self.invoke_id());
         let _ = tokio::time::timeout(Duration::from_millis(500), self.write(invoke, xml)).await;
     }

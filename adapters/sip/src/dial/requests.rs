@@ -159,23 +159,15 @@ impl Dial {
     ) -> (String, Vec<u8>) {
         let branch = format!("z9hG4bK{}", token());
         let cseq = format!("{} {method}", self.cseq);
-        let mut headers = self.opening(ctx, &branch, self.to(), cseq);
-        headers.push(("Contact", ctx.local.contact()));
-        headers.extend(self.route.iter().map(|r| ("Route", r.clone())));
-        headers.extend(extra);
-        headers.push((
-            "User-Agent",
-            concat!("ctibridge/", env!("CARGO_PKG_VERSION")).to_string(),
-        ));
-        if let Some(credentials) = credentials {
-            if let Some(header) = credentials.authorization(method, uri) {
-                headers.push(header);
-            }
-        }
-        (
-            branch.clone(),
-            message::request(method, uri, &headers, body),
-        )
+        let opening = self.opening(ctx, &branch, self.to(), cseq);
+        let request = InDialog {
+            method,
+            uri,
+            route: &self.route,
+            body,
+        };
+        let bytes = request.bytes(opening, extra, ctx, credentials);
+        (branch, bytes)
     }
 
     pub(super) fn from(&self, ctx: &DialContext) -> (&'static str, String) {
@@ -193,6 +185,43 @@ impl Dial {
             Some(tag) => format!("<{}>;tag={tag}", self.agent_uri),
             None => format!("<{}>", self.agent_uri),
         }
+    }
+}
+
+/// A request in one of a dial's dialogs (ours with the phone, or the REFER
+/// fallback's with the destination).
+pub(super) struct InDialog<'a> {
+    pub method: &'a str,
+    pub uri: &'a str,
+    pub route: &'a [String],
+    pub body: &'a [u8],
+}
+
+impl InDialog<'_> {
+    /// Its bytes: the dialog's opening headers (Via … CSeq), our Contact, the route
+    /// set, `extra`, our User-Agent and, where the credentials answer a challenge
+    /// for this request, Authorization.
+    pub(super) fn bytes(
+        &self,
+        mut headers: Vec<(&'static str, String)>,
+        extra: Vec<(&'static str, String)>,
+        ctx: &DialContext,
+        credentials: &mut Option<Credentials>,
+    ) -> Vec<u8> {
+        headers.push(("Contact", ctx.local.contact()));
+        headers.extend(self.route.iter().map(|r| ("Route", r.clone())));
+        headers.extend(extra);
+        headers.push((
+            "User-Agent",
+            concat!("ctibridge/", env!("CARGO_PKG_VERSION")).to_string(),
+        ));
+        if let Some(header) = credentials
+            .as_mut()
+            .and_then(|c| c.authorization(self.method, self.uri))
+        {
+            headers.push(header);
+        }
+        message::request(self.method, self.uri, &headers, self.body)
     }
 }
 

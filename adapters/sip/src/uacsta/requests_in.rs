@@ -90,8 +90,7 @@ impl Session<'_> {
             }
             Csta::SessionEnded(reason) => {
                 // The CSTA session is over; the link opens a new one.
-                let xml = Writer::new("StopApplicationSessionPosResponse", self.requests.namespace)
-                    .finish();
+                let xml = self.requests.stop_session_response();
                 self.respond(request, 200, &[], Some(xml)).await?;
                 Err(End::Lost(format!(
                     "the CSTA server ended the session: {reason}"

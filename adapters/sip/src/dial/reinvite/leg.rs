@@ -6,7 +6,7 @@
 use ctibridge_adapter::SwitchEvent;
 use tokio::time::Instant;
 
-use super::super::requests::via;
+use super::super::requests::{via, InDialog};
 use super::super::{token, DialContext};
 use crate::digest::Credentials;
 use crate::message::{self, Message};
@@ -117,21 +117,14 @@ impl Bridge {
         };
         let branch = format!("z9hG4bK{}", token());
         let cseq = format!("{} {method}", self.cseq);
-        let mut headers = self.opening(ctx, &branch, self.to(), cseq);
-        headers.push(("Contact", ctx.local.contact()));
-        headers.extend(self.route.iter().map(|r| ("Route", r.clone())));
-        headers.extend(extra);
-        headers.push((
-            "User-Agent",
-            concat!("ctibridge/", env!("CARGO_PKG_VERSION")).to_string(),
-        ));
-        if let Some(header) = credentials
-            .as_mut()
-            .and_then(|c| c.authorization(method, &uri))
-        {
-            headers.push(header);
-        }
-        let bytes = message::request(method, &uri, &headers, b"");
+        let opening = self.opening(ctx, &branch, self.to(), cseq);
+        let request = InDialog {
+            method,
+            uri: &uri,
+            route: &self.route,
+            body: b"",
+        };
+        let bytes = request.bytes(opening, extra, ctx, credentials);
         (branch, bytes)
     }
 
