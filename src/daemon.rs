@@ -24,7 +24,7 @@ use crate::crm::log_sql::LogSql;
 use crate::crm::lookup::CallerLookup;
 use crate::crm::lookup_sql::LookupSql;
 use crate::crm::statement::StatementError;
-use crate::crm::{db, journal::Journal};
+use crate::crm::{db, jobs, journal::Journal};
 use crate::engine::{Engine, EngineConfig, SwitchLink};
 use crate::gate::Gate;
 use crate::hub::{Hub, HubConfig};
@@ -96,7 +96,7 @@ pub async fn run(
                 None => CallerLookup::own_contacts(&country),
                 Some(sql) => {
                     let checked =
-                        db::with_conn(&pool, move |conn| Ok(LookupSql::prepare(&sql, conn)))
+                        jobs::with_conn(&pool, move |conn| Ok(LookupSql::prepare(&sql, conn)))
                             .await?
                             .map_err(DaemonError::LookupSql)?;
                     CallerLookup::with_sql(&country, checked)
@@ -105,7 +105,7 @@ pub async fn run(
             let log_sql = match config.crm.log_sql.clone() {
                 None => None,
                 Some(sql) => Some(
-                    db::with_conn(&pool, move |conn| Ok(LogSql::prepare(&sql, conn)))
+                    jobs::with_conn(&pool, move |conn| Ok(LogSql::prepare(&sql, conn)))
                         .await?
                         .map_err(DaemonError::LogSql)?,
                 ),

@@ -22,7 +22,8 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::crm::db::{self, DbError, Pool};
+use crate::crm::db::{DbError, Pool};
+use crate::crm::jobs;
 use crate::crm::journal::Journal;
 use crate::crm::log_sql::LogSql;
 use crate::crm::writes::{self, DbWrite};
@@ -146,7 +147,7 @@ impl Gate {
                     }
                 }
                 _ = retry.tick(), if !self.held && self.journal.pending() > 0 && probe.is_none() => {
-                    probe = Some(Box::pin(db::reachable(self.pool.clone(), PROBE_WAIT)));
+                    probe = Some(Box::pin(jobs::reachable(self.pool.clone(), PROBE_WAIT)));
                 }
                 reachable = async { probe.as_mut().expect("guarded").await }, if probe.is_some() => {
                     probe = None;
@@ -242,7 +243,7 @@ impl Gate {
     /// `writes::close_open_states`).
     async fn close_stale_states(&self) {
         let now = self.started;
-        match db::with_conn(&self.pool, move |conn| writes::close_open_states(conn, now)).await {
+        match jobs::with_conn(&self.pool, move |conn| writes::close_open_states(conn, now)).await {
             Ok(0) => {}
             Ok(rows) => tracing::info!(rows, "closed agent states left open by an earlier run"),
             Err(e) => {
@@ -253,7 +254,7 @@ impl Gate {
 
     async fn commit(&self, writes: Vec<DbWrite>) -> Result<(), DbError> {
         let log = self.log_sql.clone();
-        db::with_conn_within(&self.pool, WRITE_WAIT, move |conn| {
+        jobs::with_conn_within(&self.pool, WRITE_WAIT, move |conn| {
             writes::apply(conn, &writes, log.as_deref())
         })
         .await
@@ -299,6 +300,7 @@ impl Gate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crm::db;
     use crate::crm::models::CallLogRow;
     use crate::crm::schema::call_log;
     use crate::hub::{Audience, Published};
@@ -325,7 +327,7 @@ mod tests {
     }
 
     async fn logged(pool: &Pool) -> Vec<String> {
-        db::with_conn(pool, |conn| {
+        jobs::with_conn(pool, |conn| {
             Ok(crate::on_conn!(conn, c => call_log::table
                 .select(call_log::call_id)
                 .order(call_log::call_id)
@@ -336,7 +338,7 @@ mod tests {
     }
 
     async fn execute(pool: &Pool, sql: &'static str) {
-        db::with_conn(pool, move |conn| {
+        jobs::with_conn(pool, move |conn| {
             Ok(crate::on_conn!(conn, c => c.batch_execute(sql))?)
         })
         .await
@@ -433,7 +435,7 @@ mod tests {
         }
         assert_eq!(metrics.journal_pending.load(Ordering::Relaxed), 0);
         assert_eq!(logged(&pool).await, vec!["a", "b"]);
-        let states: Vec<(String, Option<chrono::NaiveDateTime>)> = db::with_conn(&pool, |conn| {
+        let states: Vec<(String, Option<chrono::NaiveDateTime>)> = jobs::with_conn(&pool, |conn| {
             Ok(crate::on_conn!(conn, c => agent_states::table
                 .select((agent_states::id, agent_states::ended_at))
                 .order(agent_states::id)

@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 use super::protocol::{self, ClientFrame, Method};
 use super::AppState;
 use crate::auth::Principal;
-use crate::crm::{db, phone};
+use crate::crm::{jobs, phone};
 use crate::engine::names::Topic;
 use crate::engine::request::{ApiError, ClientQueueSender, EngineRequest, ErrorCode};
 use crate::hub::{HubInput, Resume};
@@ -403,7 +403,7 @@ async fn report(
         Err(message) => return (id, Err(ApiError::invalid_params(message))),
     };
     let thresholds = state.reports;
-    let result = db::with_conn(&state.pool, move |conn| {
+    let result = jobs::with_conn(&state.pool, move |conn| {
         crate::reports::build(conn, kind, from, to, thresholds)
     })
     .await;
@@ -440,7 +440,7 @@ async fn crm_lookup(
     let callers = state.lookup.clone();
     let raw = number.clone();
     let started = Instant::now();
-    let result = db::with_conn(&state.pool, move |conn| callers.contacts(conn, &raw)).await;
+    let result = jobs::with_conn(&state.pool, move |conn| callers.contacts(conn, &raw)).await;
     state.metrics.lookup_duration.observe(started.elapsed());
     let answer = match result {
         Ok(matches) => Ok(json!({

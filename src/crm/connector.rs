@@ -25,6 +25,7 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 use super::db::{self, DbError, Pool};
+use super::jobs;
 use super::log_sql::LogSql;
 use super::lookup::CallerLookup;
 use super::lookup_sql::LookupSql;
@@ -104,9 +105,10 @@ impl Connector {
     /// out (see the module doc).
     async fn check_statements(&self) -> Option<LogSql> {
         if let Some(sql) = self.statements.lookup_sql.clone() {
-            let checked = db::with_conn(&self.pool, move |conn| Ok(LookupSql::prepare(&sql, conn)))
-                .await
-                .unwrap_or_else(|e| Err(StatementError::Database(e.to_string())));
+            let checked =
+                jobs::with_conn(&self.pool, move |conn| Ok(LookupSql::prepare(&sql, conn)))
+                    .await
+                    .unwrap_or_else(|e| Err(StatementError::Database(e.to_string())));
             if let Err(e) = &checked {
                 tracing::error!(error = %e, "[crm] lookup_sql does not work on this database; \
                     pops go out without CRM matches until it is fixed and the daemon restarted");
@@ -114,7 +116,7 @@ impl Connector {
             self.lookup.set_sql(checked);
         }
         let sql = self.statements.log_sql.clone()?;
-        let checked = db::with_conn(&self.pool, move |conn| Ok(LogSql::prepare(&sql, conn)))
+        let checked = jobs::with_conn(&self.pool, move |conn| Ok(LogSql::prepare(&sql, conn)))
             .await
             .unwrap_or_else(|e| Err(StatementError::Database(e.to_string())));
         match checked {

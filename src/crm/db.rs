@@ -14,7 +14,8 @@
 //! code is written once and no C client library has to be installed. A connection is
 //! an [`AnyConn`]; [`on_conn!`](crate::on_conn) runs the same diesel code on whichever
 //! backend it holds. The pool hands connections to blocking threads
-//! (`spawn_blocking`); nothing here runs on the async runtime's worker threads.
+//! (`spawn_blocking`, see [`jobs`](super::jobs)); nothing here runs on the async
+//! runtime's worker threads.
 //!
 //! A [`Pool`] can exist before its database is reachable ([`pool`]): the daemon
 //! starts without its database and connects later (see `crate::crm::connector`).
@@ -261,6 +262,9 @@ pub struct Pool {
     inner: r2d2::Pool<Manager>,
     ready: Arc<AtomicBool>,
     url: String,
+    /// One permit per connection: a job holds one while it is on a blocking thread
+    /// (see [`jobs`](super::jobs)).
+    pub(super) slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::ops::Deref for Pool {
@@ -303,6 +307,10 @@ pub enum DbError {
     Pool(#[from] r2d2::PoolError),
     #[error("the database is not connected yet ({0})")]
     NotReady(String),
+    #[error(
+        "no database connection available within {0:?}: the pool's connections are all in use"
+    )]
+    Busy(Duration),
     #[error("{0}")]
     Statement(String),
 }
@@ -398,7 +406,7 @@ pub fn prepare(url: &str) -> Result<(), DbError> {
 }
 
 /// How long a caller waits for a pooled connection (unless it asks for less).
-const POOL_WAIT: Duration = Duration::from_secs(5);
+pub(super) const POOL_WAIT: Duration = Duration::from_secs(5);
 
 /// A pool for `url` that does not connect yet (not ready; see [`Pool::set_ready`]).
 /// Fails only for a URL this daemon cannot use, or a SQLite folder it cannot make.
@@ -434,6 +442,7 @@ pub fn pool(url: &str) -> Result<Pool, DbError> {
         inner,
         ready: Arc::new(AtomicBool::new(false)),
         url: url.to_string(),
+        slots: Arc::new(tokio::sync::Semaphore::new(size as usize)),
     })
 }
 
@@ -504,47 +513,6 @@ fn drop_stale_scratch_databases(conn: &mut AnyConn) {
             let _ = on_conn!(&mut *conn, c => c.batch_execute(&format!("DROP DATABASE {name}")));
         }
     }
-}
-
-/// Run `f` with a pooled connection on a blocking thread (waiting up to the pool's
-/// own 5 s for one).
-pub async fn with_conn<T, F>(pool: &Pool, f: F) -> Result<T, DbError>
-where
-    T: Send + 'static,
-    F: FnOnce(&mut AnyConn) -> Result<T, DbError> + Send + 'static,
-{
-    with_conn_within(pool, POOL_WAIT, f).await
-}
-
-/// Like [`with_conn`], but gives up on getting a connection after `wait`. The gate
-/// writes with a short wait: while it waits, every event behind the write waits too,
-/// so an unreachable server must be noticed quickly.
-pub async fn with_conn_within<T, F>(pool: &Pool, wait: Duration, f: F) -> Result<T, DbError>
-where
-    T: Send + 'static,
-    F: FnOnce(&mut AnyConn) -> Result<T, DbError> + Send + 'static,
-{
-    if !pool.is_ready() {
-        return Err(DbError::NotReady(pool.redacted_url()));
-    }
-    let pool = pool.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = pool.get_timeout(wait)?;
-        f(&mut conn)
-    })
-    .await
-    .map_err(|e| DbError::Connect(format!("database task failed: {e}")))?
-}
-
-/// Whether a connection can be had within `wait` (a cheap probe for a database that
-/// was unreachable; the connection goes back to the pool).
-pub async fn reachable(pool: Pool, wait: Duration) -> bool {
-    if !pool.is_ready() {
-        return false;
-    }
-    tokio::task::spawn_blocking(move || pool.get_timeout(wait).is_ok())
-        .await
-        .unwrap_or(false)
 }
 
 #[cfg(test)]

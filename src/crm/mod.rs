@@ -1,7 +1,8 @@
 //! The CRM store: contacts and their numbers, the DNIS → service map, the call log and
 //! the agent-state journal, through diesel.
 //!
-//! - [`db`]: opening, pooling and migrating the database; [`connector`]: reaching a
+//! - [`db`]: opening, pooling and migrating the database; [`jobs`]: running work on
+//!   its connections from async code; [`connector`]: reaching a
 //!   database that was not there when the daemon started; [`db_tls`]: TLS to the
 //!   database servers.
 //! - [`schema`], [`models`]: tables and rows; [`outcome`]: how a call ended, as stored.
@@ -19,6 +20,7 @@ pub mod connector;
 pub mod db;
 pub mod db_tls;
 pub mod import;
+pub mod jobs;
 pub mod journal;
 pub mod log_sql;
 pub mod lookup;

@@ -12,7 +12,7 @@ use super::effects::{AfterCommand, DbJob, Effect, Internal};
 use super::request::{ApiError, ErrorCode};
 use super::Engine;
 use crate::crm::lookup;
-use crate::crm::{db, writes};
+use crate::crm::{jobs, writes};
 
 /// How long a CRM look-up waits for a database connection (the pool's own wait).
 const LOOKUP_WAIT: Duration = Duration::from_secs(5);
@@ -78,7 +78,7 @@ impl Engine {
                     dnis,
                 } => {
                     let started = Instant::now();
-                    let result = db::with_conn_within(&pool, wait, move |conn| {
+                    let result = jobs::with_conn_within(&pool, wait, move |conn| {
                         lookup::lookup_call(conn, number.as_deref(), dnis.as_deref(), &lookup)
                     })
                     .await;
@@ -91,7 +91,7 @@ impl Engine {
                     number,
                 } => {
                     let started = Instant::now();
-                    let result = db::with_conn_within(&pool, wait, move |conn| {
+                    let result = jobs::with_conn_within(&pool, wait, move |conn| {
                         lookup::lookup_call(conn, Some(&number), None, &lookup)
                     })
                     .await;
@@ -110,7 +110,7 @@ impl Engine {
                     number,
                 } => {
                     let stored_key = key.clone();
-                    let result = db::with_conn(&pool, move |conn| {
+                    let result = jobs::with_conn(&pool, move |conn| {
                         if writes::record_stored(conn, &stored_key)? {
                             return Ok(None);
                         }
