@@ -8,7 +8,8 @@
 //! because nothing overtakes a batch that is still being written.
 //!
 //! Batching falls out of the channel: whatever queued up while the last batch was
-//! being committed becomes the next batch (up to [`MAX_BATCH`]).
+//! being committed becomes the next batch (up to [`MAX_BATCH`]). A batch's events
+//! before its first write are published before its commit; the rest after it.
 //!
 //! A daemon that started without its database ([`Gate::wait_for_database`]) journals
 //! every write until the connector has reached and migrated the database and hands
@@ -189,9 +190,19 @@ impl Gate {
     }
 
     async fn pass(&mut self, batch: Vec<Outbound>) {
+        let mut items = batch.into_iter().peekable();
+        // What comes before the batch's first write goes out at once: it has no write
+        // of its own, and everything before it is published already. So a screen pop
+        // (which carries no write) that queued behind the last commit does not also
+        // wait for the commit of the `call.ended` rows that queued after it.
+        while let Some(item) = items.next_if(|item| item.writes.is_empty()) {
+            if let Some(message) = item.message {
+                let _ = self.hub.send(message).await;
+            }
+        }
         let mut pending = Vec::new();
-        let mut messages = Vec::with_capacity(batch.len());
-        for item in batch {
+        let mut messages = Vec::with_capacity(items.len());
+        for item in items {
             pending.extend(item.writes);
             if let Some(message) = item.message {
                 messages.push(message);
@@ -386,6 +397,64 @@ mod tests {
             started_at: at,
             ended_at: None,
         })
+    }
+
+    /// Events ahead of a batch's first write go out while that write still waits for
+    /// the database; the event that carries it, and those after it, only once it is in.
+    /// (One thread, so the three queued events are taken as one batch.)
+    #[tokio::test(flavor = "current_thread")]
+    async fn events_ahead_of_the_first_write_do_not_wait_for_its_commit() {
+        use diesel::Connection;
+        let dir = std::env::temp_dir().join(format!("ctibridge-gate-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("g.db");
+        let url = format!("sqlite://{}", path.display());
+        let pool = tokio::task::spawn_blocking(move || db::open(&url))
+            .await
+            .unwrap()
+            .unwrap();
+        let journal = Journal::open(&dir.join("g.journal")).unwrap();
+        let (hub_tx, mut hub_rx) = mpsc::channel(16);
+        let (tx, rx) = mpsc::channel(16);
+        let gate = Gate::new(pool.clone(), journal, hub_tx, Arc::new(Metrics::default()));
+        let gate = tokio::spawn(gate.run(rx));
+        let seq = |m: Option<HubInput>| match m {
+            Some(HubInput::Publish(p)) => p.seq,
+            _ => panic!("expected an event"),
+        };
+        // The gate has started (its start-up writes are done) once this comes back.
+        tx.send(Outbound {
+            writes: vec![],
+            message: event(0),
+        })
+        .await
+        .unwrap();
+        assert_eq!(seq(hub_rx.recv().await), 0);
+        // Another writer holds the database's write lock: the gate's commit waits.
+        let mut holder =
+            diesel::sqlite::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        holder.batch_execute("BEGIN IMMEDIATE").unwrap();
+        for (seq, writes) in [(1, vec![]), (2, vec![row("a")]), (3, vec![])] {
+            tx.send(Outbound {
+                writes,
+                message: event(seq),
+            })
+            .await
+            .unwrap();
+        }
+        let first = tokio::time::timeout(Duration::from_secs(2), hub_rx.recv()).await;
+        assert_eq!(seq(first.expect("published while the commit waits")), 1);
+        let early = tokio::time::timeout(Duration::from_millis(300), hub_rx.recv()).await;
+        assert!(
+            early.is_err(),
+            "the event with the write waits for its commit"
+        );
+        holder.batch_execute("COMMIT").unwrap();
+        assert_eq!(seq(hub_rx.recv().await), 2);
+        assert_eq!(seq(hub_rx.recv().await), 3);
+        assert_eq!(logged(&pool).await, ["a"]);
+        drop(tx);
+        gate.await.unwrap();
     }
 
     /// Started without the database: everything is journaled; once it is reached, an
