@@ -67,11 +67,22 @@ struct EndedCall {
 }
 
 /// The engine's memory for call records.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RecordMemory {
     ended: VecDeque<EndedCall>,
     keys: VecDeque<String>,
     key_set: HashSet<String>,
+}
+
+impl Default for RecordMemory {
+    fn default() -> Self {
+        RecordMemory {
+            ended: VecDeque::new(),
+            keys: VecDeque::new(),
+            // Twice what it keeps, so it never doubles mid-run (see `CallTable`).
+            key_set: HashSet::with_capacity(2 * KEYS_KEPT),
+        }
+    }
 }
 
 impl RecordMemory {

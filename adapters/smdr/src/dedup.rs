@@ -28,7 +28,9 @@ pub struct Seen {
 impl Seen {
     pub fn new(window: usize) -> Self {
         Seen {
-            keys: HashSet::new(),
+            // Twice the window, so a full set whose keys come and go never doubles
+            // mid-run as its deleted markers fill its spare room.
+            keys: HashSet::with_capacity(2 * window),
             order: VecDeque::new(),
             window,
         }
