@@ -208,20 +208,43 @@ impl InDialog<'_> {
         ctx: &DialContext,
         credentials: &mut Option<Credentials>,
     ) -> Vec<u8> {
-        headers.push(("Contact", ctx.local.contact()));
-        headers.extend(self.route.iter().map(|r| ("Route", r.clone())));
-        headers.extend(extra);
-        headers.push((
-            "User-Agent",
-            concat!("ctibridge/", env!("CARGO_PKG_VERSION")).to_string(),
-        ));
-        if let Some(header) = credentials
-            .as_mut()
-            .and_then(|c| c.authorization(self.method, self.uri))
-        {
-            headers.push(header);
-        }
+        let request = (self.method, self.uri);
+        closing_headers(
+            &mut headers,
+            &ctx.local,
+            self.route,
+            extra,
+            credentials,
+            request,
+        );
         message::request(self.method, self.uri, &headers, self.body)
+    }
+}
+
+/// What every request of ours in a dialog carries after its opening headers (Via …
+/// CSeq), for the dial's legs and the uaCSTA dialog alike: our Contact, the route
+/// set, `extra`, our User-Agent and, where the credentials answer a challenge for
+/// this `(method, uri)`, Authorization.
+pub(crate) fn closing_headers(
+    headers: &mut Vec<(&'static str, String)>,
+    local: &Local,
+    route: &[String],
+    extra: Vec<(&'static str, String)>,
+    credentials: &mut Option<Credentials>,
+    (method, uri): (&str, &str),
+) {
+    headers.push(("Contact", local.contact()));
+    headers.extend(route.iter().map(|r| ("Route", r.clone())));
+    headers.extend(extra);
+    headers.push((
+        "User-Agent",
+        concat!("ctibridge/", env!("CARGO_PKG_VERSION")).to_string(),
+    ));
+    if let Some(header) = credentials
+        .as_mut()
+        .and_then(|c| c.authorization(method, uri))
+    {
+        headers.push(header);
     }
 }
 

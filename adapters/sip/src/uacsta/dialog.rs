@@ -8,7 +8,7 @@
 //! it, and TR/87 servers accept it.
 
 use crate::csta_body::CONTENT_TYPE;
-use crate::dial::requests::{route_set, uri_of};
+use crate::dial::requests::{closing_headers, route_set, uri_of};
 use crate::digest::{take_challenge, Credentials};
 use crate::message::{self, Message};
 use crate::subscriptions::Local;
@@ -217,18 +217,14 @@ impl CstaDialog {
             self.server_uri.clone()
         };
         let mut headers = self.opening(&branch, self.to(), format!("{} {method}", self.cseq));
-        headers.push(("Contact", self.local.contact()));
-        headers.extend(self.route.iter().map(|r| ("Route", r.clone())));
-        headers.extend(extra);
-        headers.push((
-            "User-Agent",
-            concat!("ctibridge/", env!("CARGO_PKG_VERSION")).to_string(),
-        ));
-        if let Some(credentials) = credentials {
-            if let Some(header) = credentials.authorization(method, &uri) {
-                headers.push(header);
-            }
-        }
+        closing_headers(
+            &mut headers,
+            &self.local,
+            &self.route,
+            extra,
+            credentials,
+            (method, &uri),
+        );
         if !body.is_empty() {
             headers.push(("Content-Disposition", "signal;handling=required".into()));
             headers.push(("Content-Type", CONTENT_TYPE.into()));
