@@ -258,7 +258,7 @@ pub async fn run(
     let router = api::router(state);
     let served = match tls {
         None => {
-            axum::serve(listener, router)
+            axum::serve(api::http::plain_listener(listener), router)
                 .with_graceful_shutdown(stopped)
                 .await
         }

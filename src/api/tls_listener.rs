@@ -75,13 +75,14 @@ async fn accept_loop(
 ) {
     let handshakes = Arc::new(Semaphore::new(MAX_HANDSHAKES));
     loop {
-        let (stream, peer) = match tcp.accept().await {
+        let (mut stream, peer) = match tcp.accept().await {
             Ok(accepted) => accepted,
             Err(e) => {
                 accept_failed(e).await;
                 continue;
             }
         };
+        super::http::send_at_once(&mut stream);
         let Ok(permit) = handshakes.clone().try_acquire_owned() else {
             tracing::warn!(%peer, limit = MAX_HANDSHAKES, "too many TLS handshakes in progress; connection closed");
             continue;
@@ -114,4 +115,47 @@ async fn accept_failed(e: std::io::Error) {
     }
     tracing::error!(error = %e, "accepting a connection failed");
     tokio::time::sleep(Duration::from_secs(1)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::serve::Listener;
+    use rustls::pki_types::ServerName;
+
+    #[tokio::test]
+    async fn tls_connections_send_each_frame_at_once() {
+        let dir = std::env::temp_dir().join(format!("ctibridge-tls-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
+        std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+        let tls = Reloadable::load(&dir.join("cert.pem"), &dir.join("key.pem")).unwrap();
+        let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = tcp.local_addr().unwrap();
+        let mut listener = TlsListener::new(tcp, Arc::new(tls)).unwrap();
+
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(cert.der().clone()).unwrap();
+        let client = rustls::ClientConfig::builder_with_provider(crate::tls::provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
+        let (_client, (accepted, _)) = tokio::join!(
+            async {
+                let tcp = TcpStream::connect(addr).await.unwrap();
+                let name = ServerName::try_from("localhost").unwrap();
+                connector.connect(name, tcp).await.unwrap()
+            },
+            listener.accept()
+        );
+        assert!(accepted.get_ref().0.nodelay().unwrap(), "Nagle is still on");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
