@@ -286,6 +286,11 @@ impl Pool {
         self.ready.store(true, Ordering::Release);
     }
 
+    /// The kind of database behind the pool.
+    pub fn backend(&self) -> Option<Backend> {
+        Backend::of(&self.url)
+    }
+
     /// The URL, password hidden.
     pub fn redacted_url(&self) -> String {
         redact(&self.url)

@@ -2,8 +2,10 @@
 //!
 //! Exact E.164 first (indexed); when that finds nothing, numbers that end in the
 //! caller's national significant number (contacts stored with a different country
-//! code or trunk prefix). The queries run on a blocking thread; the engine never waits
-//! for them (see `engine::pops`).
+//! code or trunk prefix). The queries run on a blocking thread and the engine never
+//! waits for them (see `engine::pops`), except a look-up in the bridge's own contacts
+//! on SQLite with a connection free at once, which the engine runs itself (see
+//! `engine::driver`).
 
 use std::sync::{Arc, OnceLock};
 
@@ -120,6 +122,11 @@ impl CallerLookup {
             country: country.to_string(),
             sql: None,
         }
+    }
+
+    /// Whether callers are looked up in the bridge's own contacts (no `lookup_sql`).
+    pub fn own(&self) -> bool {
+        self.sql.is_none()
     }
 
     /// Look callers up with a checked `lookup_sql`.

@@ -122,6 +122,9 @@ pub struct Engine {
     out: mpsc::Sender<Outbound>,
     /// Database jobs (look-ups) in flight at most: see [`DB_JOBS`].
     db_slots: Arc<tokio::sync::Semaphore>,
+    /// Screen-pop look-ups may run on the engine itself (see `driver::lookup_here`):
+    /// the bridge's own contacts on SQLite.
+    lookups_here: bool,
     internal_tx: mpsc::UnboundedSender<Internal>,
     internal_rx: Option<mpsc::UnboundedReceiver<Internal>>,
     metrics: Arc<Metrics>,
@@ -150,6 +153,8 @@ impl Engine {
         metrics: Arc<Metrics>,
     ) -> Self {
         let (internal_tx, internal_rx) = mpsc::unbounded_channel();
+        let lookups_here =
+            pool.backend() == Some(crate::crm::db::Backend::Sqlite) && config.lookup.own();
         let mut device_switch = HashMap::new();
         for link in &switches {
             for device in &link.devices {
@@ -169,6 +174,7 @@ impl Engine {
             seq: 0,
             out,
             db_slots: Arc::new(tokio::sync::Semaphore::new(DB_JOBS)),
+            lookups_here,
             internal_tx,
             internal_rx: Some(internal_rx),
             metrics,
